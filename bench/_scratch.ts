@@ -1,0 +1,15 @@
+import { KeyedQueue } from './baselines/keyed-queue.js';
+import { makeEvents, makeKeys, pushEvents } from './lib/workload.js';
+import { Checker } from './lib/checker.js';
+import { nowNs } from './lib/util.js';
+const keys = makeKeys(100_000);
+const events = makeEvents(1_000_000, 100_000);
+const mode = process.argv[2];
+const checker = new Checker(keys, 16);
+let passes = 0;
+const work = mode === 'plain' ? async (_k: string) => { passes++; await Promise.resolve(); } : checker.noop();
+const q = new KeyedQueue(work, 16);
+const t0 = nowNs();
+await pushEvents('stream', events, (k) => { if (mode !== 'plain') checker.event(k); q.add(keys[k]!); });
+await q.whenIdle();
+console.log(mode, (nowNs() - t0) / 1e6, 'ms', passes || checker.passes);

@@ -1,0 +1,97 @@
+/**
+ * The kernel of rx-reconcile: values (outcomes, backoff policies, errors, status conditions), the
+ * desired-state store, the keyed work queue engine, and the ports for logging and metrics.
+ *
+ * The kernel never imports the operators; the package entry `rx-reconcile` adds the easy-mode
+ * builder `defineLoop` on top of it.
+ *
+ * @module
+ */
+
+/* Vocabulary */
+export type {
+  Correction,
+  Key,
+  ListOptions,
+  MaybeAsync,
+  Metadata,
+  NewMetadata,
+  NewResource,
+  Observation,
+  OwnerReference,
+  Plan,
+  Request,
+  Resource,
+  Store,
+  TriggerReason,
+  WatchEvent,
+} from './types.js';
+export { keyOf, parseKey } from './key.js';
+
+/* Outcomes and failure classes */
+export { Outcome, classifyError, defaultClassify } from './outcome.js';
+export type { Classifier, Converged, FailureClass, RequeueAfter, Retry, Terminal, Waiting } from './outcome.js';
+
+/* Errors */
+export {
+  AlreadyExistsError,
+  ConflictError,
+  DependencyNotReadyError,
+  InvalidArgumentError,
+  NonErrorThrownError,
+  NotFoundError,
+  PermanentError,
+  ReconcileError,
+  StoppedError,
+  TimeoutError,
+  TransientError,
+  ValidationError,
+  toError,
+} from './errors.js';
+export type { ErrorCode, ValidationIssue } from './errors.js';
+
+/* Backoff and rate limits */
+export * as Backoff from './backoff.js';
+export type { BackoffPolicy } from './backoff.js';
+export { TokenBucket, rateLimit } from './rate-limit.js';
+export type { RateLimit } from './rate-limit.js';
+
+/* Store */
+export { createMemoryStore } from './store.js';
+export type { KindOptions, MemoryStore, MemoryStoreOptions } from './store.js';
+
+/* Status conditions */
+export {
+  ConditionTypes,
+  getCondition,
+  isConditionTrue,
+  produceStatus,
+  removeCondition,
+  setCondition,
+  stampObservedGeneration,
+  statusEquals,
+} from './status.js';
+export type { Condition, ConditionStatus, ConditionType, ReconcileStatus } from './status.js';
+
+/* Work queue engine */
+export { KeyedQueue, QueueControl, createQueueControl } from './queue.js';
+export type {
+  DelayedKey,
+  ParkReason,
+  ParkedKey,
+  PassContext,
+  PassResult,
+  QueueCounters,
+  QueueHooks,
+  QueueSnapshot,
+  Work,
+  WorkQueueOptions,
+} from './queue.js';
+
+/* Diff */
+export { setDiff, applyPlan } from './diff.js';
+export type { SetDiffOptions } from './diff.js';
+
+/* Ports */
+export { noopLogger } from './ports.js';
+export type { LogFields, Logger } from './ports.js';

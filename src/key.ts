@@ -1,0 +1,18 @@
+/**
+ * Keys: the string identity of one thing being reconciled.
+ *
+ * @module
+ */
+import type { Key, Metadata } from './types.js';
+
+/** `namespace/name` when a namespace is set, else `name`. */
+export function keyOf(target: { readonly metadata: Pick<Metadata, 'name' | 'namespace'> }): Key {
+  const { name, namespace } = target.metadata;
+  return namespace === undefined || namespace === '' ? name : `${namespace}/${name}`;
+}
+
+/** Splits a key back into `{ namespace?, name }`. */
+export function parseKey(key: Key): { readonly name: string; readonly namespace?: string } {
+  const slash = key.indexOf('/');
+  return slash < 0 ? { name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}

@@ -1,0 +1,876 @@
+/**
+ * The keyed work queue: the imperative heart behind the `workQueue` operator.
+ *
+ * One `Map` of per-key records, two head-indexed FIFOs (a high lane for real changes, a low lane for
+ * resync and start-up floods, with aging so the low lane always drains), one min-heap and one timer
+ * for every delayed key, and at most `workers` passes at once. RxJS is only at the edges.
+ *
+ * Promises it keeps (DESIGN.md):
+ * - G1: a key is never processed by two passes at once;
+ * - G2: a trigger while a key runs gives exactly one more pass afterwards;
+ * - G3: triggers for a waiting key collapse; of two delays the earlier wins;
+ * - G4: FIFO within a lane, real changes ahead of floods, no starvation, a slow key holds one worker only;
+ * - G6/G11/G12: per-key backoff reset on success, failure classes, quarantine after `steps` retries.
+ *
+ * Idle keys with no failure history keep no record at all.
+ *
+ * @module
+ */
+import { Observable, Subject, auditTime, asyncScheduler, isObservable } from 'rxjs';
+import type { SchedulerLike, Subscription } from 'rxjs';
+import { delayFor, steps as backoffSteps, defaultPolicy } from './backoff.js';
+import type { BackoffPolicy } from './backoff.js';
+import { DelayHeap } from './delay-heap.js';
+import type { HeapEntry } from './delay-heap.js';
+import { DependencyNotReadyError, InvalidArgumentError, StoppedError, TimeoutError } from './errors.js';
+import { Fifo } from './fifo.js';
+import { Outcome, classifyError } from './outcome.js';
+import type { Classifier, FailureClass } from './outcome.js';
+import { TokenBucket } from './rate-limit.js';
+import type { RateLimit } from './rate-limit.js';
+import type { Key, MaybeAsync, Request, TriggerReason } from './types.js';
+
+/** What a pass's work function receives besides its request. */
+export interface PassContext {
+  readonly key: Key;
+  /** Consecutive failed passes of this key before this one (0 after a success). */
+  readonly failures: number;
+  /** Aborted when the pass times out or the loop stops at its deadline. Created on first read. */
+  readonly signal: AbortSignal;
+}
+
+/** The work done for one key: returns an `Outcome` (or nothing = converged), sync or async. */
+export type Work = (request: Request, context: PassContext) => MaybeAsync<Outcome | undefined | void>;
+
+/** Why a key is parked (no automatic passes). */
+export type ParkReason = 'terminal' | 'quarantined';
+
+/** One finished pass, emitted by `workQueue`. Per-key failures are items, never stream errors. */
+export interface PassResult {
+  readonly key: Key;
+  readonly request: Request;
+  readonly outcome: Outcome;
+  /** Set when the outcome is a failure (retry/terminal) or a dependency wait. */
+  readonly failureClass: FailureClass | undefined;
+  /** Consecutive failures of the key after this pass. */
+  readonly failures: number;
+  readonly startedAt: number;
+  readonly finishedAt: number;
+  /** When the queue will look at this key again by itself, if it will. */
+  readonly nextAttemptAt: number | undefined;
+  /** Set when this pass parked the key. */
+  readonly parked: ParkReason | undefined;
+}
+
+/** Callbacks for observability (metrics, logs). Each is optional and called synchronously. */
+export interface QueueHooks {
+  /** A trigger arrived (before collapsing). */
+  onAdd?(key: Key, reason: TriggerReason): void;
+  /** A pass starts; `queuedMs` is the time the key waited ready in a lane. */
+  onStart?(key: Key, request: Request, queuedMs: number): void;
+  /** A pass finished (before the result is emitted). */
+  onFinish?(result: PassResult): void;
+  /** A key was released from quarantine or terminal parking. */
+  onRelease?(key: Key, by: 'release' | 'change' | 'trigger'): void;
+}
+
+/** Options of the work queue. */
+export interface WorkQueueOptions {
+  /** Concurrent passes across keys. Default 4. */
+  readonly workers?: number;
+  /** All time (delays, timeouts, deadlines) goes through it. Default `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike;
+  /** Per-key failure backoff; its `steps` is the number of retries before quarantine. */
+  readonly backoff?: BackoffPolicy;
+  /** A global token bucket applied to every failure retry, across keys. */
+  readonly rateLimit?: RateLimit;
+  /** Overrides the default failure classes. */
+  readonly classify?: Classifier;
+  /** Conflicts retried at once before they count as transient failures. Default 3. */
+  readonly conflictRetries?: number;
+  /** Wait after a `DependencyNotReadyError` without its own delay. Default 5000 ms. */
+  readonly dependencyInterval?: number;
+  /** Per-pass timeout in ms; the pass is aborted and counts as transient. Default none. */
+  readonly timeout?: number;
+  /** After this many high-lane starts in a row, one low-lane key starts (aging). Default 4. */
+  readonly agingEvery?: number;
+  /** Random source for backoff jitter. Default `Math.random`. */
+  readonly random?: () => number;
+  /** Observability callbacks. */
+  readonly hooks?: QueueHooks;
+  /** Handle to trigger, release, inspect and stop the running queue. */
+  readonly control?: QueueControl;
+}
+
+/** A key waiting for its next attempt. */
+export interface DelayedKey {
+  readonly key: Key;
+  readonly nextAttemptAt: number;
+  readonly failures: number;
+  readonly why: 'requeue' | 'backoff' | 'waiting';
+  readonly lastError: string | undefined;
+}
+
+/** A key the queue will not run by itself. */
+export interface ParkedKey {
+  readonly key: Key;
+  readonly reason: ParkReason;
+  readonly failures: number;
+  readonly lastError: string | undefined;
+  readonly since: number;
+}
+
+/** Counters since the queue started. */
+export interface QueueCounters {
+  readonly adds: number;
+  readonly passes: number;
+  readonly converged: number;
+  readonly requeueAfter: number;
+  readonly retry: number;
+  readonly terminal: number;
+  readonly waiting: number;
+  readonly quarantined: number;
+  readonly released: number;
+  readonly errorsByClass: Readonly<Record<FailureClass, number>>;
+}
+
+/** A point-in-time view of the queue, for `state$`, admin pages and tests. */
+export interface QueueSnapshot {
+  readonly at: number;
+  readonly workers: number;
+  readonly stopping: boolean;
+  /** Keys ready to run (both lanes). */
+  readonly depth: number;
+  readonly running: number;
+  readonly inFlight: readonly { readonly key: Key; readonly since: number; readonly reason: TriggerReason }[];
+  readonly delayed: readonly DelayedKey[];
+  readonly parked: readonly ParkedKey[];
+  readonly counters: QueueCounters;
+}
+
+const IDLE = 0;
+const QUEUED = 1;
+const RUNNING = 2;
+const DELAYED = 3;
+const PARKED = 4;
+
+const HOLD_REQUEUE = 0;
+const HOLD_BACKOFF = 1;
+const HOLD_WAITING = 2;
+
+const LANE_HIGH = 0;
+const LANE_LOW = 1;
+
+/** Per-key record: exists only while the key is queued, running, delayed, parked or failing. */
+class KeyState implements HeapEntry {
+  status = IDLE;
+  /** For DELAYED: why; for PARKED: 0 terminal, 1 quarantined. */
+  hold = HOLD_REQUEUE;
+  lane = LANE_HIGH;
+  /** A trigger arrived while running. */
+  dirty = false;
+  /** That trigger must bypass a backoff hold (manual or a new desired generation). */
+  forced = false;
+  reason: TriggerReason;
+  generation: number | undefined;
+  failures = 0;
+  conflicts = 0;
+  /** Due time while DELAYED; ready time while QUEUED; start time while RUNNING; park time while PARKED. */
+  dueAt = 0;
+  heapIndex = -1;
+  pass: Pass | undefined = undefined;
+  lastError: Error | undefined = undefined;
+  readonly key: Key;
+  constructor(key: Key, reason: TriggerReason, generation: number | undefined) {
+    this.key = key;
+    this.reason = reason;
+    this.generation = generation;
+  }
+}
+
+/** One running pass; doubles as the work function's context. */
+class Pass implements PassContext {
+  private controller: AbortController | undefined;
+  subscription: Subscription | undefined;
+  timer: Subscription | undefined;
+  done = false;
+  readonly state: KeyState;
+  readonly request: Request;
+  readonly failures: number;
+  readonly startedAt: number;
+  constructor(state: KeyState, request: Request, failures: number, startedAt: number) {
+    this.state = state;
+    this.request = request;
+    this.failures = failures;
+    this.startedAt = startedAt;
+  }
+  get key(): Key {
+    return this.state.key;
+  }
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    return this.controller.signal;
+  }
+  abort(reason: Error): void {
+    this.controller?.abort(reason);
+    this.subscription?.unsubscribe();
+  }
+}
+
+const LOW_REASONS: ReadonlySet<TriggerReason> = new Set<TriggerReason>(['resync', 'initial']);
+
+/**
+ * The keyed work queue engine. Use it through the `workQueue` operator; it is exported for engines
+ * and tests that need it without RxJS.
+ */
+export class KeyedQueue {
+  readonly workers: number;
+  private readonly scheduler: SchedulerLike;
+  private readonly backoff: BackoffPolicy;
+  private readonly maxRetries: number;
+  private readonly bucket: TokenBucket | undefined;
+  private readonly classify: Classifier | undefined;
+  private readonly conflictRetries: number;
+  private readonly dependencyInterval: number;
+  private readonly timeout: number | undefined;
+  private readonly agingEvery: number;
+  private readonly random: () => number;
+  private readonly hooks: QueueHooks | undefined;
+
+  private states = new Map<Key, KeyState>();
+  private high = new Fifo<KeyState>();
+  private low = new Fifo<KeyState>();
+  private heap = new DelayHeap<KeyState>();
+  private timer: Subscription | undefined;
+  private timerAt = Infinity;
+  private queued = 0;
+  private running = 0;
+  private parkedCount = 0;
+  private highStreak = 0;
+  private pumping = false;
+  private stopping = false;
+  private disposed = false;
+  private idleWaiters: (() => void)[] = [];
+  private stopWaiters: (() => void)[] = [];
+  private readonly counts = {
+    adds: 0,
+    passes: 0,
+    converged: 0,
+    requeueAfter: 0,
+    retry: 0,
+    terminal: 0,
+    waiting: 0,
+    quarantined: 0,
+    released: 0,
+    errorsByClass: { transient: 0, conflict: 0, permanent: 0, dependency: 0 } as Record<FailureClass, number>,
+  };
+
+  private readonly work: Work;
+  private readonly emit: (result: PassResult) => void;
+
+  constructor(work: Work, emit: (result: PassResult) => void, options: WorkQueueOptions = {}) {
+    this.work = work;
+    this.emit = emit;
+    const workers = options.workers ?? 4;
+    if (!Number.isInteger(workers) || workers < 1) {
+      throw new InvalidArgumentError(`workQueue: workers must be an integer ≥ 1, got ${String(workers)}`);
+    }
+    this.workers = workers;
+    this.scheduler = options.scheduler ?? asyncScheduler;
+    this.backoff = options.backoff ?? defaultPolicy;
+    this.maxRetries = backoffSteps(this.backoff);
+    this.bucket = options.rateLimit ? new TokenBucket(options.rateLimit, this.scheduler.now()) : undefined;
+    this.classify = options.classify;
+    this.conflictRetries = options.conflictRetries ?? 3;
+    this.dependencyInterval = options.dependencyInterval ?? 5000;
+    this.timeout = options.timeout;
+    this.agingEvery = options.agingEvery ?? 4;
+    this.random = options.random ?? Math.random;
+    this.hooks = options.hooks;
+  }
+
+  /** Enqueues a key (a plain key counts as a `watch` trigger). */
+  add(item: Key | Request): void {
+    if (this.stopping || this.disposed) return;
+    let key: Key;
+    let reason: TriggerReason;
+    let gen: number | undefined;
+    let lane = LANE_HIGH;
+    if (typeof item === 'string') {
+      key = item;
+      reason = 'watch';
+    } else {
+      key = item.key;
+      reason = item.reason;
+      gen = item.generation;
+      if (item.priority === 'low' || (item.priority === undefined && LOW_REASONS.has(reason))) lane = LANE_LOW;
+    }
+    this.counts.adds++;
+    this.hooks?.onAdd?.(key, reason);
+    let st = this.states.get(key);
+    if (st === undefined) {
+      st = new KeyState(key, reason, gen);
+      this.states.set(key, st);
+      this.enqueue(st, lane);
+      this.pump();
+      return;
+    }
+    const newGeneration = gen !== undefined && gen !== st.generation;
+    if (gen !== undefined) st.generation = gen;
+    switch (st.status) {
+      case QUEUED:
+        if (lane === LANE_HIGH && st.lane === LANE_LOW) {
+          // Promote: the stale low-lane entry is skipped when popped.
+          st.lane = LANE_HIGH;
+          st.reason = reason;
+          this.high.push(st);
+          this.pump();
+        }
+        if (newGeneration) this.resetFailures(st);
+        return;
+      case RUNNING:
+        if (!st.dirty) {
+          st.dirty = true;
+          st.reason = reason;
+          st.lane = lane;
+        } else if (lane === LANE_HIGH) st.lane = LANE_HIGH;
+        if (newGeneration) this.resetFailures(st);
+        if (reason === 'manual' || newGeneration) st.forced = true;
+        return;
+      case DELAYED:
+        if (
+          st.hold === HOLD_REQUEUE ||
+          reason === 'manual' ||
+          newGeneration ||
+          (st.hold === HOLD_WAITING && reason === 'dependency')
+        ) {
+          if (newGeneration) this.resetFailures(st);
+          this.heap.remove(st);
+          st.reason = reason;
+          this.enqueue(st, lane);
+          this.rearm();
+          this.pump();
+        }
+        return;
+      case PARKED:
+        if (reason === 'manual' || newGeneration) {
+          this.unpark(st, reason === 'manual' ? 'trigger' : 'change');
+          st.reason = reason;
+          this.enqueue(st, lane);
+          this.pump();
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  /**
+   * Releases a parked (quarantined or terminal) key: resets its failures and runs it once now.
+   * Returns false when the key is not parked.
+   */
+  release(key: Key): boolean {
+    const st = this.states.get(key);
+    if (st === undefined || st.status !== PARKED || this.stopping) return false;
+    this.unpark(st, 'release');
+    st.reason = 'manual';
+    this.enqueue(st, LANE_HIGH);
+    this.pump();
+    return true;
+  }
+
+  /** Resolves when nothing is queued, running or delayed (parked keys do not count). */
+  whenIdle(): Promise<void> {
+    return new Promise((resolve) => this.onIdle(resolve));
+  }
+
+  /** Calls `callback` synchronously as soon as the queue is idle (now, if it is). */
+  onIdle(callback: () => void): void {
+    if (this.isIdle()) callback();
+    else this.idleWaiters.push(callback);
+  }
+
+  /** Called once when a `stop` has drained (no pass runs any more). */
+  onStopped: (() => void) | undefined = undefined;
+
+  /** True when nothing is queued, running or delayed. */
+  isIdle(): boolean {
+    return this.queued === 0 && this.running === 0 && this.heap.size === 0;
+  }
+
+  /**
+   * Graceful stop (G10): no new pass starts and new triggers are ignored; in-flight passes finish,
+   * or are aborted with a `StoppedError` when `deadline` ms have passed. Resolves when none runs.
+   */
+  stop(options: { readonly deadline?: number } = {}): Promise<void> {
+    if (!this.stopping) {
+      this.stopping = true;
+      this.clearTimer();
+      if (options.deadline !== undefined && this.running > 0) {
+        this.scheduler.schedule(() => {
+          for (const st of this.states.values()) {
+            if (st.status === RUNNING && st.pass) {
+              st.pass.abort(new StoppedError());
+              this.finish(st.pass, Outcome.retry(new StoppedError()));
+            }
+          }
+        }, options.deadline);
+      }
+    }
+    return new Promise((resolve) => {
+      this.stopWaiters.push(resolve);
+      if (this.running === 0) this.drained();
+    });
+  }
+
+  private drained(): void {
+    for (const resolve of this.stopWaiters.splice(0)) resolve();
+    const onStopped = this.onStopped;
+    this.onStopped = undefined;
+    onStopped?.();
+  }
+
+  /** Drops everything in O(1) per key; running passes are aborted and their results discarded. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.stopping = true;
+    this.clearTimer();
+    if (this.running > 0) {
+      for (const st of this.states.values()) {
+        if (st.status === RUNNING && st.pass) {
+          st.pass.done = true;
+          st.pass.timer?.unsubscribe();
+          st.pass.abort(new StoppedError());
+        }
+      }
+    }
+    this.states = new Map();
+    this.high.clear();
+    this.low.clear();
+    this.heap.clear();
+    this.queued = this.running = this.parkedCount = 0;
+    for (const resolve of this.stopWaiters.splice(0)) resolve();
+  }
+
+  /** A point-in-time view; O(keys with a record). */
+  snapshot(): QueueSnapshot {
+    const inFlight: { key: Key; since: number; reason: TriggerReason }[] = [];
+    const delayed: DelayedKey[] = [];
+    const parked: ParkedKey[] = [];
+    for (const st of this.states.values()) {
+      const lastError = st.lastError?.message;
+      if (st.status === RUNNING) inFlight.push({ key: st.key, since: st.dueAt, reason: st.pass?.request.reason ?? st.reason });
+      else if (st.status === DELAYED) {
+        delayed.push({
+          key: st.key,
+          nextAttemptAt: st.dueAt,
+          failures: st.failures,
+          why: st.hold === HOLD_BACKOFF ? 'backoff' : st.hold === HOLD_WAITING ? 'waiting' : 'requeue',
+          lastError,
+        });
+      } else if (st.status === PARKED) {
+        parked.push({
+          key: st.key,
+          reason: st.hold === 1 ? 'quarantined' : 'terminal',
+          failures: st.failures,
+          lastError,
+          since: st.dueAt,
+        });
+      }
+    }
+    delayed.sort((a, b) => a.nextAttemptAt - b.nextAttemptAt);
+    const c = this.counts;
+    return {
+      at: this.scheduler.now(),
+      workers: this.workers,
+      stopping: this.stopping,
+      depth: this.queued,
+      running: this.running,
+      inFlight,
+      delayed,
+      parked,
+      counters: { ...c, errorsByClass: { ...c.errorsByClass } },
+    };
+  }
+
+  /** Number of keys holding a record (queued, running, delayed, parked or failing). */
+  get trackedKeys(): number {
+    return this.states.size;
+  }
+
+  private enqueue(st: KeyState, lane: number): void {
+    st.status = QUEUED;
+    st.lane = lane;
+    st.dueAt = this.hooks?.onStart ? this.scheduler.now() : 0;
+    this.queued++;
+    (lane === LANE_HIGH ? this.high : this.low).push(st);
+  }
+
+  private resetFailures(st: KeyState): void {
+    st.failures = 0;
+    st.conflicts = 0;
+    st.lastError = undefined;
+  }
+
+  private unpark(st: KeyState, by: 'release' | 'change' | 'trigger'): void {
+    this.parkedCount--;
+    this.resetFailures(st);
+    st.status = IDLE;
+    this.counts.released++;
+    this.hooks?.onRelease?.(st.key, by);
+  }
+
+  /** Next ready key: high lane first, one low-lane key after every `agingEvery` high starts. */
+  private next(): KeyState | undefined {
+    const preferLow = this.highStreak >= this.agingEvery;
+    for (;;) {
+      let st: KeyState | undefined;
+      let lane: number;
+      if (preferLow && this.low.length > 0) {
+        st = this.low.shift();
+        lane = LANE_LOW;
+      } else if (this.high.length > 0) {
+        st = this.high.shift();
+        lane = LANE_HIGH;
+      } else if (this.low.length > 0) {
+        st = this.low.shift();
+        lane = LANE_LOW;
+      } else return undefined;
+      // Skip stale entries (a promoted key, or a key that left the lane).
+      if (st === undefined || st.status !== QUEUED || st.lane !== lane) continue;
+      this.highStreak = lane === LANE_HIGH && this.low.length > 0 ? this.highStreak + 1 : 0;
+      return st;
+    }
+  }
+
+  private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.running < this.workers && this.queued > 0 && !this.stopping) {
+        const st = this.next();
+        if (st === undefined) break;
+        this.queued--;
+        this.start(st);
+      }
+    } finally {
+      this.pumping = false;
+    }
+    if (this.idleWaiters.length > 0 && this.isIdle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  private start(st: KeyState): void {
+    const now = this.scheduler.now();
+    const request: Request =
+      st.generation === undefined ? { key: st.key, reason: st.reason } : { key: st.key, reason: st.reason, generation: st.generation };
+    const queuedMs = now - st.dueAt;
+    st.status = RUNNING;
+    st.dirty = false;
+    st.forced = false;
+    st.dueAt = now;
+    this.running++;
+    const pass = new Pass(st, request, st.failures, now);
+    st.pass = pass;
+    this.hooks?.onStart?.(st.key, request, queuedMs);
+    if (this.timeout !== undefined) {
+      const timeout = this.timeout;
+      pass.timer = this.scheduler.schedule(() => {
+        if (pass.done) return;
+        const error = new TimeoutError(timeout);
+        pass.abort(error);
+        this.finish(pass, Outcome.retry(error));
+      }, timeout);
+    }
+    let result: unknown;
+    try {
+      result = this.work(request, pass);
+    } catch (thrown) {
+      this.finish(pass, Outcome.retry(thrown));
+      return;
+    }
+    this.settle(pass, result);
+  }
+
+  private settle(pass: Pass, result: unknown): void {
+    if (result === undefined || result === null) {
+      this.finish(pass, Outcome.converged());
+    } else if (isObservable(result)) {
+      let last: unknown;
+      const sub = result.subscribe({
+        next: (value) => {
+          last = value;
+        },
+        error: (thrown: unknown) => this.finish(pass, Outcome.retry(thrown)),
+        complete: () => this.finish(pass, this.toOutcome(last)),
+      });
+      if (!pass.done) pass.subscription = sub;
+    } else if (typeof (result as PromiseLike<unknown>).then === 'function') {
+      (result as PromiseLike<unknown>).then(
+        (value) => this.finish(pass, this.toOutcome(value)),
+        (thrown: unknown) => this.finish(pass, Outcome.retry(thrown)),
+      );
+    } else {
+      this.finish(pass, this.toOutcome(result));
+    }
+  }
+
+  private toOutcome(value: unknown): Outcome {
+    if (value === undefined || value === null) return Outcome.converged();
+    if (Outcome.is(value)) return value;
+    return Outcome.retry(
+      new InvalidArgumentError(
+        `a reconcile pass returned ${typeof value === 'object' ? JSON.stringify(value).slice(0, 100) : String(value)}; ` +
+          'return an Outcome (Outcome.converged(), Outcome.requeueAfter(ms), …) or nothing',
+      ),
+    );
+  }
+
+  private finish(pass: Pass, outcome: Outcome): void {
+    if (pass.done || this.disposed) return;
+    pass.done = true;
+    pass.timer?.unsubscribe();
+    const st = pass.state;
+    st.pass = undefined;
+    this.running--;
+    const now = this.scheduler.now();
+    this.counts.passes++;
+    let failureClass: FailureClass | undefined;
+    let nextAttemptAt: number | undefined;
+    let parked: ParkReason | undefined;
+    let effective = outcome;
+    if (outcome.type === 'retry' || outcome.type === 'terminal') {
+      failureClass = outcome.type === 'terminal' ? 'permanent' : classifyError(outcome.error, this.classify);
+      this.counts.errorsByClass[failureClass]++;
+      st.lastError = outcome.error;
+      if (failureClass === 'dependency') {
+        const error = outcome.error;
+        const ms = error instanceof DependencyNotReadyError && error.retryAfterMs !== undefined ? error.retryAfterMs : this.dependencyInterval;
+        effective = Outcome.waiting(error instanceof DependencyNotReadyError ? error.dependency : error.message, ms);
+      } else if (failureClass === 'permanent') {
+        effective = outcome.type === 'terminal' ? outcome : Outcome.terminal(outcome.error);
+      }
+    } else if (outcome.type === 'waiting') {
+      failureClass = 'dependency';
+      this.counts.errorsByClass.dependency++;
+    }
+    this.counts[effective.type]++;
+
+    const forced = st.forced;
+    const dirty = st.dirty;
+    switch (effective.type) {
+      case 'converged':
+        this.resetFailures(st);
+        break;
+      case 'requeueAfter':
+        this.resetFailures(st);
+        nextAttemptAt = now + effective.ms;
+        st.hold = HOLD_REQUEUE;
+        break;
+      case 'waiting':
+        nextAttemptAt = now + effective.ms;
+        st.hold = HOLD_WAITING;
+        break;
+      case 'retry': {
+        if (failureClass === 'conflict' && st.conflicts < this.conflictRetries) {
+          st.conflicts++;
+          nextAttemptAt = now;
+          st.hold = HOLD_REQUEUE;
+          break;
+        }
+        st.conflicts = 0;
+        st.failures++;
+        if (st.failures > this.maxRetries) {
+          parked = 'quarantined';
+          this.counts.quarantined++;
+        } else {
+          let delay = delayFor(this.backoff, st.failures, this.random);
+          if (this.bucket) delay = Math.max(delay, this.bucket.reserve(now));
+          nextAttemptAt = now + delay;
+          st.hold = HOLD_BACKOFF;
+        }
+        break;
+      }
+      case 'terminal':
+        parked = 'terminal';
+        break;
+    }
+
+    if (dirty && (forced || (effective.type !== 'retry' && parked === undefined) || nextAttemptAt === now)) {
+      // G2: one more pass for the trigger that arrived while running.
+      parked = undefined;
+      nextAttemptAt = undefined;
+      st.status = IDLE;
+      this.enqueue(st, st.lane);
+    } else if (parked !== undefined) {
+      st.status = PARKED;
+      st.hold = parked === 'quarantined' ? 1 : 0;
+      st.dueAt = now;
+      this.parkedCount++;
+    } else if (nextAttemptAt !== undefined) {
+      if (nextAttemptAt <= now && st.hold === HOLD_REQUEUE) {
+        st.status = IDLE;
+        st.reason = 'requeue';
+        this.enqueue(st, LANE_HIGH);
+      } else {
+        st.status = DELAYED;
+        this.heap.schedule(st, nextAttemptAt);
+        this.rearm();
+      }
+    } else {
+      st.status = IDLE;
+      this.states.delete(st.key);
+    }
+
+    const result: PassResult = {
+      key: st.key,
+      request: pass.request,
+      outcome: effective,
+      failureClass,
+      failures: st.failures,
+      startedAt: pass.startedAt,
+      finishedAt: now,
+      nextAttemptAt: st.status === DELAYED ? st.dueAt : st.status === QUEUED ? now : undefined,
+      parked,
+    };
+    this.hooks?.onFinish?.(result);
+    this.emit(result);
+    if (this.stopping) {
+      if (this.running === 0 && !this.disposed) this.drained();
+      return;
+    }
+    this.pump();
+  }
+
+  private rearm(): void {
+    const top = this.heap.peek();
+    const due = top === undefined ? Infinity : top.dueAt;
+    if (due === this.timerAt) return;
+    this.clearTimer();
+    if (top === undefined || this.stopping) return;
+    this.timerAt = due;
+    this.timer = this.scheduler.schedule(() => this.onTimer(), Math.max(0, due - this.scheduler.now()));
+  }
+
+  private clearTimer(): void {
+    this.timer?.unsubscribe();
+    this.timer = undefined;
+    this.timerAt = Infinity;
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    const now = this.scheduler.now();
+    for (let top = this.heap.peek(); top !== undefined && top.dueAt <= now; top = this.heap.peek()) {
+      this.heap.pop();
+      top.reason = top.hold === HOLD_BACKOFF ? 'retry' : 'requeue';
+      this.enqueue(top, LANE_HIGH);
+    }
+    this.rearm();
+    this.pump();
+  }
+}
+
+/**
+ * A handle on a running work queue: trigger and release keys, read its state, wait for idle, stop.
+ * Pass it as `control` to `workQueue`; it attaches while the queue is subscribed.
+ */
+export class QueueControl {
+  private queue: KeyedQueue | undefined;
+  private readonly changes = new Subject<void>();
+  private readonly throttleMs: number;
+  private readonly scheduler: SchedulerLike;
+
+  constructor(options: { readonly stateThrottleMs?: number; readonly scheduler?: SchedulerLike } = {}) {
+    this.throttleMs = options.stateThrottleMs ?? 0;
+    this.scheduler = options.scheduler ?? asyncScheduler;
+  }
+
+  /** True while a queue is attached (its `workQueue` is subscribed). */
+  get attached(): boolean {
+    return this.queue !== undefined;
+  }
+
+  /** Runs `key` now, even in backoff or parked (a `manual` trigger). False when not attached. */
+  trigger(key: Key, reason: TriggerReason = 'manual'): boolean {
+    if (!this.queue) return false;
+    this.queue.add({ key, reason });
+    this.notify();
+    return true;
+  }
+
+  /** Releases a quarantined or terminal key and runs it once. False when it was not parked. */
+  release(key: Key): boolean {
+    const released = this.queue?.release(key) ?? false;
+    if (released) this.notify();
+    return released;
+  }
+
+  /** The current state; an empty snapshot when not attached. */
+  snapshot(): QueueSnapshot {
+    if (this.queue) return this.queue.snapshot();
+    return {
+      at: this.scheduler.now(),
+      workers: 0,
+      stopping: false,
+      depth: 0,
+      running: 0,
+      inFlight: [],
+      delayed: [],
+      parked: [],
+      counters: {
+        adds: 0,
+        passes: 0,
+        converged: 0,
+        requeueAfter: 0,
+        retry: 0,
+        terminal: 0,
+        waiting: 0,
+        quarantined: 0,
+        released: 0,
+        errorsByClass: { transient: 0, conflict: 0, permanent: 0, dependency: 0 },
+      },
+    };
+  }
+
+  /** Snapshots after changes (throttled with `auditTime(stateThrottleMs)`), starting with the current one. */
+  readonly state$: Observable<QueueSnapshot> = new Observable<QueueSnapshot>((subscriber) => {
+    subscriber.next(this.snapshot());
+    return this.changes.pipe(auditTime(this.throttleMs, this.scheduler)).subscribe(() => subscriber.next(this.snapshot()));
+  });
+
+  /** Resolves when the attached queue has nothing queued, running or delayed. */
+  whenIdle(): Promise<void> {
+    return this.queue ? this.queue.whenIdle() : Promise.resolve();
+  }
+
+  /** Graceful stop of the attached queue; see `KeyedQueue.stop`. */
+  stop(options: { readonly deadline?: number } = {}): Promise<void> {
+    return this.queue ? this.queue.stop(options) : Promise.resolve();
+  }
+
+  /** @internal Called by `workQueue`. */
+  attach(queue: KeyedQueue): void {
+    if (this.queue && this.queue !== queue) {
+      throw new InvalidArgumentError('this QueueControl is already attached to a running workQueue: create one control per queue');
+    }
+    this.queue = queue;
+  }
+
+  /** @internal Called by `workQueue` on teardown. */
+  detach(queue: KeyedQueue): void {
+    if (this.queue === queue) this.queue = undefined;
+  }
+
+  /** @internal Tells `state$` subscribers that something changed. */
+  notify(): void {
+    if (this.changes.observed) this.changes.next();
+  }
+}
+
+/** Creates a {@link QueueControl}. */
+export function createQueueControl(options?: { readonly stateThrottleMs?: number; readonly scheduler?: SchedulerLike }): QueueControl {
+  return new QueueControl(options);
+}
+

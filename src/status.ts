@@ -1,0 +1,282 @@
+/**
+ * Status conditions and observedGeneration, as pure immutable updates (G9).
+ *
+ * A status is a plain object: `{ observedGeneration?, phase?, conditions? }` plus whatever fields the
+ * user adds. Every function here returns a new object when something changed and the SAME reference
+ * (`===`) when nothing did, so "status unchanged" is a cheap identity check and a loop never writes a
+ * status that changes nothing (no self-triggered update storms). A condition's `lastTransitionTime`
+ * moves only when its `status` flips. Updates are written with immer.
+ *
+ * ## Example
+ * ```ts
+ * import { setCondition, stampObservedGeneration, ConditionTypes } from 'rx-reconcile';
+ *
+ * let status = stampObservedGeneration(resource.status, resource.metadata.generation);
+ * status = setCondition(status, {
+ *   type: ConditionTypes.Ready, status: 'True', reason: 'Converged', message: '',
+ *   observedGeneration: resource.metadata.generation,
+ * }, new Date(scheduler.now()).toISOString());
+ * if (status !== resource.status) await store.updateStatus({ ...resource, status });
+ * ```
+ *
+ * @module
+ */
+import equal from 'fast-deep-equal';
+import { produce } from 'immer';
+import type { Draft } from 'immer';
+import { InvalidArgumentError } from './errors.js';
+
+/**
+ * The truth value of a condition: `'True'`, `'False'` or `'Unknown'` (Kubernetes convention).
+ *
+ * ## Example
+ * ```ts
+ * const s: ConditionStatus = 'Unknown';
+ * ```
+ */
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+/**
+ * One observation about a resource, e.g. `Ready=True (Converged)`.
+ *
+ * Set it with {@link setCondition}; read it with {@link getCondition} / {@link isConditionTrue}.
+ *
+ * ## Example
+ * ```ts
+ * const c: Condition = {
+ *   type: 'Ready', status: 'False', reason: 'Backoff', message: 'connection refused',
+ *   observedGeneration: 3, lastTransitionTime: '2024-01-01T00:00:00.000Z',
+ * };
+ * ```
+ */
+export interface Condition {
+  /** What the condition is about: one of {@link ConditionTypes} or any user string. Unique per status. */
+  type: string;
+  status: ConditionStatus;
+  /** A short CamelCase machine-readable cause, e.g. `Converged`, `Backoff`, `InvalidSpec`. */
+  reason: string;
+  /** Human-readable details. */
+  message: string;
+  /** The `metadata.generation` this condition was computed from. */
+  observedGeneration: number;
+  /** When `status` last changed (ISO-8601); kept as is while only reason or message change. */
+  lastTransitionTime: string;
+}
+
+/**
+ * The status fields the library reads and writes; user status types extend it.
+ *
+ * ## Example
+ * ```ts
+ * interface SiteStatus extends ReconcileStatus { readonly url?: string }
+ * ```
+ */
+export interface ReconcileStatus {
+  /** The `metadata.generation` last fully reconciled. */
+  readonly observedGeneration?: number;
+  /** A coarse summary (Halo-style), e.g. `Ready`, `Failed`, `Deleting`. */
+  readonly phase?: string;
+  readonly conditions?: readonly Condition[];
+}
+
+/**
+ * The condition types the library itself sets; user condition types are any other string.
+ *
+ * `Ready`: the resource is in its desired state. `Progressing`: corrections are under way.
+ * `Degraded`: the last passes failed (see the reason and message).
+ *
+ * ## Example
+ * ```ts
+ * isConditionTrue(resource.status, ConditionTypes.Ready);
+ * ```
+ */
+export const ConditionTypes = Object.freeze({
+  Ready: 'Ready',
+  Progressing: 'Progressing',
+  Degraded: 'Degraded',
+} as const);
+
+/**
+ * A condition type: one of {@link ConditionTypes} (autocompleted) or any user string.
+ *
+ * ## Example
+ * ```ts
+ * const t: ConditionType = 'DatabaseReachable';
+ * ```
+ */
+export type ConditionType = (typeof ConditionTypes)[keyof typeof ConditionTypes] | (string & {});
+
+const CONDITION_STATUSES: readonly string[] = ['True', 'False', 'Unknown'];
+
+/** Writable view used inside immer recipes. */
+interface MutableStatus {
+  observedGeneration?: number;
+  phase?: string;
+  conditions?: Condition[];
+}
+
+/**
+ * Upserts a condition (by `type`) and returns the new status; the SAME reference if nothing changed.
+ *
+ * `lastTransitionTime` becomes `now` when the condition is new or its `status` changed, and is kept
+ * otherwise. A change of only `reason`, `message` or `observedGeneration` gives a new status object
+ * with the old transition time. New conditions are appended, so the order is stable. With an
+ * `undefined` status, returns a status holding just this condition.
+ *
+ * ## Example
+ * ```ts
+ * const next = setCondition(status, { type: 'Ready', status: 'True', reason: 'Converged', message: '',
+ *   observedGeneration: 2 }, now);
+ * if (next !== status) write(next);
+ * ```
+ */
+export function setCondition<S extends ReconcileStatus>(
+  status: S | undefined,
+  condition: Omit<Condition, 'lastTransitionTime'>,
+  now: string,
+): S {
+  checkCondition(condition);
+  const existing = getCondition(status, condition.type);
+  if (
+    status !== undefined &&
+    existing !== undefined &&
+    existing.status === condition.status &&
+    existing.reason === condition.reason &&
+    existing.message === condition.message &&
+    existing.observedGeneration === condition.observedGeneration
+  ) {
+    return status;
+  }
+  const next: Condition = {
+    type: condition.type,
+    status: condition.status,
+    reason: condition.reason,
+    message: condition.message,
+    observedGeneration: condition.observedGeneration,
+    lastTransitionTime:
+      existing !== undefined && existing.status === condition.status ? existing.lastTransitionTime : now,
+  };
+  return update(status, (draft) => {
+    const conditions = (draft.conditions ??= []);
+    const index = conditions.findIndex((c) => c.type === condition.type);
+    if (index < 0) conditions.push(next);
+    else conditions[index] = next;
+  });
+}
+
+/**
+ * The condition of the given type, or `undefined`.
+ *
+ * ## Example
+ * ```ts
+ * getCondition(resource.status, 'Ready')?.reason;
+ * ```
+ */
+export function getCondition(status: ReconcileStatus | undefined, type: string): Condition | undefined {
+  return status?.conditions?.find((c) => c.type === type);
+}
+
+/**
+ * Whether the condition of the given type exists and has status `'True'`.
+ *
+ * ## Example
+ * ```ts
+ * if (isConditionTrue(dependency.status, ConditionTypes.Ready)) proceed();
+ * ```
+ */
+export function isConditionTrue(status: ReconcileStatus | undefined, type: string): boolean {
+  return getCondition(status, type)?.status === 'True';
+}
+
+/**
+ * Removes the condition of the given type; the SAME reference (or `undefined`) when it is absent.
+ *
+ * ## Example
+ * ```ts
+ * status = removeCondition(status, 'Progressing');
+ * ```
+ */
+export function removeCondition<S extends ReconcileStatus>(status: S, type: string): S;
+export function removeCondition<S extends ReconcileStatus>(status: S | undefined, type: string): S | undefined;
+export function removeCondition<S extends ReconcileStatus>(status: S | undefined, type: string): S | undefined {
+  if (status === undefined || getCondition(status, type) === undefined) return status;
+  return update(status, (draft) => {
+    draft.conditions = (draft.conditions ?? []).filter((c) => c.type !== type);
+  });
+}
+
+/**
+ * Sets `observedGeneration`; the SAME reference when it already has that value.
+ *
+ * Call it at the end of a pass that reconciled `metadata.generation`, so readers can tell whether
+ * the status describes the current spec (G9).
+ *
+ * ## Example
+ * ```ts
+ * const status = stampObservedGeneration(resource.status, resource.metadata.generation);
+ * ```
+ */
+export function stampObservedGeneration<S extends ReconcileStatus>(status: S | undefined, generation: number): S {
+  if (!Number.isInteger(generation) || generation < 0) {
+    throw new InvalidArgumentError(
+      `stampObservedGeneration: generation must be an integer ≥ 0 (got ${String(generation)})`,
+    );
+  }
+  if (status !== undefined && status.observedGeneration === generation) return status;
+  return update(status, (draft) => {
+    draft.observedGeneration = generation;
+  });
+}
+
+/**
+ * Deep equality of two statuses (fast-deep-equal).
+ *
+ * Use to decide whether a status write is needed when the statuses were not built from one another
+ * (otherwise `===` suffices).
+ *
+ * ## Example
+ * ```ts
+ * if (!statusEquals(stored.status, computed)) await store.updateStatus({ ...stored, status: computed });
+ * ```
+ */
+export function statusEquals(a: unknown, b: unknown): boolean {
+  return equal(a, b);
+}
+
+/**
+ * Applies a mutating recipe to a draft of the status (immer) and returns the result.
+ *
+ * Returns the SAME reference when the recipe changed nothing, so it composes with the other
+ * functions here. With an `undefined` status the recipe starts from `{}`. The result is frozen.
+ *
+ * ## Example
+ * ```ts
+ * const next = produceStatus(resource.status, (draft) => { draft.phase = 'Ready'; });
+ * ```
+ */
+export function produceStatus<S extends object>(status: S | undefined, recipe: (draft: Draft<S>) => void): S {
+  const base = status ?? ({} as S);
+  return produce(base, (draft: Draft<S>) => {
+    recipe(draft);
+  });
+}
+
+function update<S extends ReconcileStatus>(status: S | undefined, recipe: (draft: MutableStatus) => void): S {
+  // The recipes only touch the library's own fields; user fields are copied through untouched by immer.
+  const base = (status ?? {}) as MutableStatus;
+  const next = produce(base, (draft) => {
+    recipe(draft);
+  });
+  return next as unknown as S;
+}
+
+function checkCondition(condition: Omit<Condition, 'lastTransitionTime'>): void {
+  if (typeof condition.type !== 'string' || condition.type === '') {
+    throw new InvalidArgumentError(`setCondition: type must be a non-empty string (got ${String(condition.type)})`);
+  }
+  if (!CONDITION_STATUSES.includes(condition.status)) {
+    throw new InvalidArgumentError(
+      `setCondition: status of condition "${condition.type}" must be 'True', 'False' or 'Unknown' (got ${String(condition.status)})`,
+    );
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * The shared vocabulary of rx-reconcile (see DESIGN.md): keys, resources, requests, observations,
+ * plans and corrections, watch events and the `Store` port.
+ *
+ * @module
+ */
+import type { Observable } from 'rxjs';
+
+/** String identity of one thing being reconciled: `name`, or `namespace/name`. */
+export type Key = string;
+
+/** A value, a Promise of it, or anything RxJS accepts as an input (Observable, iterable…). */
+export type MaybeAsync<T> = T | PromiseLike<T> | Observable<T>;
+
+/** A reference from a child resource to the resource that owns it. */
+export interface OwnerReference {
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace?: string;
+  /** Exactly one owner may be the controller of a child. */
+  readonly controller?: boolean;
+}
+
+/** Identity and bookkeeping of a stored resource. */
+export interface Metadata {
+  readonly name: string;
+  readonly namespace?: string;
+  /** Opaque; changes on every write. `update` is a compare-and-set on it. */
+  readonly version: string;
+  /** Bumps on spec changes only (never on status or metadata-only writes). Starts at 1. */
+  readonly generation: number;
+  readonly uid: string;
+  readonly creationTimestamp: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  /** While non-empty, `delete` only marks the resource (sets `deletionTimestamp`). */
+  readonly finalizers: readonly string[];
+  /** Set by `delete` while finalizers remain; the resource is being deleted. */
+  readonly deletionTimestamp?: string;
+  readonly ownerReferences: readonly OwnerReference[];
+}
+
+/** A stored resource: `{ kind, metadata, spec, status? }`. Objects handed out by stores are frozen. */
+export interface Resource<Spec = unknown, Status = unknown> {
+  readonly kind: string;
+  readonly metadata: Metadata;
+  readonly spec: Spec;
+  readonly status?: Status;
+}
+
+/** Metadata a caller may set on create. The store fills in the rest. */
+export interface NewMetadata {
+  readonly name: string;
+  readonly namespace?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
+  readonly finalizers?: readonly string[];
+  readonly ownerReferences?: readonly OwnerReference[];
+}
+
+/** What `create` takes. */
+export interface NewResource<Spec = unknown, Status = unknown> {
+  readonly metadata: NewMetadata;
+  readonly spec: Spec;
+  readonly status?: Status;
+}
+
+/** Why a key was enqueued. For logs and metrics only: reconcile logic must not branch on it. */
+export type TriggerReason = 'watch' | 'resync' | 'manual' | 'dependency' | 'requeue' | 'retry' | 'initial';
+
+/** What the queue hands a worker. */
+export interface Request {
+  readonly key: Key;
+  readonly reason: TriggerReason;
+  /**
+   * The desired generation that caused this trigger, when known. A key parked after a terminal
+   * failure or quarantine is woken only by a trigger whose generation differs (or by a manual one).
+   */
+  readonly generation?: number;
+  /** Resync and initial-list floods go to the low lane; real changes to the high lane (G4). */
+  readonly priority?: 'high' | 'low';
+}
+
+/** Output of `observe`: the desired and current state of one key. */
+export interface Observation<D, C> {
+  readonly key: Key;
+  readonly desired: D;
+  readonly current: C;
+}
+
+/** One step that moves current toward desired. Carries an idempotency key. */
+export interface Correction<T = unknown> {
+  readonly action: 'create' | 'update' | 'delete' | 'custom';
+  /** What is corrected (e.g. the item key). */
+  readonly target: string;
+  /** The value to write, for create/update/custom. */
+  readonly value?: T;
+  /** Same correction, same key: lets an actuator drop a duplicate after a lost acknowledgement. */
+  readonly idempotencyKey: string;
+  /** For `custom` corrections: a short name of what to do. */
+  readonly name?: string;
+}
+
+/** Output of `compare`: the corrections that make current equal desired. Empty = in sync. */
+export interface Plan<D = unknown, C = unknown, T = unknown> {
+  readonly key: Key;
+  readonly observation: Observation<D, C>;
+  readonly corrections: readonly Correction<T>[];
+}
+
+/** One change seen by `Store.watch`. The current list is replayed first with `initial: true`. */
+export interface WatchEvent<Spec = unknown, Status = unknown> {
+  readonly type: 'added' | 'modified' | 'deleted';
+  readonly object: Resource<Spec, Status>;
+  /** True for the events that replay the list at subscription time. */
+  readonly initial: boolean;
+}
+
+/** Options of `Store.list`. */
+export interface ListOptions {
+  readonly namespace?: string;
+  /** Every given label must match exactly. */
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The desired-state source. `createMemoryStore()` is the embedded default; other engines (etcd)
+ * implement the same interface. All objects returned are frozen snapshots.
+ */
+export interface Store {
+  get<Spec = unknown, Status = unknown>(kind: string, key: Key): Promise<Resource<Spec, Status> | undefined>;
+  list<Spec = unknown, Status = unknown>(kind: string, options?: ListOptions): Promise<Resource<Spec, Status>[]>;
+  create<Spec = unknown, Status = unknown>(
+    kind: string,
+    resource: NewResource<Spec, Status>,
+  ): Promise<Resource<Spec, Status>>;
+  /**
+   * Writes spec and metadata (labels, annotations, finalizers, owner references). Compare-and-set on
+   * `metadata.version`: a stale version rejects with `ConflictError`. Bumps `generation` when the spec
+   * changed. Status is kept as stored. Removing the last finalizer of a deleting resource removes it.
+   */
+  update<Spec = unknown, Status = unknown>(resource: Resource<Spec, Status>): Promise<Resource<Spec, Status>>;
+  /**
+   * Writes status only (compare-and-set on version; never bumps `generation`). A status equal to the
+   * stored one is not written: no new version, no watch event.
+   */
+  updateStatus<Spec = unknown, Status = unknown>(resource: Resource<Spec, Status>): Promise<Resource<Spec, Status>>;
+  /**
+   * Deletes, finalizer-aware: while finalizers remain, sets `deletionTimestamp` and keeps the
+   * resource; otherwise removes it. Resolves to the marked resource, or `undefined` once gone.
+   */
+  delete(kind: string, key: Key): Promise<Resource | undefined>;
+  /** The current list (as `initial` events), then every change, in write order. */
+  watch<Spec = unknown, Status = unknown>(kind: string): Observable<WatchEvent<Spec, Status>>;
+}
