@@ -1,6 +1,17 @@
 /**
- * `rx-reconcile`: the kernel (values, store, queue engine, ports) plus the easy-mode builder.
+ * `rx-reconcile`: the kernel (values, store, queue engine, ports) plus the easy-mode builder
+ * `defineLoop`, which is composed only of the public operators of `rx-reconcile/operators`.
  *
  * @module
  */
 export * from './src/index.js';
+export { defineLoop } from './operators/define-loop.js';
+export type {
+  Dependency,
+  Loop,
+  LoopContext,
+  LoopOptions,
+  LoopOptionsBase,
+  PhaseLoopOptions,
+  ReconcileLoopOptions,
+} from './operators/define-loop.js';

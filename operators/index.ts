@@ -3,5 +3,31 @@
  *
  * @module
  */
+export { compare, completeCorrections } from './compare.js';
+export type { CompareFn, CorrectionInput } from './compare.js';
+export { correct } from './correct.js';
+export type { Applied, ApplyFn, CorrectOptions } from './correct.js';
+export { defineLoop } from './define-loop.js';
+export type {
+  Dependency,
+  Loop,
+  LoopContext,
+  LoopOptions,
+  LoopOptionsBase,
+  PhaseLoopOptions,
+  ReconcileLoopOptions,
+} from './define-loop.js';
+export { observe } from './observe.js';
+export type { ObserveOptions } from './observe.js';
+export type { Reader } from './read.js';
+export { resync } from './resync.js';
+export type { ResyncOptions } from './resync.js';
+export { triggerOwners } from './trigger-owners.js';
+export type { TriggerOwnersOptions } from './trigger-owners.js';
+export { triggerWith } from './trigger-with.js';
+export { verify } from './verify.js';
+export type { VerifyOptions } from './verify.js';
+export { isWellFormedEvent, revisionOf, watchRequests } from './watch-requests.js';
+export type { WatchRequestsOptions } from './watch-requests.js';
 export { workQueue } from './work-queue.js';
-export { createQueueControl, QueueControl } from '../src/index.js';
+export { QueueControl, createQueueControl } from '../src/index.js';

@@ -89,8 +89,8 @@ export type {
 } from './queue.js';
 
 /* Diff */
-export { setDiff, applyPlan } from './diff.js';
-export type { SetDiffOptions } from './diff.js';
+export { applyPlan, idempotencyKeyOf, setDiff, stableHash } from './diff.js';
+export type { Items, SetDiffOptions } from './diff.js';
 
 /* Ports */
 export { noopLogger } from './ports.js';

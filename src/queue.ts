@@ -302,7 +302,7 @@ export class KeyedQueue {
     } else {
       key = item.key;
       reason = item.reason;
-      gen = item.generation;
+      gen = item.revision;
       if (item.priority === 'low' || (item.priority === undefined && LOW_REASONS.has(reason))) lane = LANE_LOW;
     }
     this.counts.adds++;
@@ -563,7 +563,7 @@ export class KeyedQueue {
   private start(st: KeyState): void {
     const now = this.scheduler.now();
     const request: Request =
-      st.generation === undefined ? { key: st.key, reason: st.reason } : { key: st.key, reason: st.reason, generation: st.generation };
+      st.generation === undefined ? { key: st.key, reason: st.reason } : { key: st.key, reason: st.reason, revision: st.generation };
     const queuedMs = now - st.dueAt;
     st.status = RUNNING;
     st.dirty = false;

@@ -73,10 +73,12 @@ export interface Request {
   readonly key: Key;
   readonly reason: TriggerReason;
   /**
-   * The desired generation that caused this trigger, when known. A key parked after a terminal
-   * failure or quarantine is woken only by a trigger whose generation differs (or by a manual one).
+   * A token of the desired state that caused this trigger, when known (`watchRequests` uses
+   * `2 × generation`, plus 1 once the resource is being deleted, so deletion counts as a change).
+   * A key parked after a terminal failure or quarantine, or backing off, is woken at once only by a
+   * trigger with a different revision (a desired change) or by a manual trigger.
    */
-  readonly generation?: number;
+  readonly revision?: number;
   /** Resync and initial-list floods go to the low lane; real changes to the high lane (G4). */
   readonly priority?: 'high' | 'low';
 }

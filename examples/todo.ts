@@ -1,0 +1,132 @@
+/**
+ * The Halo Todo, as an rx-reconcile loop over the embedded memory store.
+ *
+ * Desired state: `Todo` resources (`{ title, done }`). The world: one Markdown file per todo in a
+ * folder. The loop keeps the folder in line with the store: it adds a finalizer, writes the file,
+ * sets `status.phase`, and when a todo is deleted it removes the file (cleanup) before removing the
+ * finalizer, so the todo disappears only after its file is gone.
+ *
+ * Run: npm run demo            (or: node --loader ts-node/esm examples/todo.ts [folder])
+ */
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import { Outcome, createMemoryStore, defineLoop } from 'rx-reconcile';
+import type { PassResult, Resource } from 'rx-reconcile';
+
+export const TodoSpec = z.object({ title: z.string().min(1), done: z.boolean().default(false) });
+export type TodoSpec = z.infer<typeof TodoSpec>;
+export interface TodoStatus {
+  phase?: 'Pending' | 'Done' | 'Deleting';
+  observedGeneration?: number;
+}
+export const FINALIZER = 'todo.example.com/file';
+
+function fileOf(folder: string, todo: Resource<TodoSpec, TodoStatus>): string {
+  return join(folder, `${todo.metadata.name}.md`);
+}
+
+/** Builds the Todo loop over `store`, keeping one file per todo in `folder`. */
+export function todoLoop(store: ReturnType<typeof createMemoryStore>, folder: string) {
+  return defineLoop<TodoSpec, TodoStatus>({
+    name: 'todo',
+    store,
+    kind: 'Todo',
+    workers: 2,
+    async reconcile(_request, ctx) {
+      const todo = await ctx.get();
+      if (todo === undefined) return Outcome.converged(); // gone: nothing left to do
+      const file = fileOf(folder, todo);
+
+      if (todo.metadata.deletionTimestamp !== undefined) {
+        // Being deleted: clean up the world first, then let the store finish the delete.
+        await rm(file, { force: true });
+        if (todo.metadata.finalizers.includes(FINALIZER)) {
+          await ctx.store.update({
+            ...todo,
+            metadata: { ...todo.metadata, finalizers: todo.metadata.finalizers.filter((f) => f !== FINALIZER) },
+          });
+        }
+        return Outcome.converged();
+      }
+
+      if (!todo.metadata.finalizers.includes(FINALIZER)) {
+        // Finalizer first, so a delete can never skip the cleanup. The write triggers the next pass.
+        await ctx.store.update({ ...todo, metadata: { ...todo.metadata, finalizers: [...todo.metadata.finalizers, FINALIZER] } });
+        return Outcome.converged();
+      }
+
+      const text = `# ${todo.spec.title}\n\n- [${todo.spec.done ? 'x' : ' '}] ${todo.spec.title}\n`;
+      const existing = await readFile(file, 'utf8').catch(() => undefined);
+      if (existing !== text) await writeFile(file, text);
+      await ctx.updateStatus(todo, (status) => {
+        status.phase = todo.spec.done ? 'Done' : 'Pending';
+      });
+      return Outcome.converged();
+    },
+  });
+}
+
+function describe(result: PassResult): string {
+  const o = result.outcome;
+  const detail = o.type === 'retry' || o.type === 'terminal' ? ` (${o.error.message})` : '';
+  return `  pass ${result.key.padEnd(10)} ${result.request.reason.padEnd(8)} → ${o.type}${detail}`;
+}
+
+/** Runs the demo: creates, changes and deletes todos, and prints what converges. */
+export async function main(folder = join(tmpdir(), `rx-reconcile-todo-${process.pid}`)): Promise<{ files: string[] }> {
+  await rm(folder, { recursive: true, force: true });
+  await mkdir(folder, { recursive: true });
+  const store = createMemoryStore({ kinds: { Todo: { schema: TodoSpec } } });
+  const loop = todoLoop(store, folder);
+  loop.results$.subscribe((r) => console.log(describe(r)));
+
+  console.log(`Todo files in ${folder}`);
+  console.log('1. create three todos');
+  for (const title of ['buy milk', 'write docs', 'ship it']) {
+    await store.create<TodoSpec, TodoStatus>('Todo', { metadata: { name: title.replace(/ /g, '-') }, spec: { title, done: false } });
+  }
+  await loop.whenIdle();
+  await show(store, folder);
+
+  console.log('2. mark "buy-milk" done');
+  const milk = await store.get<TodoSpec, TodoStatus>('Todo', 'buy-milk');
+  if (milk) await store.update({ ...milk, spec: { ...milk.spec, done: true } });
+  await loop.whenIdle();
+  await show(store, folder);
+
+  console.log('3. a bad spec is refused and nothing is stored');
+  try {
+    await store.create('Todo', { metadata: { name: 'bad' }, spec: { title: 42 } });
+  } catch (error) {
+    console.log(`  refused: ${(error as Error).message}`);
+  }
+
+  console.log('4. delete "write-docs": cleanup runs, then the todo is gone');
+  await store.delete('Todo', 'write-docs');
+  await loop.whenIdle();
+  const files = await show(store, folder);
+
+  await loop.stop();
+  console.log('converged: every todo has its file, the deleted one has none');
+  return { files };
+}
+
+async function show(store: ReturnType<typeof createMemoryStore>, folder: string): Promise<string[]> {
+  const todos = await store.list<TodoSpec, TodoStatus>('Todo');
+  for (const t of todos) {
+    console.log(`  todo ${t.metadata.name.padEnd(10)} phase=${t.status?.phase ?? '-'} gen=${t.metadata.generation} observed=${t.status?.observedGeneration ?? '-'}`);
+  }
+  const files = (await readdir(folder)).sort();
+  console.log(`  files: ${files.join(', ') || '(none)'}`);
+  return files;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv[2]).catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}

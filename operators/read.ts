@@ -1,0 +1,42 @@
+/**
+ * Internal helpers shared by the operators: turning `MaybeAsync` values into Observables and reading
+ * desired/current state from functions or from the latest value of a stream. Not exported.
+ *
+ * @module
+ */
+import { Observable, defer, first, from, isObservable, map, of, shareReplay } from 'rxjs';
+import type { Key, MaybeAsync } from '../src/index.js';
+
+/** Reads one side (desired or current) of a key. */
+export type Reader<T> =
+  | ((key: Key) => MaybeAsync<T | undefined>)
+  | { readonly latest$: Observable<ReadonlyMap<Key, T> | Readonly<Record<Key, T>>> };
+
+/** A value, a Promise or an Observable as an Observable of its (last) value. */
+export function toObservable<T>(value: MaybeAsync<T>): Observable<T> {
+  if (isObservable(value)) return value as Observable<T>;
+  if (value !== null && typeof value === 'object' && typeof (value as PromiseLike<T>).then === 'function') {
+    return from(value as PromiseLike<T>);
+  }
+  return of(value as T);
+}
+
+/**
+ * Prepares a reader for one subscription: a stream reader keeps the latest collection (replayed to
+ * late readers), a function reader is called per key. Returns the read function and a teardown.
+ */
+export function openReader<T>(reader: Reader<T>): { read: (key: Key) => Observable<T | undefined>; close: () => void } {
+  if (typeof reader === 'function') {
+    return { read: (key) => defer(() => toObservable<T | undefined>(reader(key))), close: () => undefined };
+  }
+  const latest = reader.latest$.pipe(shareReplay({ bufferSize: 1, refCount: false }));
+  const keepAlive = latest.subscribe();
+  return {
+    read: (key) =>
+      latest.pipe(
+        first(),
+        map((items) => (items instanceof Map ? items.get(key) : (items as Readonly<Record<Key, T>>)[key])),
+      ),
+    close: () => keepAlive.unsubscribe(),
+  };
+}

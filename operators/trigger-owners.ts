@@ -1,0 +1,39 @@
+import { mergeMap } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
+import { keyOf } from '../src/index.js';
+import type { Request, WatchEvent } from '../src/index.js';
+
+/** Options of {@link triggerOwners}. */
+export interface TriggerOwnersOptions {
+  /** Only follow the owner reference marked `controller: true`. Default false. */
+  readonly controllerOnly?: boolean;
+}
+
+/**
+ * Maps changes of child resources to `dependency` requests for their owners of `ownerKind`, through
+ * each child's `metadata.ownerReferences`.
+ *
+ * Use it when a loop creates children and must react when one changes or disappears (like
+ * controller-runtime's `Owns()`). For relations that are not owner references, use
+ * {@link triggerWith}.
+ *
+ * ## Example
+ * ```ts
+ * import { merge } from 'rxjs';
+ * import { triggerOwners, watchRequests, workQueue } from 'rx-reconcile/operators';
+ *
+ * merge(watchRequests(store, 'App'), store.watch('Pod').pipe(triggerOwners('App'))).pipe(workQueue(reconcileApp));
+ * ```
+ */
+export function triggerOwners(ownerKind: string, options: TriggerOwnersOptions = {}): OperatorFunction<WatchEvent, Request> {
+  return mergeMap((event) => {
+    const refs = event.object.metadata.ownerReferences;
+    const requests: Request[] = [];
+    for (const ref of refs) {
+      if (ref.kind !== ownerKind) continue;
+      if (options.controllerOnly === true && ref.controller !== true) continue;
+      requests.push({ key: keyOf({ metadata: ref }), reason: 'dependency' });
+    }
+    return requests;
+  });
+}
