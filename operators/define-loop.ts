@@ -8,6 +8,7 @@ import type {
   Key,
   Logger,
   MaybeAsync,
+  Metrics,
   Outcome,
   PassContext,
   PassResult,
@@ -24,6 +25,7 @@ import type { Draft } from 'immer';
 import { compare } from './compare.js';
 import type { CorrectionInput } from './compare.js';
 import { correct } from './correct.js';
+import { instrument } from './instrument.js';
 import { observe } from './observe.js';
 import { resync } from './resync.js';
 import { triggerOwners } from './trigger-owners.js';
@@ -92,7 +94,9 @@ export interface LoopOptionsBase<Spec, Status> {
   readonly timeout?: number;
   /** A pino-compatible logger. Default: silent. */
   readonly logger?: Logger;
-  /** Extra queue hooks (metrics adapters use these). */
+  /** Metrics port (e.g. `prometheusMetrics(...)`). Default: records nothing. */
+  readonly metrics?: Metrics;
+  /** Extra queue hooks, called after the library's own. */
   readonly hooks?: QueueHooks;
 }
 
@@ -264,29 +268,12 @@ export function defineLoop<Spec = unknown, Status = unknown, C = unknown, T = un
     else triggers.push(store.watch(dep.kind).pipe(triggerOwners(kind, { controllerOnly: dep.controllerOnly === true })));
   }
 
-  const userHooks = options.hooks;
-  const hooks: QueueHooks = {
-    onAdd: userHooks?.onAdd,
-    onStart: (key, request, queuedMs) => {
-      logger.debug({ key, reason: request.reason }, 'Reconciling');
-      userHooks?.onStart?.(key, request, queuedMs);
-    },
-    onFinish: (result) => {
-      if (result.outcome.type === 'retry' || result.outcome.type === 'terminal') {
-        const fields = {
-          key: result.key,
-          error: result.outcome.error.message,
-          class: result.failureClass,
-          retryAfter: result.nextAttemptAt === undefined ? undefined : result.nextAttemptAt - result.finishedAt,
-          failures: result.failures,
-        };
-        if (result.failureClass === 'permanent' || result.parked !== undefined) logger.error(fields, 'Reconcile failed');
-        else logger.warn(fields, 'Reconcile failed');
-      }
-      userHooks?.onFinish?.(result);
-    },
-    onRelease: userHooks?.onRelease,
-  } as QueueHooks;
+  const hooks = instrument({
+    logger,
+    probe: { name, stats: () => control.stats() },
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.hooks ? { hooks: options.hooks } : {}),
+  });
 
   const results = new Subject<PassResult>();
   let markStarted!: () => void;

@@ -17,6 +17,8 @@ export type {
   PhaseLoopOptions,
   ReconcileLoopOptions,
 } from './define-loop.js';
+export { instrument } from './instrument.js';
+export type { InstrumentOptions } from './instrument.js';
 export { observe } from './observe.js';
 export type { ObserveOptions } from './observe.js';
 export type { Reader } from './read.js';

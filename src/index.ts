@@ -84,6 +84,7 @@ export type {
   QueueCounters,
   QueueHooks,
   QueueSnapshot,
+  QueueStats,
   Work,
   WorkQueueOptions,
 } from './queue.js';
@@ -93,5 +94,5 @@ export { applyPlan, idempotencyKeyOf, setDiff, stableHash } from './diff.js';
 export type { Items, SetDiffOptions } from './diff.js';
 
 /* Ports */
-export { noopLogger } from './ports.js';
-export type { LogFields, Logger } from './ports.js';
+export { noopLogger, noopMetrics } from './ports.js';
+export type { LogFields, Logger, LoopProbe, Metrics } from './ports.js';

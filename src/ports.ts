@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { QueueHooks, QueueStats } from './queue.js';
+
 /** Structured log fields. */
 export type LogFields = Readonly<Record<string, unknown>>;
 
@@ -28,4 +30,24 @@ export const noopLogger: Logger = Object.freeze({
   child() {
     return noopLogger;
   },
+});
+
+/** What a metrics adapter can read from a loop (for gauges computed at scrape time). */
+export interface LoopProbe {
+  readonly name: string;
+  /** Cheap gauges of the loop's queue; undefined before it starts or after it stops. */
+  stats(): QueueStats | undefined;
+}
+
+/**
+ * The metrics port: given a loop, returns the queue hooks that record its metrics. Adapters (e.g.
+ * `prometheusMetrics`) implement it; the default records nothing.
+ */
+export interface Metrics {
+  forLoop(probe: LoopProbe): QueueHooks;
+}
+
+/** Metrics that record nothing (the default). */
+export const noopMetrics: Metrics = Object.freeze({
+  forLoop: () => ({}),
 });

@@ -64,8 +64,8 @@ export interface PassResult {
 
 /** Callbacks for observability (metrics, logs). Each is optional and called synchronously. */
 export interface QueueHooks {
-  /** A trigger arrived (before collapsing). */
-  onAdd?(key: Key, reason: TriggerReason): void;
+  /** A trigger arrived (before collapsing); `revision` is the desired-state token, when known. */
+  onAdd?(key: Key, reason: TriggerReason, revision: number | undefined): void;
   /** A pass starts; `queuedMs` is the time the key waited ready in a lane. */
   onStart?(key: Key, request: Request, queuedMs: number): void;
   /** A pass finished (before the result is emitted). */
@@ -132,6 +132,22 @@ export interface QueueCounters {
   readonly quarantined: number;
   readonly released: number;
   readonly errorsByClass: Readonly<Record<FailureClass, number>>;
+}
+
+/** Cheap gauges of a queue (no per-key lists). */
+export interface QueueStats {
+  readonly at: number;
+  readonly workers: number;
+  readonly depth: number;
+  readonly running: number;
+  readonly delayed: number;
+  readonly parked: number;
+  /** Start time of the longest-running pass, if any runs. */
+  readonly oldestRunningSince: number | undefined;
+  /** Start times of the running passes. */
+  readonly runningSince: readonly number[];
+  /** Live counters (do not mutate). */
+  readonly counters: QueueCounters;
 }
 
 /** A point-in-time view of the queue, for `state$`, admin pages and tests. */
@@ -238,6 +254,7 @@ export class KeyedQueue {
   private readonly hooks: QueueHooks | undefined;
 
   private states = new Map<Key, KeyState>();
+  private runningSet = new Set<KeyState>();
   private high = new Fifo<KeyState>();
   private low = new Fifo<KeyState>();
   private heap = new DelayHeap<KeyState>();
@@ -306,7 +323,7 @@ export class KeyedQueue {
       if (item.priority === 'low' || (item.priority === undefined && LOW_REASONS.has(reason))) lane = LANE_LOW;
     }
     this.counts.adds++;
-    this.hooks?.onAdd?.(key, reason);
+    this.hooks?.onAdd?.(key, reason, gen);
     let st = this.states.get(key);
     if (st === undefined) {
       st = new KeyState(key, reason, gen);
@@ -408,8 +425,8 @@ export class KeyedQueue {
       this.clearTimer();
       if (options.deadline !== undefined && this.running > 0) {
         this.scheduler.schedule(() => {
-          for (const st of this.states.values()) {
-            if (st.status === RUNNING && st.pass) {
+          for (const st of [...this.runningSet]) {
+            if (st.pass) {
               st.pass.abort(new StoppedError());
               this.finish(st.pass, Outcome.retry(new StoppedError()));
             }
@@ -436,15 +453,14 @@ export class KeyedQueue {
     this.disposed = true;
     this.stopping = true;
     this.clearTimer();
-    if (this.running > 0) {
-      for (const st of this.states.values()) {
-        if (st.status === RUNNING && st.pass) {
-          st.pass.done = true;
-          st.pass.timer?.unsubscribe();
-          st.pass.abort(new StoppedError());
-        }
+    for (const st of this.runningSet) {
+      if (st.pass) {
+        st.pass.done = true;
+        st.pass.timer?.unsubscribe();
+        st.pass.abort(new StoppedError());
       }
     }
+    this.runningSet = new Set();
     this.states = new Map();
     this.high.clear();
     this.low.clear();
@@ -491,6 +507,23 @@ export class KeyedQueue {
       delayed,
       parked,
       counters: { ...c, errorsByClass: { ...c.errorsByClass } },
+    };
+  }
+
+  /** Cheap counters for gauges: O(running passes), never O(keys). */
+  stats(): QueueStats {
+    let oldest: number | undefined;
+    for (const st of this.runningSet) if (oldest === undefined || st.dueAt < oldest) oldest = st.dueAt;
+    return {
+      at: this.scheduler.now(),
+      workers: this.workers,
+      depth: this.queued,
+      running: this.running,
+      delayed: this.heap.size,
+      parked: this.parkedCount,
+      oldestRunningSince: oldest,
+      runningSince: [...this.runningSet].map((st) => st.dueAt),
+      counters: this.counts,
     };
   }
 
@@ -570,6 +603,7 @@ export class KeyedQueue {
     st.forced = false;
     st.dueAt = now;
     this.running++;
+    this.runningSet.add(st);
     const pass = new Pass(st, request, st.failures, now);
     st.pass = pass;
     this.hooks?.onStart?.(st.key, request, queuedMs);
@@ -633,6 +667,7 @@ export class KeyedQueue {
     const st = pass.state;
     st.pass = undefined;
     this.running--;
+    this.runningSet.delete(st);
     const now = this.scheduler.now();
     this.counts.passes++;
     let failureClass: FailureClass | undefined;
@@ -832,6 +867,11 @@ export class QueueControl {
         errorsByClass: { transient: 0, conflict: 0, permanent: 0, dependency: 0 },
       },
     };
+  }
+
+  /** Cheap gauges of the attached queue (undefined when not attached). */
+  stats(): QueueStats | undefined {
+    return this.queue?.stats();
   }
 
   /** Snapshots after changes (throttled with `auditTime(stateThrottleMs)`), starting with the current one. */
