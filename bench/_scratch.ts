@@ -1,15 +1,20 @@
-import { KeyedQueue } from './baselines/keyed-queue.js';
-import { makeEvents, makeKeys, pushEvents } from './lib/workload.js';
+import { Subject } from 'rxjs';
+import { naivePipeline } from './baselines/naive-rx.js';
 import { Checker } from './lib/checker.js';
-import { nowNs } from './lib/util.js';
-const keys = makeKeys(100_000);
-const events = makeEvents(1_000_000, 100_000);
-const mode = process.argv[2];
+import { heapUsed, nextMacrotask } from './lib/util.js';
+import { makeKeys } from './lib/workload.js';
+const K = 100000;
+const keys = makeKeys(K + 10000);
 const checker = new Checker(keys, 16);
-let passes = 0;
-const work = mode === 'plain' ? async (_k: string) => { passes++; await Promise.resolve(); } : checker.noop();
-const q = new KeyedQueue(work, 16);
-const t0 = nowNs();
-await pushEvents('stream', events, (k) => { if (mode !== 'plain') checker.event(k); q.add(keys[k]!); });
-await q.whenIdle();
-console.log(mode, (nowNs() - t0) / 1e6, 'ms', passes || checker.passes);
+const h00 = heapUsed();
+const source = new Subject<string>();
+let err: unknown;
+const sub = naivePipeline('group-coalesce', source, checker.noop(), 16).subscribe({ error: (e) => { err = e; } });
+for (let i = K; i < K + 10000; i++) { checker.event(i); source.next(keys[i]!); }
+while (checker.inFlight > 0 || checker.passes < 10000) await nextMacrotask();
+const h0 = heapUsed();
+console.log('warm groups', (h0 - h00) / 10000);
+for (let i = 0; i < K; i++) { checker.event(i); source.next(keys[i]!); }
+while (checker.inFlight > 0 || checker.passes < K + 10000) await nextMacrotask();
+const h1 = heapUsed();
+console.log('per key', (h1 - h0) / K, err, sub.closed);

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import equal from 'fast-deep-equal';
+import { deepEqual as equal } from './equal.js';
 import { InvalidArgumentError } from './errors.js';
 import type { Correction } from './types.js';
 

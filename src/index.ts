@@ -91,6 +91,7 @@ export type {
 
 /* Diff */
 export { applyPlan, idempotencyKeyOf, setDiff, stableHash } from './diff.js';
+export { deepEqual } from './equal.js';
 export type { Items, SetDiffOptions } from './diff.js';
 
 /* Ports */

@@ -21,7 +21,7 @@
 import { Observable, asyncScheduler } from 'rxjs';
 import type { SchedulerLike } from 'rxjs';
 import type { ZodType } from 'zod';
-import equal from 'fast-deep-equal';
+import { deepEqual as equal } from './equal.js';
 import { AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError, ValidationError } from './errors.js';
 import { keyOf } from './key.js';
 import type { Key, ListOptions, Metadata, NewResource, Resource, Store, WatchEvent } from './types.js';

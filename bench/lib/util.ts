@@ -16,6 +16,16 @@ export function heapUsed(): number {
   return process.memoryUsage().heapUsed;
 }
 
+const kept: unknown[] = [];
+/**
+ * Keeps values reachable until the process ends. Call it AFTER a heap measurement with everything
+ * the measured structure hangs on: otherwise V8 may see a queue as dead once its last use is behind,
+ * collect it, and report its memory as freed.
+ */
+export function keepAlive(...values: unknown[]): void {
+  kept.push(...values);
+}
+
 /** Number of live Node timers (`Timeout` handles) in this process. */
 export function activeTimers(): number {
   let n = 0;

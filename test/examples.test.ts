@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const root = new URL('..', import.meta.url).pathname;
+
+/** Runs an example as a user would (ts-node, the package's source condition), in a real child process. */
+async function runExample(file: string, args: string[] = []): Promise<{ stdout: string; stderr: string }> {
+  return run(process.execPath, ['--conditions=rx-reconcile-source', '--no-warnings', '--loader', 'ts-node/esm', join('examples', file), ...args], {
+    cwd: root,
+    timeout: 120_000,
+    env: { ...process.env, NODE_ENV: 'test' },
+  });
+}
+
+describe('examples', () => {
+  it('todo: converges the Todo files, refuses a bad spec, and cleans up a deleted todo before it disappears', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'todo-example-'));
+    try {
+      const { stdout } = await runExample('todo.ts', [folder]);
+      expect(stdout).toContain('refused: Todo "bad" has an invalid spec (spec.title:');
+      const afterDelete = stdout.slice(stdout.indexOf('4. delete'));
+      expect(afterDelete).toMatch(/todo buy-milk\s+phase=Done gen=2 observed=2/);
+      expect(afterDelete).toMatch(/todo ship-it\s+phase=Pending gen=1 observed=1/);
+      expect(afterDelete).not.toMatch(/todo write-docs/);
+      expect(stdout).toContain('converged: every todo has its file');
+      expect((await readdir(folder)).sort()).toEqual(['buy-milk.md', 'ship-it.md']);
+      expect(await readFile(join(folder, 'buy-milk.md'), 'utf8')).toContain('- [x] buy milk');
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('every example runs to completion with ts-node', async () => {
+    const files = (await readdir(join(root, 'examples'))).filter((f) => f.endsWith('.ts') && f !== 'todo.ts');
+    for (const file of files) {
+      const { stdout } = await runExample(file);
+      expect(stdout.trim().length, `${file} printed nothing`).toBeGreaterThan(0);
+    }
+  });
+});
