@@ -1,7 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import * as Backoff from '../src/backoff.js';
-import { InvalidArgumentError } from '../src/errors.js';
+import { Backoff, InvalidArgumentError } from 'rx-reconcile';
 
 // ---- arbitraries -----------------------------------------------------------------------------------
 

@@ -1,7 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { TokenBucket, rateLimit } from '../src/rate-limit.js';
-import { InvalidArgumentError } from '../src/errors.js';
+import { InvalidArgumentError, TokenBucket, rateLimit } from 'rx-reconcile';
 
 describe('rateLimit', () => {
   it('returns a frozen value', () => {

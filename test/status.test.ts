@@ -9,9 +9,9 @@ import {
   setCondition,
   stampObservedGeneration,
   statusEquals,
-} from '../src/status.js';
-import type { Condition, ConditionStatus, ReconcileStatus } from '../src/status.js';
-import { InvalidArgumentError } from '../src/errors.js';
+  InvalidArgumentError,
+} from 'rx-reconcile';
+import type { Condition, ConditionStatus, ReconcileStatus } from 'rx-reconcile';
 
 const T0 = '2024-01-01T00:00:00.000Z';
 const T1 = '2024-01-01T00:00:01.000Z';

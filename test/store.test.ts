@@ -3,16 +3,16 @@ import { VirtualTimeScheduler, config, Subject, take } from 'rxjs';
 import type { Subscription } from 'rxjs';
 import { z } from 'zod';
 import fc from 'fast-check';
-import { createMemoryStore } from '../src/store.js';
-import type { MemoryStore } from '../src/store.js';
+import { createMemoryStore } from 'rx-reconcile';
+import type { MemoryStore } from 'rx-reconcile';
 import {
   AlreadyExistsError,
   ConflictError,
   InvalidArgumentError,
   NotFoundError,
   ValidationError,
-} from '../src/errors.js';
-import type { Resource, WatchEvent } from '../src/types.js';
+} from 'rx-reconcile';
+import type { Resource, WatchEvent } from 'rx-reconcile';
 
 interface PostSpec {
   title: string;

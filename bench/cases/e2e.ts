@@ -1,0 +1,168 @@
+/**
+ * Benchmarks 12 and 18, over the library's memory store and `defineLoop`.
+ *
+ * - `store` (12): K resources of ~1.3 KB in the memory store, bytes per key against a
+ *   `Map<key, JSON.parse(json)>` of the same objects built in the same process; the heap a relist
+ *   holds at its peak (the `list()` result and a watch replay buffered by its subscriber) against the
+ *   steady state; and the heap a converged loop over the store adds per key;
+ * - `nochange` (18): K resources, a converged loop, then M spec writes whose new spec the world
+ *   already has (desired = current after the write): each pass reads, diffs (fast-deep-equal on
+ *   the spec) and converges. Framework CPU per event = CPU with the loop − CPU of the same writes
+ *   without any loop, over M. Both loop styles: `reconcile` (Halo) and the four phases.
+ */
+import equal from 'fast-deep-equal';
+import { heapUsed, keepAlive, nextMacrotask, readParams, runCase, within } from '../lib/util.js';
+import { makeMetadataInput, makeSpec, makeStatus, type BenchSpec, type BenchStatus } from '../lib/resource.js';
+import { prng } from '../lib/workload.js';
+
+const p = readParams({ what: 'store' as 'store' | 'nochange', K: 100_000, M: 50_000, workers: 16, style: 'reconcile' as 'reconcile' | 'phases', seed: 13 });
+const kind = 'Service';
+
+runCase(async () => (p.what === 'store' ? storeMemory() : noChange()));
+
+async function storeMemory() {
+  const lib = await import('rx-reconcile');
+  const h0 = heapUsed();
+  const store = lib.createMemoryStore();
+  for (let i = 0; i < p.K; i++) {
+    await store.create<BenchSpec, BenchStatus>(kind, { metadata: makeMetadataInput(i), spec: makeSpec(i), status: makeStatus(1) });
+  }
+  const h1 = heapUsed();
+  // Baseline: the same objects as decoded watch events would be held by a plain cache.
+  const cache = new Map<string, unknown>();
+  for (let i = 0; i < p.K; i++) {
+    const key = [`ns-${i % 100}`, '/', `obj-${i}`].join('');
+    const json = JSON.stringify(await store.get(kind, key));
+    cache.set(key, JSON.parse(json));
+  }
+  const h2 = heapUsed();
+  // A relist: the list, and a watch replay buffered by its subscriber.
+  const list = await store.list(kind);
+  const replay: unknown[] = [];
+  const sub = store.watch(kind).subscribe((event) => replay.push(event));
+  await nextMacrotask();
+  const h3 = heapUsed();
+  keepAlive(list, replay, cache);
+  sub.unsubscribe();
+  list.length = 0;
+  replay.length = 0;
+  cache.clear();
+  const h4 = heapUsed();
+  // A converged loop over the store.
+  const loop = lib.defineLoop<BenchSpec, BenchStatus>({ name: 'bench-memory', store, kind, workers: p.workers, reconcile: () => undefined });
+  await within(loop.whenIdle(), 120_000);
+  await nextMacrotask();
+  const h5 = heapUsed();
+  keepAlive(loop, store);
+  const passes = loop.snapshot().counters.passes;
+  const storeBytes = (h1 - h0) / p.K;
+  const relistBytes = (h3 - h2) / p.K;
+  return {
+    metrics: {
+      K: p.K,
+      storeBytesPerKey: storeBytes,
+      mapParsedBytesPerKey: (h2 - h1) / p.K,
+      relistBytesPerKey: relistBytes,
+      relistPeakRatio: (storeBytes + relistBytes) / storeBytes,
+      loopBytesPerKey: (h5 - h4) / p.K,
+      loopPasses: passes,
+    },
+    violations: { overlaps: 0, stale: 0, overLimit: 0, coalescing: 0, other: passes >= p.K ? 0 : 1 },
+  };
+}
+
+async function noChange() {
+  const lib = await import('rx-reconcile');
+  const store = lib.createMemoryStore();
+  const keys: string[] = [];
+  const latest: { metadata: { version: string } }[] = [];
+  /** The "world": what the loop would find when it observes a key. */
+  const world = new Map<string, BenchSpec>();
+  for (let i = 0; i < p.K; i++) {
+    const r = await store.create<BenchSpec, BenchStatus>(kind, { metadata: makeMetadataInput(i), spec: makeSpec(i), status: makeStatus(1) });
+    const key = `${r.metadata.namespace}/${r.metadata.name}`;
+    keys.push(key);
+    latest.push(r);
+    world.set(key, structuredClone(makeSpec(i)));
+  }
+  let version = 1;
+  const rnd = prng(p.seed);
+  /** M spec writes; the world gets the new spec first, so every pass finds nothing to do. */
+  const writes = async (): Promise<void> => {
+    version++;
+    for (let m = 0; m < p.M; m++) {
+      const i = Math.floor(rnd() * p.K);
+      const spec = makeSpec(i, version * p.M + m);
+      world.set(keys[i]!, structuredClone(spec));
+      latest[i] = await store.update({ ...(latest[i] as never as object), spec } as never);
+      if (m % 1000 === 999) await nextMacrotask();
+    }
+  };
+  const cpu = (): number => {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  };
+  // Warm-up and reference: the writes alone.
+  await writes();
+  const a0 = cpu();
+  await writes();
+  const alone = cpu() - a0;
+
+  let corrections = 0;
+  const loop =
+    p.style === 'reconcile'
+      ? lib.defineLoop<BenchSpec, BenchStatus>({
+          name: 'bench-nochange',
+          store,
+          kind,
+          workers: p.workers,
+          async reconcile(request, ctx) {
+            const desired = await ctx.get();
+            const current = world.get(request.key);
+            if (desired !== undefined && !equal(desired.spec, current)) {
+              corrections++;
+              world.set(request.key, desired.spec);
+            }
+            return undefined;
+          },
+        })
+      : lib.defineLoop<BenchSpec, BenchStatus, BenchSpec | undefined, BenchSpec>({
+          name: 'bench-nochange-phases',
+          store,
+          kind,
+          workers: p.workers,
+          observe: (key) => world.get(key),
+          compare: (desired, current, key) =>
+            desired !== undefined && !equal(desired.spec, current) ? [{ action: 'update', target: key, value: desired.spec }] : [],
+          correct: (correction) => {
+            corrections++;
+            if (correction.value !== undefined) world.set(correction.target, correction.value);
+          },
+        });
+  const idle0 = await within(loop.whenIdle(), 120_000);
+  const passes0 = loop.snapshot().counters.passes;
+  await writes(); // warm the loop's code up
+  await within(loop.whenIdle(), 60_000);
+  const passes1 = loop.snapshot().counters.passes;
+  const b0 = cpu();
+  await writes();
+  const idle1 = await within(loop.whenIdle(), 60_000);
+  const withLoop = cpu() - b0;
+  const passes = loop.snapshot().counters.passes - passes1;
+  await loop.stop();
+  return {
+    metrics: {
+      style: p.style,
+      K: p.K,
+      events: p.M,
+      passes,
+      warmPasses: passes1 - passes0,
+      writesAloneUsPerEvent: alone / p.M,
+      withLoopUsPerEvent: withLoop / p.M,
+      frameworkUsPerEvent: (withLoop - alone) / p.M,
+      frameworkUsPerPass: (withLoop - alone) / Math.max(1, passes),
+      corrections,
+    },
+    violations: { overlaps: 0, stale: 0, overLimit: 0, coalescing: 0, other: idle0 && idle1 && corrections === 0 ? 0 : 1 },
+  };
+}
