@@ -10,8 +10,13 @@ export type {
   Dependency,
   Loop,
   LoopContext,
+  LoopFinalizer,
   LoopOptions,
   LoopOptionsBase,
   PhaseLoopOptions,
   ReconcileLoopOptions,
 } from './operators/define-loop.js';
+export { describeLoops } from './operators/describe-loops.js';
+export type { DescribableLoop, DescribeLoopsOptions } from './operators/describe-loops.js';
+export { InvalidSpecError } from './operators/with-schema.js';
+export type { SpecSchema } from './operators/with-schema.js';

@@ -12,9 +12,10 @@ import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { SchedulerLike } from 'rxjs';
 import { z } from 'zod';
 import { Outcome, createMemoryStore, defineLoop } from 'rx-reconcile';
-import type { PassResult, Resource } from 'rx-reconcile';
+import type { PassResult, ReconcileLoopOptions, Resource, Store } from 'rx-reconcile';
 
 export const TodoSpec = z.object({ title: z.string().min(1), done: z.boolean().default(false) });
 export type TodoSpec = z.infer<typeof TodoSpec>;
@@ -24,25 +25,54 @@ export interface TodoStatus {
 }
 export const FINALIZER = 'todo.example.com/file';
 
-function fileOf(folder: string, todo: Resource<TodoSpec, TodoStatus>): string {
-  return join(folder, `${todo.metadata.name}.md`);
+/** The Todo's world: one Markdown file per todo. A port, so the testing kit can swap the disk for memory. */
+export interface TodoFiles {
+  /** The text of a file, or `undefined` when it does not exist. */
+  read(name: string): Promise<string | undefined>;
+  /** Creates or overwrites a file. */
+  write(name: string, text: string): Promise<void>;
+  /** Removes a file; a missing file is fine. */
+  remove(name: string): Promise<void>;
 }
 
-/** Builds the Todo loop over `store`, keeping one file per todo in `folder`. */
-export function todoLoop(store: ReturnType<typeof createMemoryStore>, folder: string) {
-  return defineLoop<TodoSpec, TodoStatus>({
+/** The files of `folder` on disk. */
+export function folderFiles(folder: string): TodoFiles {
+  return {
+    read: (name) => readFile(join(folder, name), 'utf8').catch(() => undefined),
+    write: (name, text) => writeFile(join(folder, name), text),
+    remove: (name) => rm(join(folder, name), { force: true }),
+  };
+}
+
+/** The file of a todo. */
+export function fileOf(todo: Resource<TodoSpec, TodoStatus>): string {
+  return `${todo.metadata.name}.md`;
+}
+
+/** The text of a todo's file. */
+export function todoText(spec: TodoSpec): string {
+  return `# ${spec.title}\n\n- [${spec.done ? 'x' : ' '}] ${spec.title}\n`;
+}
+
+/**
+ * The Todo loop's options without store and scheduler: what {@link todoLoop} passes to `defineLoop`,
+ * and what `rx-reconcile/testing` checks (see examples/todo-world.ts).
+ */
+export function todoOptions(files: TodoFiles): Omit<ReconcileLoopOptions<TodoSpec, TodoStatus>, 'store' | 'scheduler'> {
+  return {
     name: 'todo',
-    store,
     kind: 'Todo',
     workers: 2,
+    // Level-triggered safety net: a lost watch event is repaired within a minute.
+    resync: 60_000,
     async reconcile(_request, ctx) {
       const todo = await ctx.get();
       if (todo === undefined) return Outcome.converged(); // gone: nothing left to do
-      const file = fileOf(folder, todo);
+      const file = fileOf(todo);
 
       if (todo.metadata.deletionTimestamp !== undefined) {
         // Being deleted: clean up the world first, then let the store finish the delete.
-        await rm(file, { force: true });
+        await files.remove(file);
         if (todo.metadata.finalizers.includes(FINALIZER)) {
           await ctx.store.update({
             ...todo,
@@ -58,14 +88,23 @@ export function todoLoop(store: ReturnType<typeof createMemoryStore>, folder: st
         return Outcome.converged();
       }
 
-      const text = `# ${todo.spec.title}\n\n- [${todo.spec.done ? 'x' : ' '}] ${todo.spec.title}\n`;
-      const existing = await readFile(file, 'utf8').catch(() => undefined);
-      if (existing !== text) await writeFile(file, text);
+      const text = todoText(todo.spec);
+      const existing = await files.read(file);
+      if (existing !== text) await files.write(file, text);
       await ctx.updateStatus(todo, (status) => {
         status.phase = todo.spec.done ? 'Done' : 'Pending';
       });
       return Outcome.converged();
     },
+  };
+}
+
+/** Builds the Todo loop over `store`, keeping one file per todo in `folder`. */
+export function todoLoop(store: Store, folder: string, options: { readonly scheduler?: SchedulerLike } = {}) {
+  return defineLoop<TodoSpec, TodoStatus>({
+    ...todoOptions(folderFiles(folder)),
+    store,
+    ...(options.scheduler ? { scheduler: options.scheduler } : {}),
   });
 }
 

@@ -1,4 +1,4 @@
-import { Subject, asyncScheduler, defer, map, merge, of, subscribeOn } from 'rxjs';
+import { Subject, asyncScheduler, defer, map, merge, mergeMap, of, subscribeOn } from 'rxjs';
 import type { Observable, SchedulerLike, Subscription } from 'rxjs';
 import { createQueueControl, keyOf, noopLogger, produceStatus, stampObservedGeneration } from '../src/index.js';
 import type {
@@ -12,6 +12,7 @@ import type {
   Outcome,
   PassContext,
   PassResult,
+  PassVerdict,
   QueueHooks,
   QueueSnapshot,
   RateLimit,
@@ -25,6 +26,8 @@ import type { Draft } from 'immer';
 import { compare } from './compare.js';
 import type { CorrectionInput } from './compare.js';
 import { correct } from './correct.js';
+import { ignoreOwnWrites } from './ignore-own-writes.js';
+import { callerSource } from './describe-loops.js';
 import { instrument } from './instrument.js';
 import { observe } from './observe.js';
 import { resync } from './resync.js';
@@ -32,26 +35,32 @@ import { triggerOwners } from './trigger-owners.js';
 import { triggerWith } from './trigger-with.js';
 import { verify } from './verify.js';
 import { watchRequests } from './watch-requests.js';
+import { withConditions } from './with-conditions.js';
+import { withFinalizer } from './with-finalizer.js';
+import { withSchema } from './with-schema.js';
+import type { SpecSchema } from './with-schema.js';
 import { workQueue } from './work-queue.js';
 
 /** What a pass of an easy-mode loop can use besides its request. */
-export interface LoopContext<Spec, Status> {
+export interface LoopContext<Spec, Status> extends PassContext {
   readonly loop: string;
   readonly key: Key;
   readonly kind: string;
+  /** The store, as given: a write through it is a watch event like any other (one more pass). */
   readonly store: Store;
   readonly request: Request;
-  /** Consecutive failures before this pass. */
-  readonly failures: number;
-  /** Aborted when the pass times out or the loop stops at its deadline. */
-  readonly signal: AbortSignal;
   /** A child logger with `loop`, `key` and a fresh `reconcileId`. */
   readonly logger: Logger;
   /** A fresh id for this pass, also in every log line of the pass. */
   readonly reconcileId: string;
   /** The scheduler's time as an ISO string (for timestamps in status). */
   now(): string;
-  /** Reads this key's resource from the store (undefined once it is gone). */
+  /**
+   * This key's resource (undefined once it is gone): read once at the start of the pass and shared
+   * with the loop's own steps (finalizer, schema, conditions), then the copy returned by the loop's
+   * own writes (adding the finalizer, `updateStatus`). With a `finalizer`, never a deleting resource.
+   * For a fresh read, use `store.get(kind, key)`.
+   */
   get(): Promise<Resource<Spec, Status> | undefined>;
   /**
    * Changes the status with an immer recipe, stamps `observedGeneration`, and writes it only when
@@ -66,10 +75,24 @@ export type Dependency =
   | { readonly kind: string; readonly controllerOnly?: boolean }
   | { readonly kind: string; readonly map: (event: WatchEvent) => Iterable<Key> };
 
+/** The `finalizer` option of {@link defineLoop}; see `withFinalizer` for the flow and caveats. */
+export interface LoopFinalizer<Spec, Status> {
+  /** The finalizer, unique to this loop, e.g. `todo.example.com/file`. */
+  readonly name: string;
+  /**
+   * Removes from the world what the loop made for a deleted resource; idempotent, safe when nothing
+   * was ever applied. Retried like any pass. Required for `reconcile` loops; phase loops default to
+   * running their phases against an absent desired state (`compare(undefined, current)`).
+   */
+  readonly cleanup?: (resource: Resource<Spec, Status>, context: LoopContext<Spec, Status>) => MaybeAsync<Outcome | undefined | void>;
+}
+
 /** Options shared by both styles of {@link defineLoop}. */
 export interface LoopOptionsBase<Spec, Status> {
   /** Name of the loop, in logs, metrics and descriptions. */
   readonly name: string;
+  /** Where the loop is defined, as `file:line`, for `describeLoops`. Default: the caller of `defineLoop`, from the stack. */
+  readonly source?: string;
   /** Where desired state lives. */
   readonly store: Store;
   /** The kind this loop reconciles. */
@@ -84,14 +107,40 @@ export interface LoopOptionsBase<Spec, Status> {
   readonly dependencies?: readonly Dependency[];
   /** Time source for everything in the loop. Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
-  /** Per-key retry backoff. Default `Backoff.defaultPolicy` (1 s ×2, 5 steps, cap 60 s). */
+  /** Per-key retry backoff; its `steps` retries before quarantine. Default `Backoff.defaultPolicy` (1 s ×2, 5 steps, cap 60 s). */
   readonly backoff?: BackoffPolicy;
   /** A global rate limit on retries across keys. */
   readonly rateLimit?: RateLimit;
-  /** Overrides the failure classes. */
+  /** Overrides the failure classes (return `undefined` to keep the default for an error). */
   readonly classify?: Classifier;
-  /** Per-pass timeout in ms. */
+  /** Conflicts retried at once, in a row, before they back off. Default 3. */
+  readonly conflictRetries?: number;
+  /** Wait after a `DependencyNotReadyError` without its own `retryAfterMs`. Default 5000 ms. */
+  readonly dependencyInterval?: number;
+  /** Per-pass timeout in ms: the pass's `signal` is aborted and it counts as a transient failure. */
   readonly timeout?: number;
+  /** Random source for backoff jitter (seed it for reproducible runs). Default `Math.random`. */
+  readonly random?: () => number;
+  /**
+   * Convergence deadline in ms: a key whose desired generation has not converged this long after the
+   * loop first saw it is logged at `error` (`Convergence deadline exceeded`) and marked
+   * `Degraded=True` (`ConvergenceDeadlineExceeded`) by its next failed pass; it keeps being
+   * reconciled. Default off.
+   */
+  readonly convergenceDeadline?: number;
+  /**
+   * Write `Ready` / `Progressing` / `Degraded` conditions and `observedGeneration` to the status after
+   * every pass (see `withConditions`), skipping writes that change nothing. Default `true`: failures,
+   * bad specs and quarantine are visible on the resource itself. `false` leaves status to you.
+   */
+  readonly conditions?: boolean;
+  /**
+   * The spec schema (zod): a pass whose resource fails it is not run; the key gets `Degraded=True`
+   * (`InvalidSpec`, naming the field) and no retries until its spec changes (see `withSchema`).
+   */
+  readonly schema?: SpecSchema;
+  /** Add a finalizer; cleanup runs on deletion, before the resource disappears (see `withFinalizer`). */
+  readonly finalizer?: LoopFinalizer<Spec, Status>;
   /** A pino-compatible logger. Default: silent. */
   readonly logger?: Logger;
   /** Metrics port (e.g. `prometheusMetrics(...)`). Default: records nothing. */
@@ -102,14 +151,19 @@ export interface LoopOptionsBase<Spec, Status> {
 
 /** Halo style: one `reconcile(request)` returning an `Outcome` or nothing. */
 export interface ReconcileLoopOptions<Spec, Status> extends LoopOptionsBase<Spec, Status> {
+  /** With a `finalizer`, runs for live resources only. */
   readonly reconcile: (request: Request, context: LoopContext<Spec, Status>) => MaybeAsync<Outcome | undefined | void>;
+  readonly finalizer?: LoopFinalizer<Spec, Status> & Required<Pick<LoopFinalizer<Spec, Status>, 'cleanup'>>;
 }
 
 /** The four phases: observe the world, compare with the resource, correct, verify. */
 export interface PhaseLoopOptions<Spec, Status, C, T> extends LoopOptionsBase<Spec, Status> {
   /** Reads the current state of the world for a key. */
   readonly observe: (key: Key, context: LoopContext<Spec, Status>) => MaybeAsync<C>;
-  /** Pure: the corrections that move `current` to what `desired` (undefined once deleted) asks. */
+  /**
+   * Pure: the corrections that move `current` to what `desired` asks (`undefined` once deleted, or
+   * during a finalizer's default cleanup). `desired` is the resource read at the start of the pass.
+   */
   readonly compare: (desired: Resource<Spec, Status> | undefined, current: C, key: Key) => readonly CorrectionInput<T>[];
   /** Applies one correction; must be idempotent for its `idempotencyKey`. */
   readonly correct: (correction: Correction<T>, context: LoopContext<Spec, Status>) => MaybeAsync<unknown>;
@@ -125,13 +179,15 @@ export type LoopOptions<Spec, Status, C = unknown, T = unknown> =
 /** A running loop. */
 export interface Loop {
   readonly name: string;
+  /** Where the loop was defined (`file:line`), for `describeLoops`; undefined when the runtime gives no stack. */
+  readonly source: string | undefined;
   /** The options the loop was defined with (for `describeLoops`). */
   readonly options: LoopOptionsBase<unknown, unknown> & { readonly style: 'reconcile' | 'phases' };
   /** One result per finished pass (hot; completes when the loop stops). */
   readonly results$: Observable<PassResult>;
   /** Queue snapshots after changes, starting with the current one. */
   readonly state$: Observable<QueueSnapshot>;
-  /** The queue right now: depth, in flight, backoff, quarantine, counters. */
+  /** The queue right now: depth, in flight, backoff, quarantine (key, last error, attempts), counters. */
   snapshot(): QueueSnapshot;
   /** Runs `key` now, even in backoff or quarantine. False once stopped. */
   trigger(key: Key): boolean;
@@ -143,7 +199,6 @@ export interface Loop {
   stop(options?: { readonly deadline?: number }): Promise<void>;
 }
 
-let loopSeq = 0;
 
 /**
  * Defines and starts a reconcile loop over one kind of a store — the easy mode.
@@ -153,8 +208,11 @@ let loopSeq = 0;
  * kind (the list first, at low priority), an optional periodic `resync`, `dependencies` (child kinds
  * through owner references or a mapping) and `loop.trigger(key)`.
  *
- * It is a thin composition of the public operators: `merge(watchRequests, resync, triggerOwners /
- * triggerWith)` → `workQueue(pass)`, where a phase pass is `observe → compare → correct → verify`.
+ * It is a thin composition of the public operators:
+ * `merge(watchRequests, resync, triggerOwners / triggerWith)` → `workQueue(pass)`, where the pass is
+ * `withConditions(withSchema(withFinalizer(reconcile or observe → compare → correct → verify)))`,
+ * each wrapper present only when its option is. The loop's own condition and finalizer writes go
+ * through `ignoreOwnWrites`, so they do not come back as triggers.
  * The first pass starts on the scheduler's next tick, so subscribe to `results$` right away.
  *
  * ## Example
@@ -164,11 +222,12 @@ let loopSeq = 0;
  * const store = createMemoryStore();
  * const loop = defineLoop<{ title: string }, { phase?: string }>({
  *   name: 'todo', store, kind: 'Todo', workers: 2,
+ *   finalizer: { name: 'todo.example.com/file', cleanup: (todo) => removeFile(todo) },
  *   async reconcile(request, ctx) {
- *     const todo = await ctx.get();
+ *     const todo = await ctx.get(); // live: never deleting, the finalizer is in place
  *     if (!todo) return Outcome.converged();
- *     await ctx.updateStatus(todo, (s) => { s.phase = 'Ready'; });
- *     return Outcome.converged();
+ *     await writeFile(todo);
+ *     return Outcome.converged(); // Ready=True is written to its status
  *   },
  * });
  * loop.results$.subscribe((r) => console.log(r.key, r.outcome.type));
@@ -177,88 +236,37 @@ let loopSeq = 0;
  * ## Expected flow
  * 1. The watch replays the kind's list: each key is queued (low lane) and reconciled once.
  * 2. Each change queues its key (high lane); a change during a pass gives one more pass after it.
- * 3. An `Outcome` decides what comes next: forget, requeue later, back off, park, or wait.
+ * 3. An `Outcome` decides what comes next: forget, requeue later, back off, park, or wait; the
+ *    conditions on the resource's status say which.
  * 4. `stop()` lets passes finish (or aborts them at the deadline), then `results$` completes.
  *
  * ## Guarantees
- * G1–G4 of the work queue; a throwing pass never stops the loop (it becomes `retry`); status written
- * through `ctx.updateStatus` is skipped when unchanged.
+ * G1–G4 of the work queue; a throwing pass never stops the loop (it becomes `retry`); failure classes,
+ * backoff, quarantine and release (G6, G11, G12); finalizers (G8); status conditions written only when
+ * they change, so a converged loop makes no writes on resync (G9); bad specs are parked and reported,
+ * never retried, and lose nothing (G13).
  *
  * ## Caveats
- * A change to the loop's own status is a watch event like any other: it causes one more pass, which
- * writes nothing and converges. Filter events with `filter` if that pass is costly.
+ * - A write through `ctx.store` or `ctx.updateStatus` is a watch event like any other: it causes one
+ *   more pass, which writes nothing and converges. Filter events with `filter` if that pass is costly.
+ * - With `conditions` (the default), each pass reads the resource once more at its end.
  */
 export function defineLoop<Spec = unknown, Status = unknown, C = unknown, T = unknown>(
   options: LoopOptions<Spec, Status, C, T>,
 ): Loop {
+  const source = options.source ?? callerSource();
   const { name, store, kind } = options;
   const scheduler = options.scheduler ?? asyncScheduler;
   const logger = (options.logger ?? noopLogger).child({ loop: name });
   const control = createQueueControl({ scheduler });
-  const seq = ++loopSeq;
-  let passSeq = 0;
+  /** The loop's own writes (conditions, finalizer) through this view do not come back as triggers. */
+  const own = ignoreOwnWrites(store);
+  const env: LoopEnv = { loop: name, kind, store, scheduler, logger };
 
-  const context = (request: Request, pass: PassContext): LoopContext<Spec, Status> => {
-    const reconcileId = `${seq.toString(36)}-${(++passSeq).toString(36)}`;
-    let passLogger: Logger | undefined;
-    return {
-      loop: name,
-      key: request.key,
-      kind,
-      store,
-      request,
-      failures: pass.failures,
-      get signal() {
-        return pass.signal;
-      },
-      get logger() {
-        passLogger ??= logger.child({ key: request.key, reconcileId });
-        return passLogger;
-      },
-      reconcileId,
-      now: () => new Date(scheduler.now()).toISOString(),
-      get: () => store.get<Spec, Status>(kind, request.key),
-      updateStatus: async (resource, recipe) => {
-        const changed = produceStatus((resource.status ?? {}) as Status & object, recipe as (draft: Draft<Status & object>) => void);
-        const stamped = stampObservedGeneration(changed, resource.metadata.generation) as Status;
-        if (resource.status !== undefined && stamped === resource.status) return resource;
-        return store.updateStatus<Spec, Status>({ ...resource, status: stamped });
-      },
-    };
-  };
+  const pass = passOf(options, own, logger);
+  const work: Work = (request, queuePass) => pass(request, new LoopScope<Spec, Status>(env, request, queuePass));
 
-  let work: Work;
-  if ('reconcile' in options) {
-    const reconcile = options.reconcile;
-    work = (request, pass) => reconcile(request, context(request, pass));
-  } else {
-    const phases = options;
-    const readDesired = (key: Key) => store.get<Spec, Status>(kind, key);
-    work = (request, pass) => {
-      const ctx = context(request, pass);
-      const readCurrent = (key: Key) => phases.observe(key, ctx);
-      const plan = (desired: Resource<Spec, Status> | undefined, current: C | undefined, key: Key) =>
-        phases.compare(desired, current as C, key);
-      const steps = of(request).pipe(
-        observe<Resource<Spec, Status>, C>({ desired: readDesired, current: readCurrent }),
-        compare(plan),
-        correct<Resource<Spec, Status> | undefined, C | undefined, T>((c) => phases.correct(c, ctx), {
-          onApplied: (c) => ctx.logger.debug({ action: c.action, target: c.target, idempotencyKey: c.idempotencyKey }, 'Correction applied'),
-        }),
-      );
-      if (phases.verify === false) return steps.pipe(map(() => undefined));
-      return steps.pipe(
-        verify<Resource<Spec, Status>, C, T>({
-          desired: readDesired,
-          current: readCurrent,
-          compare: plan,
-          ...(phases.verify?.inSync ? { inSync: phases.verify.inSync } : {}),
-        }),
-      );
-    };
-  }
-
-  const triggers: Observable<Key | Request>[] = [watchRequests<Spec, Status>(store, kind, { logger, ...(options.filter ? { filter: options.filter } : {}) })];
+  const triggers: Observable<Key | Request>[] = [watchRequests<Spec, Status>(own, kind, { logger, ...(options.filter ? { filter: options.filter } : {}) })];
   if (options.resync !== undefined) {
     triggers.push(resync({ every: options.resync, scheduler, keys: async () => (await store.list(kind)).map(keyOf) }));
   }
@@ -273,6 +281,7 @@ export function defineLoop<Spec = unknown, Status = unknown, C = unknown, T = un
     probe: { name, stats: () => control.stats() },
     ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(options.hooks ? { hooks: options.hooks } : {}),
+    ...(options.convergenceDeadline !== undefined ? { convergenceDeadline: options.convergenceDeadline } : {}),
   });
 
   const results = new Subject<PassResult>();
@@ -292,7 +301,11 @@ export function defineLoop<Spec = unknown, Status = unknown, C = unknown, T = un
         ...(options.backoff ? { backoff: options.backoff } : {}),
         ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
         ...(options.classify ? { classify: options.classify } : {}),
+        ...(options.conflictRetries !== undefined ? { conflictRetries: options.conflictRetries } : {}),
+        ...(options.dependencyInterval !== undefined ? { dependencyInterval: options.dependencyInterval } : {}),
         ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
+        ...(options.random ? { random: options.random } : {}),
+        ...(options.convergenceDeadline !== undefined ? { convergenceDeadline: options.convergenceDeadline } : {}),
       }),
     )
     .subscribe(results);
@@ -304,6 +317,7 @@ export function defineLoop<Spec = unknown, Status = unknown, C = unknown, T = un
 
   return {
     name,
+    source,
     options: { ...(base as LoopOptionsBase<unknown, unknown>), style: 'reconcile' in options ? 'reconcile' : 'phases' },
     results$: results.asObservable(),
     state$: control.state$,
@@ -320,4 +334,146 @@ export function defineLoop<Spec = unknown, Status = unknown, C = unknown, T = un
       return stopped;
     },
   };
+}
+
+// ---- the pass: the user's reconcile or phases, wrapped by finalizer, schema and conditions --------
+
+/** Builds a loop's pass: `withConditions(withSchema(withFinalizer(user pass)))`, each when enabled. */
+function passOf<Spec, Status, C, T>(options: LoopOptions<Spec, Status, C, T>, own: Store, logger: Logger): Work<LoopScope<Spec, Status>> {
+  type Scope = LoopScope<Spec, Status>;
+  const { kind, store } = options;
+  /** Every step reads the pass's one snapshot. */
+  const read = (_request: Request, ctx: Scope) => ctx.get();
+
+  let pass: Work<Scope>;
+  if ('reconcile' in options) {
+    const { reconcile, finalizer } = options;
+    pass = finalizer
+      ? withFinalizer<Spec, Status, Scope>({ store: own, kind, name: finalizer.name, cleanup: finalizer.cleanup, read })(
+          (resource, request, ctx) => reconcile(request, ctx.remember(resource)),
+        )
+      : (request, ctx) => reconcile(request, ctx);
+  } else {
+    const phases = phasesOf(options);
+    const { finalizer } = options;
+    pass = finalizer
+      ? withFinalizer<Spec, Status, Scope>({
+          store: own,
+          kind,
+          name: finalizer.name,
+          cleanup: finalizer.cleanup ?? ((_resource, ctx) => phases(undefined, ctx.request, ctx)),
+          read,
+        })((resource, request, ctx) => phases(resource, request, ctx.remember(resource)))
+      : (request, ctx) => defer(() => ctx.get()).pipe(mergeMap((desired) => phases(desired, request, ctx)));
+  }
+  if (options.schema) pass = withSchema<Scope>({ schema: options.schema, store, kind, read })(pass);
+  if (options.conditions !== false) {
+    const scheduler = options.scheduler ?? asyncScheduler;
+    pass = withConditions<Scope>({ store: own, kind, scheduler, read, logger })(pass);
+  }
+  return pass;
+}
+
+/** The four phases as a pass against one desired state (`undefined`: make the world absent). */
+function phasesOf<Spec, Status, C, T>(phases: PhaseLoopOptions<Spec, Status, C, T>) {
+  return (desired: Resource<Spec, Status> | undefined, request: Request, ctx: LoopScope<Spec, Status>): Observable<Outcome | undefined> => {
+    const readDesired = () => desired;
+    const readCurrent = (key: Key) => phases.observe(key, ctx);
+    const plan = (d: Resource<Spec, Status> | undefined, current: C | undefined, key: Key) => phases.compare(d, current as C, key);
+    const steps = of(request).pipe(
+      observe<Resource<Spec, Status>, C>({ desired: readDesired, current: readCurrent }),
+      compare(plan),
+      correct<Resource<Spec, Status> | undefined, C | undefined, T>((c) => phases.correct(c, ctx), {
+        onApplied: (c) => ctx.logger.debug({ action: c.action, target: c.target, idempotencyKey: c.idempotencyKey }, 'Correction applied'),
+      }),
+    );
+    if (phases.verify === false) return steps.pipe(map(() => undefined));
+    return steps.pipe(
+      verify<Resource<Spec, Status>, C, T>({
+        desired: readDesired,
+        current: readCurrent,
+        compare: plan,
+        ...(phases.verify?.inSync ? { inSync: phases.verify.inSync } : {}),
+      }),
+    );
+  };
+}
+
+// ---- the pass context -----------------------------------------------------------------------------
+
+/** What every pass of one loop shares. */
+interface LoopEnv {
+  readonly loop: string;
+  readonly kind: string;
+  readonly store: Store;
+  readonly scheduler: SchedulerLike;
+  readonly logger: Logger;
+}
+
+/** The {@link LoopContext} of one pass, with the pass's resource snapshot. */
+class LoopScope<Spec, Status> implements LoopContext<Spec, Status> {
+  readonly loop: string;
+  readonly key: Key;
+  readonly kind: string;
+  readonly store: Store;
+  readonly request: Request;
+  readonly reconcileId: string;
+  private readonly env: LoopEnv;
+  private readonly pass: PassContext;
+  private snapshot: Promise<Resource<Spec, Status> | undefined> | undefined;
+  private passLogger: Logger | undefined;
+
+  constructor(env: LoopEnv, request: Request, pass: PassContext) {
+    this.env = env;
+    this.pass = pass;
+    this.loop = env.loop;
+    this.key = request.key;
+    this.kind = env.kind;
+    this.store = env.store;
+    this.request = request;
+    this.reconcileId = pass.reconcileId;
+  }
+
+  get failures(): number {
+    return this.pass.failures;
+  }
+  get signal(): AbortSignal {
+    return this.pass.signal;
+  }
+  get startedAt(): number {
+    return this.pass.startedAt;
+  }
+  get convergingSince(): number | undefined {
+    return this.pass.convergingSince;
+  }
+  get overdue(): boolean {
+    return this.pass.overdue;
+  }
+  get logger(): Logger {
+    this.passLogger ??= this.env.logger.child({ key: this.key, reconcileId: this.reconcileId });
+    return this.passLogger;
+  }
+  assess(outcome: Outcome): PassVerdict {
+    return this.pass.assess(outcome);
+  }
+  now(): string {
+    return new Date(this.env.scheduler.now()).toISOString();
+  }
+  get(): Promise<Resource<Spec, Status> | undefined> {
+    this.snapshot ??= this.env.store.get<Spec, Status>(this.kind, this.key);
+    return this.snapshot;
+  }
+  /** Makes `resource` the pass's snapshot (after one of the loop's own writes); returns this context. */
+  remember(resource: Resource<Spec, Status>): this {
+    this.snapshot = Promise.resolve(resource);
+    return this;
+  }
+  async updateStatus(resource: Resource<Spec, Status>, recipe: (draft: Draft<Status>) => void): Promise<Resource<Spec, Status>> {
+    const changed = produceStatus((resource.status ?? {}) as Status & object, recipe as (draft: Draft<Status & object>) => void);
+    const stamped = stampObservedGeneration(changed, resource.metadata.generation) as Status;
+    if (resource.status !== undefined && stamped === resource.status) return resource;
+    const written = await this.store.updateStatus<Spec, Status>({ ...resource, status: stamped });
+    this.remember(written);
+    return written;
+  }
 }

@@ -12,6 +12,7 @@ export type {
   Dependency,
   Loop,
   LoopContext,
+  LoopFinalizer,
   LoopOptions,
   LoopOptionsBase,
   PhaseLoopOptions,
@@ -33,3 +34,14 @@ export { isWellFormedEvent, revisionOf, watchRequests } from './watch-requests.j
 export type { WatchRequestsOptions } from './watch-requests.js';
 export { workQueue } from './work-queue.js';
 export { QueueControl, createQueueControl } from '../src/index.js';
+export { callerSource, describeLoops } from './describe-loops.js';
+export type { DescribableLoop, DescribeLoopsOptions } from './describe-loops.js';
+export { logLines } from './instrument.js';
+export type { LogLine } from './instrument.js';
+export { ignoreOwnWrites } from './ignore-own-writes.js';
+export { withConditions } from './with-conditions.js';
+export type { ConditionsOptions } from './with-conditions.js';
+export { withFinalizer } from './with-finalizer.js';
+export type { FinalizerOptions, LiveWork, PassReader } from './with-finalizer.js';
+export { InvalidSpecError, withSchema } from './with-schema.js';
+export type { SchemaOptions, SpecSchema } from './with-schema.js';

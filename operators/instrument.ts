@@ -1,7 +1,14 @@
 import { noopMetrics } from '../src/index.js';
-import type { Logger, LoopProbe, Metrics, PassResult, QueueHooks } from '../src/index.js';
+import type { Key, LogFields, Logger, LoopProbe, Metrics, PassResult, QueueHooks, Request } from '../src/index.js';
 
-/** Options of {@link instrument}. */
+/**
+ * Options of {@link instrument}.
+ *
+ * ## Example
+ * ```ts
+ * const options: InstrumentOptions = { logger: logger.child({ loop: 'files' }), probe: { name: 'files', stats: () => control.stats() } };
+ * ```
+ */
 export interface InstrumentOptions {
   /** The loop's child logger (already bound to `loop`). */
   readonly logger: Logger;
@@ -11,15 +18,126 @@ export interface InstrumentOptions {
   readonly probe: LoopProbe;
   /** The user's own hooks, called after the library's. */
   readonly hooks?: QueueHooks;
+  /** The queue's `convergenceDeadline` in ms, for the `deadlineMs` field of its log line. */
+  readonly convergenceDeadline?: number;
 }
 
 /**
- * Builds the queue hooks that make a loop visible: the structured log lines (`Reconciling`,
- * `Reconcile failed`, quarantine and release) and the metrics of the `metrics` port.
+ * One structured log line a loop can emit: its message, level and fields.
+ *
+ * Use it to document or check a loop's logs; `describeLoops` prints {@link logLines}.
+ *
+ * ## Example
+ * ```ts
+ * const line: LogLine = { message: 'Key released', level: 'info', fields: ['key', 'by'], when: 'a parked key runs again' };
+ * ```
+ */
+export interface LogLine {
+  /** The log message (`msg` in pino), stable: match on it. */
+  readonly message: string;
+  /** The level, or levels separated by ` / ` when it depends on the case (see `when`). */
+  readonly level: string;
+  /** Structured fields besides the bindings `loop` (every line) and `key`, `reconcileId` (pass lines). */
+  readonly fields: readonly string[];
+  /** When the line is written. */
+  readonly when: string;
+  /** Where it is written, when not by {@link instrument}. */
+  readonly by?: string;
+}
+
+/**
+ * Every log line a `defineLoop` loop writes, in the order of a pass.
+ *
+ * A healthy loop is quiet at `info`: passes, corrections and convergence log at `debug`; `info` is for
+ * rare lifecycle events (a key recovering after failures, a release, a stop); failures are `warn`, and
+ * what needs a human (permanent failures, quarantine) is `error`. Every line carries the loop's
+ * bindings (`loop`); lines about a pass carry `key` and `reconcileId`.
+ *
+ * ## Example
+ * ```ts
+ * import { logLines } from 'rx-reconcile/operators';
+ * logLines.map((l) => l.message); // ['Reconciling', 'Correction applied', …]
+ * ```
+ */
+export const logLines: readonly LogLine[] = Object.freeze([
+  { message: 'Reconciling', level: 'debug', fields: ['key', 'reason', 'reconcileId', 'revision', 'queuedMs'], when: 'a pass starts' },
+  {
+    message: 'Correction applied',
+    level: 'debug',
+    fields: ['key', 'reconcileId', 'action', 'target', 'idempotencyKey'],
+    when: 'a correction of the plan succeeded (phase-style loops)',
+    by: 'defineLoop (ctx.logger)',
+  },
+  {
+    message: 'Converged',
+    level: 'debug / info',
+    fields: ['key', 'reconcileId', 'durationMs', 'recoveredAfter'],
+    when: 'a pass converged; info when the key had been failing (`recoveredAfter` = failures before)',
+  },
+  {
+    message: 'Requeued',
+    level: 'debug / info',
+    fields: ['key', 'reconcileId', 'durationMs', 'requeueAfter', 'recoveredAfter'],
+    when: 'a pass asked to be looked at again after `requeueAfter` ms; info when recovering',
+  },
+  {
+    message: 'Waiting for dependency',
+    level: 'debug',
+    fields: ['key', 'reconcileId', 'dependency', 'retryAfter'],
+    when: 'a dependency is not ready: the key waits `retryAfter` ms without counting a failure',
+  },
+  {
+    message: 'Reconcile failed',
+    level: 'debug / warn / error',
+    fields: ['key', 'reconcileId', 'error', 'code', 'class', 'retryAfter', 'failures', 'parked'],
+    when: 'a pass failed: debug for a conflict retried at once, warn for a retry with backoff, error when the key is parked (terminal or quarantined)',
+  },
+  {
+    message: 'Key quarantined',
+    level: 'error',
+    fields: ['key', 'reconcileId', 'error', 'code', 'class', 'failures'],
+    when: 'too many consecutive failures: no automatic pass until released or the desired state changes (dead-letter)',
+  },
+  {
+    message: 'Convergence deadline exceeded',
+    level: 'error',
+    fields: ['key', 'since', 'deadlineMs', 'revision'],
+    when: 'with `convergenceDeadline`: the key\'s desired revision has not converged in time (it keeps being reconciled)',
+  },
+  { message: 'Key released', level: 'info', fields: ['key', 'by'], when: 'a parked key runs again (`by`: release, change, trigger)' },
+  { message: 'Loop stopped', level: 'info', fields: [], when: 'the loop has stopped', by: 'defineLoop' },
+  {
+    message: 'Status conditions not written',
+    level: 'warn',
+    fields: ['key', 'error'],
+    when: 'the conditions of a pass could not be written to the status (the pass outcome stands)',
+    by: 'withConditions',
+  },
+  {
+    message: 'Dropped malformed watch event',
+    level: 'warn',
+    fields: ['kind', 'event'],
+    when: 'the store sent an event without type, name or generation',
+    by: 'watchRequests',
+  },
+  { message: 'Observability hook failed', level: 'error', fields: ['hook', 'error'], when: 'a metrics adapter or user hook threw (the loop goes on)' },
+] satisfies LogLine[]);
+
+/** What the queue may tell `onStart` about the pass (the 4th argument, when the queue provides it). */
+interface StartedPass {
+  readonly reconcileId?: string;
+  readonly failures?: number;
+}
+
+/**
+ * Builds the queue hooks that make a loop visible: the structured log lines of {@link logLines}
+ * (`Reconciling`, `Converged`, `Reconcile failed`, quarantine, release, …) and the metrics of the
+ * `metrics` port, then the user's own hooks.
  *
  * `defineLoop` uses it for every loop; a hand-written loop passes its result as `hooks` to
- * `workQueue`. Levels keep a healthy loop quiet at `info`: passes log at `debug`, failures at
- * `warn`, permanent failures and quarantines at `error`.
+ * `workQueue`. Each pass gets a `reconcileId` (the queue's, when it hands one to `onStart`; otherwise a
+ * fresh one made here) that is on its `Reconciling` line and on the line that ends it. A metrics
+ * adapter or user hook that throws never breaks the loop: the error is logged and the loop goes on.
  *
  * ## Example
  * ```ts
@@ -33,41 +151,111 @@ export function instrument(options: InstrumentOptions): QueueHooks {
   const { logger } = options;
   const metrics = (options.metrics ?? noopMetrics).forLoop(options.probe);
   const user = options.hooks;
+  /** The running pass of each key (G1: at most one), for the line that ends it. */
+  const running = new Map<Key, string>();
+  /** Keys whose last pass failed, with their failures: a later success logs at info. */
+  const failing = new Map<Key, number>();
+  const idBase = Math.floor(Math.random() * 0x100000000)
+    .toString(16)
+    .padStart(8, '0');
+  let seq = 0;
+
+  const guard = (hook: string, call: () => void): void => {
+    try {
+      call();
+    } catch (thrown) {
+      try {
+        logger.error({ hook, error: thrown instanceof Error ? thrown.message : String(thrown) }, 'Observability hook failed');
+      } catch {
+        // A logger that throws cannot be told about it; the loop goes on.
+      }
+    }
+  };
+
   return {
     onAdd: (key, reason, revision) => {
-      metrics.onAdd?.(key, reason, revision);
-      user?.onAdd?.(key, reason, revision);
+      guard('metrics.onAdd', () => metrics.onAdd?.(key, reason, revision));
+      guard('hooks.onAdd', () => user?.onAdd?.(key, reason, revision));
     },
-    onStart: (key, request, queuedMs) => {
-      logger.debug({ key, reason: request.reason }, 'Reconciling');
-      metrics.onStart?.(key, request, queuedMs);
-      user?.onStart?.(key, request, queuedMs);
+    onStart: (key: Key, request: Request, queuedMs: number, pass?: StartedPass) => {
+      const reconcileId = pass?.reconcileId ?? `${idBase}-${(++seq).toString(36)}`;
+      running.set(key, reconcileId);
+      guard('log', () => {
+        const fields: Record<string, unknown> = { key, reason: request.reason, reconcileId, queuedMs };
+        if (request.revision !== undefined) fields['revision'] = request.revision;
+        logger.debug(fields, 'Reconciling');
+      });
+      guard('metrics.onStart', () => metrics.onStart?.(key, request, queuedMs));
+      guard('hooks.onStart', () => user?.onStart?.(key, request, queuedMs));
     },
     onFinish: (result) => {
-      logFinish(logger, result);
-      metrics.onFinish?.(result);
-      user?.onFinish?.(result);
+      const reconcileId = running.get(result.key);
+      running.delete(result.key);
+      guard('log', () => logFinish(logger, result, reconcileId, failing));
+      guard('metrics.onFinish', () => metrics.onFinish?.(result));
+      guard('hooks.onFinish', () => user?.onFinish?.(result));
     },
     onRelease: (key, by) => {
-      logger.info({ key, by }, 'Key released');
-      metrics.onRelease?.(key, by);
-      user?.onRelease?.(key, by);
+      guard('log', () => logger.info({ key, by }, 'Key released'));
+      guard('metrics.onRelease', () => metrics.onRelease?.(key, by));
+      guard('hooks.onRelease', () => user?.onRelease?.(key, by));
+    },
+    onOverdue: (key, since, revision) => {
+      guard('log', () => {
+        const fields: Record<string, unknown> = { key, since: new Date(since).toISOString() };
+        if (options.convergenceDeadline !== undefined) fields['deadlineMs'] = options.convergenceDeadline;
+        if (revision !== undefined) fields['revision'] = revision;
+        logger.error(fields, 'Convergence deadline exceeded');
+      });
+      guard('metrics.onOverdue', () => metrics.onOverdue?.(key, since, revision));
+      guard('hooks.onOverdue', () => user?.onOverdue?.(key, since, revision));
     },
   };
 }
 
-function logFinish(logger: Logger, result: PassResult): void {
-  const outcome = result.outcome;
-  if (outcome.type !== 'retry' && outcome.type !== 'terminal') return;
-  const fields = {
-    key: result.key,
-    error: outcome.error.message,
-    code: (outcome.error as { code?: unknown }).code,
-    class: result.failureClass,
-    retryAfter: result.nextAttemptAt === undefined ? undefined : result.nextAttemptAt - result.finishedAt,
-    failures: result.failures,
-  };
-  if (result.parked === 'quarantined') logger.error(fields, 'Key quarantined');
-  else if (result.failureClass === 'permanent') logger.error(fields, 'Reconcile failed');
-  else logger.warn(fields, 'Reconcile failed');
+function logFinish(logger: Logger, result: PassResult, reconcileId: string | undefined, failing: Map<Key, number>): void {
+  const { key, outcome } = result;
+  const durationMs = result.finishedAt - result.startedAt;
+  const retryAfter = result.nextAttemptAt === undefined ? undefined : result.nextAttemptAt - result.finishedAt;
+  switch (outcome.type) {
+    case 'converged':
+    case 'requeueAfter': {
+      const before = failing.get(key);
+      failing.delete(key);
+      const fields: Record<string, unknown> = { key, reconcileId, durationMs };
+      if (outcome.type === 'requeueAfter') fields['requeueAfter'] = outcome.ms;
+      const message = outcome.type === 'converged' ? 'Converged' : 'Requeued';
+      if (before === undefined) logger.debug(fields, message);
+      else logger.info({ ...fields, recoveredAfter: before }, message);
+      return;
+    }
+    case 'waiting':
+      logger.debug({ key, reconcileId, dependency: outcome.dependency, retryAfter: outcome.ms }, 'Waiting for dependency');
+      return;
+    case 'retry':
+    case 'terminal': {
+      // A conflict retried at once counts no failure: its success is no recovery.
+      if (result.failures > 0 || result.parked !== undefined) failing.set(key, Math.max(1, result.failures));
+      const error = outcome.error;
+      const code = (error as { code?: unknown }).code;
+      const base: LogFields = {
+        key,
+        reconcileId,
+        error: error.message,
+        ...(typeof code === 'string' ? { code } : {}),
+        class: result.failureClass,
+        failures: result.failures,
+      };
+      const fields: LogFields = {
+        ...base,
+        ...(retryAfter === undefined ? {} : { retryAfter }),
+        ...(result.parked === undefined ? {} : { parked: result.parked }),
+      };
+      if (result.parked !== undefined || result.failureClass === 'permanent') logger.error(fields, 'Reconcile failed');
+      else if (result.failureClass === 'conflict' && retryAfter === 0) logger.debug(fields, 'Reconcile failed');
+      else logger.warn(fields, 'Reconcile failed');
+      if (result.parked === 'quarantined') logger.error(base, 'Key quarantined');
+      return;
+    }
+  }
 }

@@ -9,7 +9,9 @@ import type { Key, PassResult, Request, Work, WorkQueueOptions } from '../src/in
  * The source is a stream of triggers: keys (counted as `watch` triggers) or `Request`s. Each key is
  * handed to `work` with bounded concurrency (`workers`); the `Outcome` a pass ends in feeds back into
  * the queue: `requeueAfter(ms)` and `retry` (per-key backoff) come back at their time, through one
- * timer for all delayed keys; `terminal` parks the key until its desired generation changes.
+ * timer for all delayed keys; `waiting` comes back after its fixed interval; `terminal` parks the key
+ * until its desired generation changes. Wrap the pass with `withFinalizer`, `withSchema` and
+ * `withConditions` for finalizers, spec validation and status conditions.
  *
  * Use it as the heart of a hand-written loop (`merge(watch$, resync$).pipe(workQueue(...))`); the
  * easy-mode `defineLoop` is built on it. Pass a `control` (`createQueueControl()`) to trigger,
@@ -43,6 +45,21 @@ import type { Key, PassResult, Request, Work, WorkQueueOptions } from '../src/in
  *   overtake, and aging starts one low-lane key after every `agingEvery` high-lane starts (G4).
  * - A throwing, rejecting or erroring pass becomes `Outcome.retry(error)`; the stream never errors
  *   because of a pass (G7). Only an error of the source itself errors the output.
+ * - Failures are classified (G11; `classify` overrides, unknown errors and non-Error throws are
+ *   transient) and each class has its own counter in `snapshot().counters.errorsByClass`:
+ *   - `transient`: retried after `Backoff.delayFor(backoff, failures)` (at least the `rateLimit` wait);
+ *   - `conflict`: retried at once, up to `conflictRetries` times in a row, then like `transient`;
+ *   - `permanent` (or `Outcome.terminal`): parked, no retry until a new desired revision, a release or
+ *     a manual trigger;
+ *   - `dependency` (`DependencyNotReadyError`, `Outcome.waiting`): waits a fixed interval, counts no
+ *     failure, never grows; a `dependency` trigger ends the wait at once.
+ * - A success resets the key's failure count (G6). A failure that would need retry number
+ *   `steps + 1` quarantines the key instead (G12): listed in `snapshot().parked` with its last error,
+ *   class and attempt count, released by `control.release(key)`, a manual trigger or a new revision.
+ * - With `convergenceDeadline`, a key whose revision has not converged in time is reported once through
+ *   `hooks.onOverdue` and flagged `overdue`; it keeps running. One timer serves all keys.
+ * - `stop({ deadline })` starts no new pass, aborts the running ones at the deadline (`StoppedError`
+ *   on their signal) and resolves when none runs (G10).
  * - Idle keys with no failure history hold no memory; teardown is O(1) per key.
  *
  * ## Caveats

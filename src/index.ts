@@ -62,8 +62,11 @@ export type { KindOptions, MemoryStore, MemoryStoreOptions } from './store.js';
 
 /* Status conditions */
 export {
+  ConditionReasons,
   ConditionTypes,
   getCondition,
+  passConditions,
+  recordPass,
   isConditionTrue,
   produceStatus,
   removeCondition,
@@ -71,7 +74,7 @@ export {
   stampObservedGeneration,
   statusEquals,
 } from './status.js';
-export type { Condition, ConditionStatus, ConditionType, ReconcileStatus } from './status.js';
+export type { Condition, ConditionStatus, ConditionType, PassReport, ReconcileStatus } from './status.js';
 
 /* Work queue engine */
 export { KeyedQueue, QueueControl, createQueueControl } from './queue.js';
@@ -81,6 +84,7 @@ export type {
   ParkedKey,
   PassContext,
   PassResult,
+  PassVerdict,
   QueueCounters,
   QueueHooks,
   QueueSnapshot,
@@ -97,3 +101,15 @@ export type { Items, SetDiffOptions } from './diff.js';
 /* Ports */
 export { noopLogger, noopMetrics } from './ports.js';
 export type { LogFields, Logger, LoopProbe, Metrics } from './ports.js';
+
+/* Metrics adapters */
+export { isDescribedMetrics, prometheusMetrics } from './metrics.js';
+export type {
+  DescribedMetrics,
+  MetricBuckets,
+  MetricDescription,
+  MetricNaming,
+  PromClientLike,
+  PromRegistry,
+  PrometheusMetricsOptions,
+} from './metrics.js';

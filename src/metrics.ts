@@ -100,7 +100,7 @@ export interface PrometheusMetricsOptions {
   readonly buckets?: MetricBuckets;
   /**
    * With `'controller-runtime'` naming, also emit what controller-runtime has no name for: quarantined
-   * keys and time to converge (named with `prefix`, label `controller`). Default true.
+   * keys, time to converge and overdue revisions (named with `prefix`, label `controller`). Default true.
    */
   readonly extras?: boolean;
 }
@@ -134,7 +134,16 @@ export interface DescribedMetrics extends Metrics {
   describe(): readonly MetricDescription[];
 }
 
-/** True when `metrics` can list what it emits (see {@link DescribedMetrics}). */
+/**
+ * True when `metrics` can list what it emits (see {@link DescribedMetrics}).
+ *
+ * Use it before calling `describe()` on a `Metrics` port of unknown origin.
+ *
+ * ## Example
+ * ```ts
+ * if (isDescribedMetrics(loop.options.metrics)) console.log(loop.options.metrics.describe());
+ * ```
+ */
 export function isDescribedMetrics(metrics: Metrics | undefined): metrics is DescribedMetrics {
   return metrics !== undefined && typeof (metrics as Partial<DescribedMetrics>).describe === 'function';
 }
@@ -268,6 +277,7 @@ interface Scheme {
   started(entry: LoopEntry, queuedSeconds: number): void;
   finished(entry: LoopEntry, result: PassResult, seconds: number, requeued: boolean): void;
   converged(entry: LoopEntry, seconds: number): void;
+  overdue(entry: LoopEntry): void;
 }
 
 const families = new WeakMap<object, Map<string, { family: Family; scheme: Scheme }>>();
@@ -299,6 +309,7 @@ const families = new WeakMap<object, Map<string, { family: Family; scheme: Schem
  * | `P queue_quarantined_keys` | gauge | `loop` |
  * | `P reconcile_workers`, `P reconcile_active_workers` | gauge | `loop` |
  * | `P reconcile_time_to_converge_seconds` | histogram | `loop` (first trigger with a new desired revision → a converged pass of that revision) |
+ * | `P reconcile_overdue_total` | counter | `loop` (revisions past the queue's `convergenceDeadline`) |
  *
  * With `metricNames: 'controller-runtime'`: `controller_runtime_reconcile_total{controller,result}`
  * (success, error, requeue, requeue_after, pre-set to 0), `controller_runtime_reconcile_errors_total`,
@@ -311,8 +322,8 @@ const families = new WeakMap<object, Map<string, { family: Family; scheme: Schem
  * `workqueue_retries_total` (labels `name`, `controller`, both the loop name), with
  * controller-runtime's buckets. Outcomes map as controller-runtime's results: converged → success,
  * requeueAfter and waiting → requeue_after, retry → error, terminal → error + terminal error.
- * Extras (unless `extras: false`): `rx_reconcile_quarantined_keys{controller}` and
- * `rx_reconcile_time_to_converge_seconds{controller}`.
+ * Extras (unless `extras: false`): `rx_reconcile_quarantined_keys{controller}`,
+ * `rx_reconcile_time_to_converge_seconds{controller}` and `rx_reconcile_overdue_total{controller}`.
  *
  * Time to converge needs triggers that carry a revision (`watchRequests` does) and a probe whose
  * `stats()` answers; it keeps one small record per key that carried a revision, dropped when a
@@ -350,6 +361,9 @@ export function prometheusMetrics(options: PrometheusMetricsOptions): DescribedM
     families.set(options.registry, byScheme);
   }
   let shared = byScheme.get(id);
+  const first = shared?.family.described[0];
+  // A registry cleared since (`registry.clear()`) gets its metrics again.
+  if (first !== undefined && options.registry.getSingleMetric(first.name) === undefined) shared = undefined;
   if (shared === undefined) {
     const family = new Family(options.client, options.registry);
     const buckets = options.buckets ?? {};
@@ -391,6 +405,9 @@ function loopHooks(entry: LoopEntry, scheme: Scheme): QueueHooks {
     },
     onRelease: (key) => {
       entry.quarantined.delete(key);
+    },
+    onOverdue: () => {
+      scheme.overdue(entry);
     },
   };
 }
@@ -460,12 +477,14 @@ function rxReconcileScheme(family: Family, p: string, buckets: MetricBuckets): S
     L,
     buckets.converge ?? DEFAULT_CONVERGE_BUCKETS,
   );
+  const overdue = family.counter(`${p}reconcile_overdue_total`, 'Desired revisions that did not converge within the convergence deadline.', L);
   return {
     init(entry) {
       const loop = entry.name;
       for (const result of RX_RESULTS) total.inc({ loop, result }, 0);
       for (const cls of ERROR_CLASSES) errors.inc({ loop, class: cls }, 0);
       retries.inc({ loop }, 0);
+      overdue.inc({ loop }, 0);
     },
     added(entry, reason) {
       adds.inc({ loop: entry.name, reason });
@@ -484,6 +503,9 @@ function rxReconcileScheme(family: Family, p: string, buckets: MetricBuckets): S
     },
     converged(entry, seconds) {
       converge.observe({ loop: entry.name }, seconds);
+    },
+    overdue(entry) {
+      overdue.inc({ loop: entry.name });
     },
   };
 }
@@ -515,6 +537,7 @@ function controllerRuntimeScheme(family: Family, p: string, extras: boolean, buc
   family.gauge('workqueue_longest_running_processor_seconds', 'How many seconds has the longest running processor for workqueue been running.', Q, byQueue, longestSeconds, 'max');
   const retries = family.counter('workqueue_retries_total', 'Total number of retries handled by workqueue', Q);
   let converge: PromClient.Histogram | undefined;
+  let overdue: PromClient.Counter | undefined;
   if (extras) {
     family.gauge(`${p}quarantined_keys`, 'Keys quarantined after too many consecutive failures (dead-letter).', C, byController, quarantinedKeys);
     converge = family.histogram(
@@ -523,6 +546,7 @@ function controllerRuntimeScheme(family: Family, p: string, extras: boolean, buc
       C,
       buckets.converge ?? DEFAULT_CONVERGE_BUCKETS,
     );
+    overdue = family.counter(`${p}overdue_total`, 'Desired revisions that did not converge within the convergence deadline.', C);
   }
   return {
     init(entry) {
@@ -531,6 +555,7 @@ function controllerRuntimeScheme(family: Family, p: string, extras: boolean, buc
       for (const counter of [errors, terminal, panics, timeouts]) counter.inc({ controller }, 0);
       adds.inc(byQueue(controller), 0);
       retries.inc(byQueue(controller), 0);
+      overdue?.inc({ controller }, 0);
     },
     added(entry) {
       adds.inc(byQueue(entry.name));
@@ -555,6 +580,9 @@ function controllerRuntimeScheme(family: Family, p: string, extras: boolean, buc
     },
     converged(entry, seconds) {
       converge?.observe({ controller: entry.name }, seconds);
+    },
+    overdue(entry) {
+      overdue?.inc({ controller: entry.name });
     },
   };
 }

@@ -6,14 +6,7 @@
  *
  * @module
  */
-import {
-  ConflictError,
-  DependencyNotReadyError,
-  PermanentError,
-  TimeoutError,
-  ValidationError,
-  toError,
-} from './errors.js';
+import { ConflictError, DependencyNotReadyError, InvalidArgumentError, PermanentError, ValidationError, toError } from './errors.js';
 
 /** The key is in sync. Its failure count resets and it is forgotten until the next trigger. */
 export interface Converged {
@@ -47,7 +40,10 @@ export type Outcome = Converged | RequeueAfter | Retry | Terminal | Waiting;
 /** The failure classes of G11. Unknown errors and non-Error throws are `transient`. */
 export type FailureClass = 'transient' | 'conflict' | 'permanent' | 'dependency';
 
-/** Maps an error to its failure class; pass your own to a loop's `classify` option to override. */
+/**
+ * Maps an error to its failure class; pass your own to a loop's `classify` option to override.
+ * Return `undefined` to leave an error to the default mapping ({@link defaultClassify}).
+ */
 export type Classifier = (error: Error) => FailureClass | undefined;
 
 const CONVERGED: Converged = Object.freeze({ type: 'converged' });
@@ -82,6 +78,25 @@ export const Outcome = {
     assertMs(ms, 'Outcome.waiting');
     return Object.freeze({ type: 'waiting', dependency, ms });
   },
+  /**
+   * What a pass's return value means: nothing (`undefined`/`null`) is `converged`, an `Outcome` is
+   * itself, anything else is a `retry` with an `InvalidArgumentError` saying what to return instead.
+   */
+  from(value: unknown): Outcome {
+    if (value === undefined || value === null) return CONVERGED;
+    if (Outcome.is(value)) return value;
+    let shown: string;
+    try {
+      shown = typeof value === 'object' ? String(JSON.stringify(value)).slice(0, 100) : String(value);
+    } catch {
+      shown = Object.prototype.toString.call(value);
+    }
+    return Outcome.retry(
+      new InvalidArgumentError(
+        `a reconcile pass returned ${shown}; return an Outcome (Outcome.converged(), Outcome.requeueAfter(ms), …) or nothing`,
+      ),
+    );
+  },
   /** True for any value built by these constructors. */
   is(value: unknown): value is Outcome {
     if (typeof value !== 'object' || value === null) return false;
@@ -101,11 +116,26 @@ export function defaultClassify(error: Error): FailureClass {
   if (error instanceof ConflictError) return 'conflict';
   if (error instanceof PermanentError || error instanceof ValidationError) return 'permanent';
   if (error instanceof DependencyNotReadyError) return 'dependency';
-  if (error instanceof TimeoutError) return 'transient';
+  // TimeoutError, TransientError, NonErrorThrownError and every unknown error.
   return 'transient';
 }
 
-/** Classifies with the user's classifier first, falling back to {@link defaultClassify}. */
+/**
+ * Classifies with the user's classifier first, falling back to {@link defaultClassify}.
+ *
+ * The user's classifier wins when it returns one of the four classes. When it returns `undefined`
+ * (no opinion), anything that is not a class, or throws, the default mapping decides: a buggy
+ * classifier never stops a loop.
+ */
 export function classifyError(error: Error, classify?: Classifier): FailureClass {
-  return classify?.(error) ?? defaultClassify(error);
+  if (classify !== undefined) {
+    let cls: unknown;
+    try {
+      cls = classify(error);
+    } catch {
+      cls = undefined;
+    }
+    if (cls === 'transient' || cls === 'conflict' || cls === 'permanent' || cls === 'dependency') return cls;
+  }
+  return defaultClassify(error);
 }

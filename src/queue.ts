@@ -10,7 +10,22 @@
  * - G2: a trigger while a key runs gives exactly one more pass afterwards;
  * - G3: triggers for a waiting key collapse; of two delays the earlier wins;
  * - G4: FIFO within a lane, real changes ahead of floods, no starvation, a slow key holds one worker only;
- * - G6/G11/G12: per-key backoff reset on success, failure classes, quarantine after `steps` retries.
+ * - G6/G11/G12: per-key backoff reset on success, failure classes, quarantine after `steps` retries;
+ * - G7: a pass that throws, rejects or hangs past `timeout` becomes an outcome; a convergence clock per
+ *   key (`convergenceDeadline`) reports keys whose desired revision does not converge in time.
+ *
+ * The failure model, in one place ({@link KeyedQueue} `judge`, also behind `PassContext.assess`):
+ *
+ * | class        | what the queue does                                                              |
+ * |--------------|----------------------------------------------------------------------------------|
+ * | `transient`  | counts a failure; retries after `delayFor(backoff, failures)` (and the rate limit) |
+ * | `conflict`   | retries at once, `conflictRetries` times in a row; then like `transient`         |
+ * | `permanent`  | counts a failure; parks the key (`terminal`) until a new revision or a release   |
+ * | `dependency` | waits a fixed interval; no failure counted, no backoff growth                    |
+ *
+ * A success (`converged`, `requeueAfter`) resets the failure and conflict counts. A failure that
+ * would need retry number `steps + 1` quarantines the key instead: after `steps` retries (all the
+ * delays of the policy) the key stops, until a new desired revision, `release` or a manual trigger.
  *
  * Idle keys with no failure history keep no record at all.
  *
@@ -33,14 +48,57 @@ import type { Key, MaybeAsync, Request, TriggerReason } from './types.js';
 /** What a pass's work function receives besides its request. */
 export interface PassContext {
   readonly key: Key;
+  /**
+   * A fresh id for this pass, unique in the process: on the pass's log lines (`Reconciling`,
+   * `Reconcile failed`, `ctx.logger`) and on its `PassResult`, to find every line of one pass.
+   */
+  readonly reconcileId: string;
   /** Consecutive failed passes of this key before this one (0 after a success). */
   readonly failures: number;
-  /** Aborted when the pass times out or the loop stops at its deadline. Created on first read. */
+  /**
+   * Aborted when the pass times out or the loop stops at its deadline (reason: the `TimeoutError` or
+   * `StoppedError`). Created on first read; a read after the abort gives an aborted signal.
+   */
   readonly signal: AbortSignal;
+  /** Scheduler time at which this pass started. */
+  readonly startedAt: number;
+  /**
+   * With `convergenceDeadline`: since when (scheduler time) the key's current desired revision has
+   * been waiting to converge. `undefined` when the option is off.
+   */
+  readonly convergingSince: number | undefined;
+  /** With `convergenceDeadline`: true once `convergingSince` is older than the deadline. */
+  readonly overdue: boolean;
+  /**
+   * What the queue will do if this pass ends with `outcome` (and no trigger arrives meanwhile): its
+   * failure class, the failure count after it, whether it parks the key. Pure: changes nothing.
+   * Used to write status conditions that say what happens next.
+   */
+  assess(outcome: Outcome): PassVerdict;
 }
 
-/** The work done for one key: returns an `Outcome` (or nothing = converged), sync or async. */
-export type Work = (request: Request, context: PassContext) => MaybeAsync<Outcome | undefined | void>;
+/** What the queue makes of a pass's outcome; see {@link PassContext.assess}. */
+export interface PassVerdict {
+  /** The outcome acted on: a `dependency` failure becomes `waiting`, a `permanent` one `terminal`. */
+  readonly outcome: Outcome;
+  /** Set for failures and dependency waits. */
+  readonly failureClass: FailureClass | undefined;
+  /** Consecutive failures of the key after the pass. */
+  readonly failures: number;
+  /** Set when the pass parks the key. */
+  readonly parked: ParkReason | undefined;
+  /** True when the key runs again at once (a bounded conflict retry, or `requeueAfter(0)`). */
+  readonly immediate: boolean;
+}
+
+/**
+ * The work done for one key: returns an `Outcome` (or nothing = converged), sync or async.
+ * `Ctx` lets wrappers (`withFinalizer`, `withConditions`, `defineLoop`) pass a richer context.
+ */
+export type Work<Ctx extends PassContext = PassContext> = (
+  request: Request,
+  context: Ctx,
+) => MaybeAsync<Outcome | undefined | void>;
 
 /** Why a key is parked (no automatic passes). */
 export type ParkReason = 'terminal' | 'quarantined';
@@ -48,6 +106,8 @@ export type ParkReason = 'terminal' | 'quarantined';
 /** One finished pass, emitted by `workQueue`. Per-key failures are items, never stream errors. */
 export interface PassResult {
   readonly key: Key;
+  /** The pass's id (see `PassContext.reconcileId`). */
+  readonly reconcileId: string;
   readonly request: Request;
   readonly outcome: Outcome;
   /** Set when the outcome is a failure (retry/terminal) or a dependency wait. */
@@ -67,11 +127,16 @@ export interface QueueHooks {
   /** A trigger arrived (before collapsing); `revision` is the desired-state token, when known. */
   onAdd?(key: Key, reason: TriggerReason, revision: number | undefined): void;
   /** A pass starts; `queuedMs` is the time the key waited ready in a lane. */
-  onStart?(key: Key, request: Request, queuedMs: number): void;
+  onStart?(key: Key, request: Request, queuedMs: number, pass?: PassContext): void;
   /** A pass finished (before the result is emitted). */
   onFinish?(result: PassResult): void;
   /** A key was released from quarantine or terminal parking. */
   onRelease?(key: Key, by: 'release' | 'change' | 'trigger'): void;
+  /**
+   * With `convergenceDeadline`: the key's desired revision did not converge within the deadline.
+   * `since` is when its convergence clock started. Called once per revision; the key keeps running.
+   */
+  onOverdue?(key: Key, since: number, revision: number | undefined): void;
 }
 
 /** Options of the work queue. */
@@ -86,12 +151,22 @@ export interface WorkQueueOptions {
   readonly rateLimit?: RateLimit;
   /** Overrides the default failure classes. */
   readonly classify?: Classifier;
-  /** Conflicts retried at once before they count as transient failures. Default 3. */
+  /**
+   * Conflicts retried at once, in a row, before conflicts count as transient failures (backoff)
+   * until the key succeeds again. Default 3.
+   */
   readonly conflictRetries?: number;
   /** Wait after a `DependencyNotReadyError` without its own delay. Default 5000 ms. */
   readonly dependencyInterval?: number;
   /** Per-pass timeout in ms; the pass is aborted and counts as transient. Default none. */
   readonly timeout?: number;
+  /**
+   * Convergence deadline in ms: a key whose desired revision has not converged (a pass ending in
+   * `converged` or `requeueAfter`) this long after the queue first saw it is reported once through
+   * `hooks.onOverdue`, flagged `overdue` in its passes and in snapshots, and keeps being reconciled.
+   * Default none (no clock, no cost).
+   */
+  readonly convergenceDeadline?: number;
   /** After this many high-lane starts in a row, one low-lane key starts (aging). Default 4. */
   readonly agingEvery?: number;
   /** Random source for backoff jitter. Default `Math.random`. */
@@ -106,18 +181,31 @@ export interface WorkQueueOptions {
 export interface DelayedKey {
   readonly key: Key;
   readonly nextAttemptAt: number;
+  /** Consecutive failures so far. */
   readonly failures: number;
   readonly why: 'requeue' | 'backoff' | 'waiting';
+  /** Message of the last failure (or of the dependency wait). */
   readonly lastError: string | undefined;
+  /** Class of the last failure. */
+  readonly failureClass: FailureClass | undefined;
+  /** Past its convergence deadline. */
+  readonly overdue: boolean;
 }
 
-/** A key the queue will not run by itself. */
+/** A key the queue will not run by itself (dead-letter). */
 export interface ParkedKey {
   readonly key: Key;
   readonly reason: ParkReason;
+  /** Consecutive failed attempts, the last one included. */
   readonly failures: number;
+  /** Message of the failure that parked the key. */
   readonly lastError: string | undefined;
+  /** Class of that failure. */
+  readonly failureClass: FailureClass | undefined;
+  /** Scheduler time at which the key was parked. */
   readonly since: number;
+  /** Past its convergence deadline. */
+  readonly overdue: boolean;
 }
 
 /** Counters since the queue started. */
@@ -131,6 +219,9 @@ export interface QueueCounters {
   readonly waiting: number;
   readonly quarantined: number;
   readonly released: number;
+  /** Keys reported past their convergence deadline. */
+  readonly overdue: number;
+  /** Failed passes (and dependency waits) by failure class. */
   readonly errorsByClass: Readonly<Record<FailureClass, number>>;
 }
 
@@ -170,9 +261,14 @@ const RUNNING = 2;
 const DELAYED = 3;
 const PARKED = 4;
 
+const HOLD_NONE = -1;
 const HOLD_REQUEUE = 0;
 const HOLD_BACKOFF = 1;
 const HOLD_WAITING = 2;
+
+/** `hold` of a PARKED key. */
+const PARK_TERMINAL = 0;
+const PARK_QUARANTINED = 1;
 
 const LANE_HIGH = 0;
 const LANE_LOW = 1;
@@ -187,6 +283,8 @@ class KeyState implements HeapEntry {
   dirty = false;
   /** That trigger must bypass a backoff hold (manual or a new desired generation). */
   forced = false;
+  /** A `dependency` trigger arrived while running: it ends a dependency wait. */
+  dependencyTrigger = false;
   reason: TriggerReason;
   generation: number | undefined;
   failures = 0;
@@ -196,6 +294,10 @@ class KeyState implements HeapEntry {
   heapIndex = -1;
   pass: Pass | undefined = undefined;
   lastError: Error | undefined = undefined;
+  lastClass: FailureClass | undefined = undefined;
+  /** Convergence deadline (NaN: no clock running). Only used with `convergenceDeadline`. */
+  deadlineAt = NaN;
+  overdue = false;
   readonly key: Key;
   constructor(key: Key, reason: TriggerReason, generation: number | undefined) {
     this.key = key;
@@ -204,17 +306,85 @@ class KeyState implements HeapEntry {
   }
 }
 
+/** What `judge` decides for an outcome; one scratch instance per queue, so `finish` allocates nothing. */
+interface Judgement {
+  effective: Outcome;
+  failureClass: FailureClass | undefined;
+  failures: number;
+  conflicts: number;
+  parked: ParkReason | undefined;
+  /** HOLD_NONE (forget the key), HOLD_REQUEUE, HOLD_WAITING (after `delay`) or HOLD_BACKOFF. */
+  hold: number;
+  /** For HOLD_REQUEUE and HOLD_WAITING; HOLD_BACKOFF delays are drawn by `finish`. */
+  delay: number;
+}
+
+const newJudgement = (): Judgement => ({
+  effective: Outcome.converged(),
+  failureClass: undefined,
+  failures: 0,
+  conflicts: 0,
+  parked: undefined,
+  hold: HOLD_NONE,
+  delay: 0,
+});
+
+/** A finished pass; its `reconcileId` is made only when someone reads it (no cost on the hot path). */
+class FinishedPass implements PassResult {
+  readonly key: Key;
+  readonly request: Request;
+  readonly startedAt: number;
+  readonly outcome: Outcome;
+  readonly failureClass: FailureClass | undefined;
+  readonly failures: number;
+  readonly finishedAt: number;
+  readonly nextAttemptAt: number | undefined;
+  readonly parked: ParkReason | undefined;
+  private readonly pass: Pass;
+  constructor(
+    pass: Pass,
+    outcome: Outcome,
+    failureClass: FailureClass | undefined,
+    failures: number,
+    finishedAt: number,
+    nextAttemptAt: number | undefined,
+    parked: ParkReason | undefined,
+  ) {
+    this.pass = pass;
+    this.outcome = outcome;
+    this.failureClass = failureClass;
+    this.failures = failures;
+    this.finishedAt = finishedAt;
+    this.nextAttemptAt = nextAttemptAt;
+    this.parked = parked;
+    this.key = pass.state.key;
+    this.request = pass.request;
+    this.startedAt = pass.startedAt;
+  }
+  get reconcileId(): string {
+    return this.pass.reconcileId;
+  }
+  toJSON(): Omit<PassResult, 'outcome'> & { outcome: unknown } {
+    const { key, reconcileId, request, outcome, failureClass, failures, startedAt, finishedAt, nextAttemptAt, parked } = this;
+    return { key, reconcileId, request, outcome, failureClass, failures, startedAt, finishedAt, nextAttemptAt, parked };
+  }
+}
+
 /** One running pass; doubles as the work function's context. */
 class Pass implements PassContext {
   private controller: AbortController | undefined;
+  private abortReason: Error | undefined;
+  private id: string | undefined;
   subscription: Subscription | undefined;
   timer: Subscription | undefined;
   done = false;
+  readonly owner: KeyedQueue;
   readonly state: KeyState;
   readonly request: Request;
   readonly failures: number;
   readonly startedAt: number;
-  constructor(state: KeyState, request: Request, failures: number, startedAt: number) {
+  constructor(owner: KeyedQueue, state: KeyState, request: Request, failures: number, startedAt: number) {
+    this.owner = owner;
     this.state = state;
     this.request = request;
     this.failures = failures;
@@ -223,11 +393,28 @@ class Pass implements PassContext {
   get key(): Key {
     return this.state.key;
   }
+  get reconcileId(): string {
+    return (this.id ??= this.owner.nextReconcileId());
+  }
   get signal(): AbortSignal {
-    this.controller ??= new AbortController();
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      // Aborted before anyone looked: the signal must still say so.
+      if (this.abortReason !== undefined) this.controller.abort(this.abortReason);
+    }
     return this.controller.signal;
   }
+  get convergingSince(): number | undefined {
+    return this.owner.convergingSince(this.state);
+  }
+  get overdue(): boolean {
+    return this.owner.isOverdue(this.state);
+  }
+  assess(outcome: Outcome): PassVerdict {
+    return this.owner.assess(this.state, outcome);
+  }
   abort(reason: Error): void {
+    this.abortReason ??= reason;
     this.controller?.abort(reason);
     this.subscription?.unsubscribe();
   }
@@ -249,9 +436,13 @@ export class KeyedQueue {
   private readonly conflictRetries: number;
   private readonly dependencyInterval: number;
   private readonly timeout: number | undefined;
+  private readonly deadline: number | undefined;
   private readonly agingEvery: number;
   private readonly random: () => number;
   private readonly hooks: QueueHooks | undefined;
+  /** Pass ids: a random prefix per queue, then a count. */
+  private readonly idPrefix = `${Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0')}-`;
+  private passSeq = 0;
 
   private states = new Map<Key, KeyState>();
   private runningSet = new Set<KeyState>();
@@ -269,6 +460,11 @@ export class KeyedQueue {
   private disposed = false;
   private idleWaiters: (() => void)[] = [];
   private stopWaiters: (() => void)[] = [];
+  private stopTimer: Subscription | undefined;
+  /** Running convergence clocks in deadline order (insertion order = start time); only with a deadline. */
+  private clocks: Map<Key, KeyState> | undefined;
+  private clockTimer: Subscription | undefined;
+  private readonly judgement = newJudgement();
   private readonly counts = {
     adds: 0,
     passes: 0,
@@ -279,6 +475,7 @@ export class KeyedQueue {
     waiting: 0,
     quarantined: 0,
     released: 0,
+    overdue: 0,
     errorsByClass: { transient: 0, conflict: 0, permanent: 0, dependency: 0 } as Record<FailureClass, number>,
   };
 
@@ -300,7 +497,9 @@ export class KeyedQueue {
     this.classify = options.classify;
     this.conflictRetries = options.conflictRetries ?? 3;
     this.dependencyInterval = options.dependencyInterval ?? 5000;
-    this.timeout = options.timeout;
+    this.timeout = checkMs('timeout', options.timeout);
+    this.deadline = checkMs('convergenceDeadline', options.convergenceDeadline);
+    if (this.deadline !== undefined) this.clocks = new Map();
     this.agingEvery = options.agingEvery ?? 4;
     this.random = options.random ?? Math.random;
     this.hooks = options.hooks;
@@ -328,12 +527,14 @@ export class KeyedQueue {
     if (st === undefined) {
       st = new KeyState(key, reason, gen);
       this.states.set(key, st);
+      if (this.clocks !== undefined) this.startClock(st, this.scheduler.now());
       this.enqueue(st, lane);
       this.pump();
       return;
     }
     const newGeneration = gen !== undefined && gen !== st.generation;
     if (gen !== undefined) st.generation = gen;
+    if (newGeneration && this.clocks !== undefined) this.startClock(st, this.scheduler.now());
     switch (st.status) {
       case QUEUED:
         if (lane === LANE_HIGH && st.lane === LANE_LOW) {
@@ -353,6 +554,7 @@ export class KeyedQueue {
         } else if (lane === LANE_HIGH) st.lane = LANE_HIGH;
         if (newGeneration) this.resetFailures(st);
         if (reason === 'manual' || newGeneration) st.forced = true;
+        if (reason === 'dependency') st.dependencyTrigger = true;
         return;
       case DELAYED:
         if (
@@ -423,15 +625,18 @@ export class KeyedQueue {
     if (!this.stopping) {
       this.stopping = true;
       this.clearTimer();
+      this.clearClockTimer();
       if (options.deadline !== undefined && this.running > 0) {
-        this.scheduler.schedule(() => {
+        this.stopTimer = this.scheduler.schedule(() => {
+          this.stopTimer = undefined;
           for (const st of [...this.runningSet]) {
             if (st.pass) {
-              st.pass.abort(new StoppedError());
-              this.finish(st.pass, Outcome.retry(new StoppedError()));
+              const error = new StoppedError();
+              st.pass.abort(error);
+              this.finish(st.pass, Outcome.retry(error));
             }
           }
-        }, options.deadline);
+        }, checkMs('stop deadline', options.deadline) as number);
       }
     }
     return new Promise((resolve) => {
@@ -441,6 +646,9 @@ export class KeyedQueue {
   }
 
   private drained(): void {
+    // Passes ended before the deadline: its timer must not keep the process (or virtual time) busy.
+    this.stopTimer?.unsubscribe();
+    this.stopTimer = undefined;
     for (const resolve of this.stopWaiters.splice(0)) resolve();
     const onStopped = this.onStopped;
     this.onStopped = undefined;
@@ -453,6 +661,10 @@ export class KeyedQueue {
     this.disposed = true;
     this.stopping = true;
     this.clearTimer();
+    this.clearClockTimer();
+    this.stopTimer?.unsubscribe();
+    this.stopTimer = undefined;
+    this.clocks?.clear();
     for (const st of this.runningSet) {
       if (st.pass) {
         st.pass.done = true;
@@ -484,14 +696,18 @@ export class KeyedQueue {
           failures: st.failures,
           why: st.hold === HOLD_BACKOFF ? 'backoff' : st.hold === HOLD_WAITING ? 'waiting' : 'requeue',
           lastError,
+          failureClass: st.lastClass,
+          overdue: this.isOverdue(st),
         });
       } else if (st.status === PARKED) {
         parked.push({
           key: st.key,
-          reason: st.hold === 1 ? 'quarantined' : 'terminal',
+          reason: st.hold === PARK_QUARANTINED ? 'quarantined' : 'terminal',
           failures: st.failures,
           lastError,
+          failureClass: st.lastClass,
           since: st.dueAt,
+          overdue: this.isOverdue(st),
         });
       }
     }
@@ -527,6 +743,11 @@ export class KeyedQueue {
     };
   }
 
+  /** @internal The next pass id (read lazily by `Pass.reconcileId`). */
+  nextReconcileId(): string {
+    return this.idPrefix + (++this.passSeq).toString(36);
+  }
+
   /** Number of keys holding a record (queued, running, delayed, parked or failing). */
   get trackedKeys(): number {
     return this.states.size;
@@ -544,6 +765,7 @@ export class KeyedQueue {
     st.failures = 0;
     st.conflicts = 0;
     st.lastError = undefined;
+    st.lastClass = undefined;
   }
 
   private unpark(st: KeyState, by: 'release' | 'change' | 'trigger'): void {
@@ -601,12 +823,15 @@ export class KeyedQueue {
     st.status = RUNNING;
     st.dirty = false;
     st.forced = false;
+    st.dependencyTrigger = false;
     st.dueAt = now;
     this.running++;
     this.runningSet.add(st);
-    const pass = new Pass(st, request, st.failures, now);
+    // A pass after a success (a requeue) starts a new convergence clock.
+    if (this.clocks !== undefined && st.deadlineAt !== st.deadlineAt) this.startClock(st, now);
+    const pass = new Pass(this, st, request, st.failures, now);
     st.pass = pass;
-    this.hooks?.onStart?.(st.key, request, queuedMs);
+    this.hooks?.onStart?.(st.key, request, queuedMs, pass);
     if (this.timeout !== undefined) {
       const timeout = this.timeout;
       pass.timer = this.scheduler.schedule(() => {
@@ -650,14 +875,89 @@ export class KeyedQueue {
   }
 
   private toOutcome(value: unknown): Outcome {
-    if (value === undefined || value === null) return Outcome.converged();
-    if (Outcome.is(value)) return value;
-    return Outcome.retry(
-      new InvalidArgumentError(
-        `a reconcile pass returned ${typeof value === 'object' ? JSON.stringify(value).slice(0, 100) : String(value)}; ` +
-          'return an Outcome (Outcome.converged(), Outcome.requeueAfter(ms), …) or nothing',
-      ),
-    );
+    return Outcome.from(value);
+  }
+
+  /**
+   * The failure model in one place: what `outcome` means for `st` (class, counts, parking, hold).
+   * Pure: writes only into `j`. `finish` applies it; `PassContext.assess` previews it.
+   */
+  private judge(st: KeyState, outcome: Outcome, j: Judgement): void {
+    let effective = outcome;
+    let failureClass: FailureClass | undefined;
+    if (outcome.type === 'retry') {
+      failureClass = classifyError(outcome.error, this.classify);
+      if (failureClass === 'dependency') effective = this.waitingFor(outcome.error);
+      else if (failureClass === 'permanent') effective = Outcome.terminal(outcome.error);
+    } else if (outcome.type === 'terminal') failureClass = 'permanent';
+    else if (outcome.type === 'waiting') failureClass = 'dependency';
+    j.effective = effective;
+    j.failureClass = failureClass;
+    j.failures = st.failures;
+    j.conflicts = st.conflicts;
+    j.parked = undefined;
+    j.hold = HOLD_NONE;
+    j.delay = 0;
+    switch (effective.type) {
+      case 'converged':
+        j.failures = j.conflicts = 0;
+        break;
+      case 'requeueAfter':
+        j.failures = j.conflicts = 0;
+        j.hold = HOLD_REQUEUE;
+        j.delay = effective.ms;
+        break;
+      case 'waiting':
+        // Not a failure: counts stay as they are, the interval is fixed.
+        j.hold = HOLD_WAITING;
+        j.delay = effective.ms;
+        break;
+      case 'retry':
+        if (failureClass === 'conflict' && st.conflicts < this.conflictRetries) {
+          // Observe again at once; bounded per failure episode (reset by a success only).
+          j.conflicts++;
+          j.hold = HOLD_REQUEUE;
+          break;
+        }
+        j.failures++;
+        if (j.failures > this.maxRetries) j.parked = 'quarantined';
+        else j.hold = HOLD_BACKOFF;
+        break;
+      case 'terminal':
+        j.failures++;
+        j.parked = 'terminal';
+        break;
+    }
+  }
+
+  private waitingFor(error: Error): Outcome {
+    if (error instanceof DependencyNotReadyError) {
+      return Outcome.waiting(error.dependency, error.retryAfterMs ?? this.dependencyInterval);
+    }
+    return Outcome.waiting(error.message, this.dependencyInterval);
+  }
+
+  /** @internal Backs `PassContext.assess`. */
+  assess(st: KeyState, outcome: Outcome): PassVerdict {
+    const j = newJudgement();
+    this.judge(st, Outcome.from(outcome), j);
+    return Object.freeze({
+      outcome: j.effective,
+      failureClass: j.failureClass,
+      failures: j.failures,
+      parked: j.parked,
+      immediate: j.hold === HOLD_REQUEUE && j.delay <= 0,
+    });
+  }
+
+  /** @internal Backs `PassContext.convergingSince`. */
+  convergingSince(st: KeyState): number | undefined {
+    return this.deadline === undefined || st.deadlineAt !== st.deadlineAt ? undefined : st.deadlineAt - this.deadline;
+  }
+
+  /** @internal Backs `PassContext.overdue`. */
+  isOverdue(st: KeyState): boolean {
+    return st.overdue || st.deadlineAt <= this.scheduler.now();
   }
 
   private finish(pass: Pass, outcome: Outcome): void {
@@ -669,86 +969,66 @@ export class KeyedQueue {
     this.running--;
     this.runningSet.delete(st);
     const now = this.scheduler.now();
+    const j = this.judgement;
+    this.judge(st, outcome, j);
+    const effective = j.effective;
+    const failureClass = j.failureClass;
     this.counts.passes++;
-    let failureClass: FailureClass | undefined;
-    let nextAttemptAt: number | undefined;
-    let parked: ParkReason | undefined;
-    let effective = outcome;
-    if (outcome.type === 'retry' || outcome.type === 'terminal') {
-      failureClass = outcome.type === 'terminal' ? 'permanent' : classifyError(outcome.error, this.classify);
-      this.counts.errorsByClass[failureClass]++;
-      st.lastError = outcome.error;
-      if (failureClass === 'dependency') {
-        const error = outcome.error;
-        const ms = error instanceof DependencyNotReadyError && error.retryAfterMs !== undefined ? error.retryAfterMs : this.dependencyInterval;
-        effective = Outcome.waiting(error instanceof DependencyNotReadyError ? error.dependency : error.message, ms);
-      } else if (failureClass === 'permanent') {
-        effective = outcome.type === 'terminal' ? outcome : Outcome.terminal(outcome.error);
-      }
-    } else if (outcome.type === 'waiting') {
-      failureClass = 'dependency';
-      this.counts.errorsByClass.dependency++;
-    }
     this.counts[effective.type]++;
-
-    const forced = st.forced;
-    const dirty = st.dirty;
-    switch (effective.type) {
-      case 'converged':
-        this.resetFailures(st);
-        break;
-      case 'requeueAfter':
-        this.resetFailures(st);
-        nextAttemptAt = now + effective.ms;
-        st.hold = HOLD_REQUEUE;
-        break;
-      case 'waiting':
-        nextAttemptAt = now + effective.ms;
-        st.hold = HOLD_WAITING;
-        break;
-      case 'retry': {
-        if (failureClass === 'conflict' && st.conflicts < this.conflictRetries) {
-          st.conflicts++;
-          nextAttemptAt = now;
-          st.hold = HOLD_REQUEUE;
-          break;
-        }
-        st.conflicts = 0;
-        st.failures++;
-        if (st.failures > this.maxRetries) {
-          parked = 'quarantined';
-          this.counts.quarantined++;
-        } else {
-          let delay = delayFor(this.backoff, st.failures, this.random);
-          if (this.bucket) delay = Math.max(delay, this.bucket.reserve(now));
-          nextAttemptAt = now + delay;
-          st.hold = HOLD_BACKOFF;
-        }
-        break;
-      }
-      case 'terminal':
-        parked = 'terminal';
-        break;
+    if (failureClass !== undefined) this.counts.errorsByClass[failureClass]++;
+    if (outcome.type === 'retry' || outcome.type === 'terminal') {
+      st.lastError = outcome.error;
+      st.lastClass = failureClass;
+    }
+    st.failures = j.failures;
+    st.conflicts = j.conflicts;
+    let parked = j.parked;
+    const hold = j.hold;
+    if (hold === HOLD_NONE && parked === undefined) {
+      st.lastError = undefined;
+      st.lastClass = undefined;
+    }
+    if (this.clocks !== undefined) {
+      if (effective.type === 'converged' || effective.type === 'requeueAfter') this.stopClock(st);
+      else if (!st.overdue && st.deadlineAt <= now) this.markOverdue(st);
     }
 
-    if (dirty && (forced || (effective.type !== 'retry' && parked === undefined) || nextAttemptAt === now)) {
-      // G2: one more pass for the trigger that arrived while running.
+    // G2: a trigger that arrived while running gives one more pass now, when it would have woken the
+    // key from where this outcome puts it (the same rules as `add` for a waiting or parked key).
+    let rerun = false;
+    if (st.dirty) {
+      if (st.forced) rerun = true;
+      else if (parked !== undefined || hold === HOLD_BACKOFF) rerun = false;
+      else if (hold === HOLD_WAITING) rerun = st.dependencyTrigger;
+      else rerun = true;
+    }
+
+    let nextAttemptAt: number | undefined;
+    if (rerun) {
+      if (parked !== undefined) this.resetFailures(st); // a forcing trigger releases, as it would a parked key
       parked = undefined;
-      nextAttemptAt = undefined;
       st.status = IDLE;
       this.enqueue(st, st.lane);
     } else if (parked !== undefined) {
       st.status = PARKED;
-      st.hold = parked === 'quarantined' ? 1 : 0;
+      st.hold = parked === 'quarantined' ? PARK_QUARANTINED : PARK_TERMINAL;
       st.dueAt = now;
       this.parkedCount++;
-    } else if (nextAttemptAt !== undefined) {
-      if (nextAttemptAt <= now && st.hold === HOLD_REQUEUE) {
+      if (parked === 'quarantined') this.counts.quarantined++;
+    } else if (hold !== HOLD_NONE) {
+      let delay = j.delay;
+      if (hold === HOLD_BACKOFF) {
+        delay = delayFor(this.backoff, st.failures, this.random);
+        if (this.bucket) delay = Math.max(delay, this.bucket.reserve(now));
+      }
+      if (delay <= 0 && hold === HOLD_REQUEUE) {
         st.status = IDLE;
         st.reason = 'requeue';
         this.enqueue(st, LANE_HIGH);
       } else {
         st.status = DELAYED;
+        st.hold = hold;
+        nextAttemptAt = now + delay;
         this.heap.schedule(st, nextAttemptAt);
         this.rearm();
       }
@@ -757,17 +1037,15 @@ export class KeyedQueue {
       this.states.delete(st.key);
     }
 
-    const result: PassResult = {
-      key: st.key,
-      request: pass.request,
-      outcome: effective,
+    const result = new FinishedPass(
+      pass,
+      effective,
       failureClass,
-      failures: st.failures,
-      startedAt: pass.startedAt,
-      finishedAt: now,
-      nextAttemptAt: st.status === DELAYED ? st.dueAt : st.status === QUEUED ? now : undefined,
+      st.failures,
+      now,
+      st.status === DELAYED ? nextAttemptAt : st.status === QUEUED ? now : undefined,
       parked,
-    };
+    );
     this.hooks?.onFinish?.(result);
     this.emit(result);
     if (this.stopping) {
@@ -775,6 +1053,54 @@ export class KeyedQueue {
       return;
     }
     this.pump();
+  }
+
+  // ---- convergence clocks (only with `convergenceDeadline`) ------------------------------------------
+
+  /** (Re)starts the key's clock at `now`; clocks stay in deadline order because `now` never decreases. */
+  private startClock(st: KeyState, now: number): void {
+    const clocks = this.clocks as Map<Key, KeyState>;
+    st.deadlineAt = now + (this.deadline as number);
+    st.overdue = false;
+    clocks.delete(st.key);
+    clocks.set(st.key, st);
+    if (this.clockTimer === undefined && !this.stopping) this.armClock(now);
+  }
+
+  private stopClock(st: KeyState): void {
+    if (st.deadlineAt === st.deadlineAt) this.clocks?.delete(st.key);
+    st.deadlineAt = NaN;
+    st.overdue = false;
+  }
+
+  private markOverdue(st: KeyState): void {
+    this.clocks?.delete(st.key);
+    st.overdue = true;
+    this.counts.overdue++;
+    this.hooks?.onOverdue?.(st.key, st.deadlineAt - (this.deadline as number), st.generation);
+  }
+
+  /** One timer for all clocks: due at the first clock's deadline; stale clocks are skipped when it fires. */
+  private armClock(now: number): void {
+    const first = (this.clocks as Map<Key, KeyState>).values().next();
+    if (first.done === true) return;
+    this.clockTimer = this.scheduler.schedule(() => this.onClock(), Math.max(0, first.value.deadlineAt - now));
+  }
+
+  private onClock(): void {
+    this.clockTimer = undefined;
+    if (this.stopping) return;
+    const now = this.scheduler.now();
+    for (const st of (this.clocks as Map<Key, KeyState>).values()) {
+      if (st.deadlineAt > now) break;
+      this.markOverdue(st);
+    }
+    this.armClock(now);
+  }
+
+  private clearClockTimer(): void {
+    this.clockTimer?.unsubscribe();
+    this.clockTimer = undefined;
   }
 
   private rearm(): void {
@@ -864,6 +1190,7 @@ export class QueueControl {
         waiting: 0,
         quarantined: 0,
         released: 0,
+        overdue: 0,
         errorsByClass: { transient: 0, conflict: 0, permanent: 0, dependency: 0 },
       },
     };
@@ -914,3 +1241,9 @@ export function createQueueControl(options?: { readonly stateThrottleMs?: number
   return new QueueControl(options);
 }
 
+function checkMs(what: string, ms: number | undefined): number | undefined {
+  if (ms !== undefined && (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0)) {
+    throw new InvalidArgumentError(`workQueue: ${what} must be a finite number of ms ≥ 0, got ${String(ms)}`);
+  }
+  return ms;
+}

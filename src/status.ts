@@ -24,7 +24,9 @@
 import equal from 'fast-deep-equal';
 import { produce } from 'immer';
 import type { Draft } from 'immer';
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError, ValidationError } from './errors.js';
+import type { FailureClass, Outcome } from './outcome.js';
+import type { ParkReason } from './queue.js';
 
 /**
  * The truth value of a condition: `'True'`, `'False'` or `'Unknown'` (Kubernetes convention).
@@ -279,4 +281,166 @@ function checkCondition(condition: Omit<Condition, 'lastTransitionTime'>): void 
       `setCondition: status of condition "${condition.type}" must be 'True', 'False' or 'Unknown' (got ${String(condition.status)})`,
     );
   }
+}
+
+// ---- the conditions a loop writes after each pass (G9) ---------------------------------------------
+
+/**
+ * The `reason`s of the conditions a loop writes after each pass (see {@link recordPass}).
+ *
+ * ## Example
+ * ```ts
+ * getCondition(resource.status, ConditionTypes.Degraded)?.reason === ConditionReasons.InvalidSpec;
+ * ```
+ */
+export const ConditionReasons = Object.freeze({
+  /** The pass converged (or asked to look again later): the resource is in its desired state. */
+  Converged: 'Converged',
+  /** `Degraded=False`: nothing is wrong. */
+  AsExpected: 'AsExpected',
+  /** The pass failed (transient, or a conflict past its immediate retries): retried with backoff. */
+  Retrying: 'Retrying',
+  /** A dependency is not ready: the key waits a fixed interval, not counted as a failure. */
+  DependencyNotReady: 'DependencyNotReady',
+  /** A permanent failure: no retry until the desired state changes or the key is released. */
+  Failed: 'Failed',
+  /** The spec fails its schema: no retry until the spec changes. */
+  InvalidSpec: 'InvalidSpec',
+  /** Too many failures in a row: no automatic passes until the spec changes or `loop.release(key)`. */
+  Quarantined: 'Quarantined',
+  /** The desired generation has not converged within the loop's `convergenceDeadline`. */
+  ConvergenceDeadlineExceeded: 'ConvergenceDeadlineExceeded',
+} as const);
+
+/**
+ * What one pass did, as {@link recordPass} needs it: the generation it reconciled and what the queue
+ * makes of its outcome (`PassContext.assess(outcome)` gives exactly this).
+ *
+ * ## Example
+ * ```ts
+ * const report: PassReport = { generation: 3, verdict: ctx.assess(outcome) };
+ * ```
+ */
+export interface PassReport {
+  /** The `metadata.generation` the pass reconciled (read at its start). */
+  readonly generation: number;
+  /** The outcome as the queue acts on it, its failure class, the failure count after it, parking. */
+  readonly verdict: {
+    readonly outcome: Outcome;
+    readonly failureClass: FailureClass | undefined;
+    readonly failures: number;
+    readonly parked: ParkReason | undefined;
+  };
+  /** Set (ISO time) when the generation is past its convergence deadline: converging since then. */
+  readonly overdueSince?: string | undefined;
+}
+
+const MAX_MESSAGE = 500;
+
+/**
+ * The `Ready`, `Progressing` and `Degraded` conditions that describe a pass (without
+ * `lastTransitionTime`). Pure; {@link recordPass} applies them to a status.
+ *
+ * | after the pass                  | Ready                  | Progressing          | Degraded                          |
+ * |---------------------------------|------------------------|----------------------|-----------------------------------|
+ * | converged / requeueAfter        | True `Converged`       | False `Converged`    | False `AsExpected`                |
+ * | dependency wait                 | False `DependencyNotReady` | True `DependencyNotReady` | False (or deadline)        |
+ * | failed, will retry              | False `Retrying`       | True `Retrying`      | False (or deadline)               |
+ * | permanent failure               | False `Failed`         | False `Failed`       | True `Failed`                     |
+ * | spec fails its schema           | False `InvalidSpec`    | False `InvalidSpec`  | True `InvalidSpec`                |
+ * | quarantined                     | False `Quarantined`    | False `Quarantined`  | True `Quarantined`                |
+ * | past the convergence deadline   | (as above)             | (as above)           | True `ConvergenceDeadlineExceeded` |
+ *
+ * Messages name the error and what happens next; a converged resource's messages are constant, so
+ * a converged loop never rewrites them.
+ *
+ * ## Example
+ * ```ts
+ * passConditions({ generation: 2, verdict: { outcome: Outcome.converged(), failureClass: undefined, failures: 0, parked: undefined } });
+ * ```
+ */
+export function passConditions(report: PassReport): Omit<Condition, 'lastTransitionTime'>[] {
+  const generation = report.generation;
+  const { outcome, failureClass, failures, parked } = report.verdict;
+  const c = (type: string, status: ConditionStatus, reason: string, message: string): Omit<Condition, 'lastTransitionTime'> => ({
+    type,
+    status,
+    reason,
+    message: clip(message),
+    observedGeneration: generation,
+  });
+  const { Ready, Progressing, Degraded } = ConditionTypes;
+  const R = ConditionReasons;
+  const degraded =
+    report.overdueSince === undefined
+      ? c(Degraded, 'False', R.AsExpected, '')
+      : c(
+          Degraded,
+          'True',
+          R.ConvergenceDeadlineExceeded,
+          `generation ${generation} has not converged since ${report.overdueSince}; the loop keeps reconciling it`,
+        );
+  switch (outcome.type) {
+    case 'converged':
+    case 'requeueAfter':
+      return [
+        c(Ready, 'True', R.Converged, 'the resource is in its desired state'),
+        c(Progressing, 'False', R.Converged, 'nothing left to correct'),
+        c(Degraded, 'False', R.AsExpected, ''),
+      ];
+    case 'waiting': {
+      const message = `waiting for ${outcome.dependency} to become ready; looking again in ${outcome.ms} ms (not counted as a failure)`;
+      return [c(Ready, 'False', R.DependencyNotReady, message), c(Progressing, 'True', R.DependencyNotReady, message), degraded];
+    }
+    case 'retry': {
+      if (parked === 'quarantined') return quarantined(c, failures, failureClass, outcome.error);
+      const message = `attempt ${failures} failed (${failureClass ?? 'transient'}): ${outcome.error.message}; retrying with backoff`;
+      return [c(Ready, 'False', R.Retrying, message), c(Progressing, 'True', R.Retrying, message), degraded];
+    }
+    case 'terminal': {
+      if (parked === 'quarantined') return quarantined(c, failures, failureClass, outcome.error);
+      const invalid = outcome.error instanceof ValidationError;
+      const reason = invalid ? R.InvalidSpec : R.Failed;
+      const message = invalid
+        ? outcome.error.message
+        : `${outcome.error.message} (permanent: no retries until the desired state changes or the key is released)`;
+      return [c(Ready, 'False', reason, message), c(Progressing, 'False', reason, message), c(Degraded, 'True', reason, message)];
+    }
+  }
+}
+
+function quarantined(
+  c: (type: string, status: ConditionStatus, reason: string, message: string) => Omit<Condition, 'lastTransitionTime'>,
+  failures: number,
+  failureClass: FailureClass | undefined,
+  error: Error,
+): Omit<Condition, 'lastTransitionTime'>[] {
+  const message =
+    `failed ${failures} times in a row (${failureClass ?? 'transient'}), last: ${error.message}; no more automatic ` +
+    'passes until the spec changes or someone calls loop.release(key)';
+  const { Ready, Progressing, Degraded } = ConditionTypes;
+  const R = ConditionReasons;
+  return [c(Ready, 'False', R.Quarantined, message), c(Progressing, 'False', R.Quarantined, message), c(Degraded, 'True', R.Quarantined, message)];
+}
+
+function clip(message: string): string {
+  return message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 1)}…` : message;
+}
+
+/**
+ * Records a pass on a status: stamps `observedGeneration` and sets the {@link passConditions}, each
+ * `lastTransitionTime` moving only when its `status` flips. Returns the SAME reference when nothing
+ * changed, so `next !== status` is the whole "should I write?" test (G9: a converged loop writes
+ * nothing on resync). User conditions and fields are kept.
+ *
+ * ## Example
+ * ```ts
+ * const next = recordPass(resource.status, { generation: resource.metadata.generation, verdict: ctx.assess(outcome) }, now);
+ * if (next !== resource.status) await store.updateStatus({ ...resource, status: next });
+ * ```
+ */
+export function recordPass<S extends ReconcileStatus>(status: S | undefined, report: PassReport, now: string): S {
+  let next = stampObservedGeneration(status, report.generation);
+  for (const condition of passConditions(report)) next = setCondition(next, condition, now);
+  return next;
 }

@@ -24,7 +24,7 @@ describe('defineLoop', () => {
     });
     await loop.whenIdle();
     const a = await store.get<{ n: number }, { seen?: number }>('Item', 'a');
-    expect(a?.status).toEqual({ seen: 1, observedGeneration: 1 });
+    expect(a?.status).toMatchObject({ seen: 1, observedGeneration: 1 });
     if (a) await store.update({ ...a, spec: { n: 2 } });
     await store.create('Item', { metadata: { name: 'b' }, spec: { n: 5 } });
     await loop.whenIdle();

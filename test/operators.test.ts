@@ -54,7 +54,7 @@ describe('compare', () => {
   });
 
   it('plans nothing when desired equals current', async () => {
-    const plan = await firstValueFrom(of({ key: 'k', desired: { a: 1 }, current: { a: 1 } }).pipe(compare(setDiff)));
+    const plan = await firstValueFrom(of({ key: 'k', desired: { a: 1 }, current: { a: 1 } }).pipe(compare((d, c) => setDiff(d, c))));
     expect(plan.corrections).toEqual([]);
   });
 });
@@ -97,7 +97,7 @@ describe('correct', () => {
     const applied: string[] = [];
     const result = await firstValueFrom(
       of({ key: 'k', desired: { a: 1, b: 2 }, current: {} as Record<string, number> }).pipe(
-        compare(setDiff),
+        compare((d: Record<string, number>, c: Record<string, number>) => setDiff(d, c)),
         correct(async (c: Correction) => {
           applied.push(`start ${c.target}`);
           await Promise.resolve();
@@ -113,7 +113,7 @@ describe('correct', () => {
     const applied: string[] = [];
     const run = firstValueFrom(
       of({ key: 'k', desired: { a: 1, b: 2 }, current: {} as Record<string, number> }).pipe(
-        compare(setDiff),
+        compare((d: Record<string, number>, c: Record<string, number>) => setDiff(d, c)),
         correct((c: Correction) => {
           if (c.target === 'a') throw new Error('disk full');
           applied.push(c.target);
@@ -127,7 +127,7 @@ describe('correct', () => {
   it('waits for Observable corrections in virtual time', () => {
     testScheduler().run(({ cold, expectObservable }) => {
       const out = of({ key: 'k', desired: { a: 1, b: 2 }, current: {} as Record<string, number> }).pipe(
-        compare(setDiff),
+        compare((d: Record<string, number>, c: Record<string, number>) => setDiff(d, c)),
         correct(() => cold('--x|')),
         map((r) => r.applied.length),
       );
@@ -139,13 +139,13 @@ describe('correct', () => {
 describe('verify', () => {
   it('decides converged when a second observation plans nothing, and retry when corrections remain', async () => {
     const world: Record<string, number> = {};
-    const desired = { a: 1 };
+    const desired: Record<string, number> = { a: 1 };
     const pass = (apply: boolean) =>
       firstValueFrom(
         of('k').pipe(
           observe({ desired: () => desired, current: () => ({ ...world }) }),
           compare((d: Record<string, number> | undefined, c: Record<string, number> | undefined) => setDiff(d ?? {}, c ?? {})),
-          correct((c: Correction) => {
+          correct((c: Correction<number>) => {
             if (apply && c.action !== 'delete') world[c.target] = c.value as number;
           }),
           verify({

@@ -4,6 +4,7 @@
  * pending to the start of the pass that covers it. "cold" = every sample; "warm" = samples whose
  * pending period began after the first `warmMs`.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Checker, LatencyProbe } from '../lib/checker.js';
 import { makeQueue, type Impl } from '../lib/impls.js';
 import { nextMacrotask, nowNs, readParams, runCase, summarizeNs, within } from '../lib/util.js';
@@ -23,6 +24,9 @@ runCase(async () => {
   };
   const q = await makeQueue(p.impl, work, p.N, () => checker.inFlight > 0);
   const rnd = prng(p.seed);
+  // Event-loop stalls (GC, long synchronous work) bound what any queue can achieve: recorded too.
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
   const t0 = nowNs();
   const end = t0 + p.durationMs * 1e6;
   let sent = 0;
@@ -46,6 +50,7 @@ runCase(async () => {
     };
     tick();
   });
+  loopDelay.disable();
   const drained = await within(q.whenIdle(), 30_000);
   await nextMacrotask();
   const warmFrom = t0 + p.warmMs * 1e6;
@@ -67,6 +72,8 @@ runCase(async () => {
       warmP99Us: w.p99Us,
       warmP999Us: w.p999Us,
       warmMaxUs: w.maxUs,
+      eventLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+      eventLoopDelayMaxMs: loopDelay.max / 1e6,
     },
     violations: v,
   };

@@ -15,7 +15,7 @@ import equal from 'fast-deep-equal';
 import { median, nowNs, readParams, runCase, within } from '../lib/util.js';
 import { makeMetadataInput, makeResource, makeSpec, makeStatus, type BenchStatus } from '../lib/resource.js';
 
-const p = readParams({ iterations: 200_000, loops: 7, writes: 1000 });
+const p = readParams({ iterations: 50_000, loops: 7, writes: 1000 });
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
@@ -75,7 +75,7 @@ runCase(async () => {
       draft.readyReplicas = 3;
       draft.phase = 'Running';
     });
-  const patchIterations = Math.max(10_000, p.iterations / 10);
+  const patchIterations = Math.max(5_000, p.iterations / 5);
   const s = {
     spreadPatchNs: time(() => spread(base), patchIterations),
     libPatchNs: time(() => viaLibrary(base), patchIterations),
@@ -86,7 +86,7 @@ runCase(async () => {
   // Writes caused by status updates that change nothing.
   const store = lib.createMemoryStore();
   const kind = 'Service';
-  const created = [];
+  const created: Awaited<ReturnType<typeof store.create<ReturnType<typeof makeSpec>, BenchStatus>>>[] = [];
   for (let i = 0; i < 100; i++) {
     created.push(await store.create<ReturnType<typeof makeSpec>, BenchStatus>(kind, { metadata: makeMetadataInput(i), spec: makeSpec(i), status: makeStatus(1) }));
   }
@@ -121,7 +121,11 @@ runCase(async () => {
       return undefined;
     },
   });
+  // The first passes may write the library's own status bookkeeping once per resource (and the
+  // write triggers one more pass): count from the converged state on.
   await within(loop.whenIdle(), 10_000);
+  const firstPassWrites = modified;
+  modified = 0;
   for (let round = 0; round < 5; round++) {
     for (const r of created) loop.trigger(`${r.metadata.namespace}/${r.metadata.name}`);
     await within(loop.whenIdle(), 10_000);
@@ -130,7 +134,7 @@ runCase(async () => {
   await loop.stop();
   watch.unsubscribe();
   return {
-    metrics: { ...d, ...s, storeWrites, loopWrites, versionsKept, sink },
+    metrics: { ...d, ...s, storeWrites, loopWrites, firstPassWrites, versionsKept, sink },
     violations: { overlaps: 0, stale: 0, overLimit: 0, coalescing: 0, other: 0 },
   };
 });

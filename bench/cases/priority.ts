@@ -8,6 +8,7 @@
  */
 import { Subject } from 'rxjs';
 import { KeyedQueue } from '../baselines/keyed-queue.js';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Checker, LatencyProbe } from '../lib/checker.js';
 import { nowNs, readParams, runCase, summarizeNs, within } from '../lib/util.js';
 import { makeKeys, prng } from '../lib/workload.js';
@@ -66,6 +67,9 @@ runCase(async () => {
     whenIdle = () => q.whenIdle();
   }
 
+  // Event-loop stalls (GC, long synchronous work) bound what any queue can achieve: recorded too.
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
   const t0 = nowNs();
   for (let i = 0; i < p.K; i++) {
     checker.event(i);
@@ -88,6 +92,7 @@ runCase(async () => {
   }
   const finished = await within(resyncDone, 600_000);
   if (producer !== undefined) clearInterval(producer);
+  loopDelay.disable();
   const drained = await within(whenIdle(), 60_000);
   const fresh = summarizeNs(probe.samples);
   const v = checker.violations();
@@ -104,6 +109,8 @@ runCase(async () => {
       freshMaxMs: fresh.maxUs / 1000,
       resyncDrainMs: (resyncDoneAt - t0) / 1e6,
       idealDrainMs: (p.K * p.T) / p.N,
+      eventLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+      eventLoopDelayMaxMs: loopDelay.max / 1e6,
     },
     violations: v,
   };

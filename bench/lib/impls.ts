@@ -8,7 +8,7 @@ import { KeyedQueue } from '../baselines/keyed-queue.js';
 import { NAIVE_VARIANTS, naivePipeline, type NaiveVariant } from '../baselines/naive-rx.js';
 import { nextMacrotask } from './util.js';
 
-export type Impl = 'library' | 'baseline' | NaiveVariant;
+export type Impl = 'library' | 'baseline' | 'baseline-rx' | NaiveVariant;
 
 export function isNaive(impl: Impl): impl is NaiveVariant {
   return (NAIVE_VARIANTS as readonly string[]).includes(impl);
@@ -32,6 +32,22 @@ export async function makeQueue(impl: Impl, work: KeyWork, workers: number, busy
   if (impl === 'library') {
     const { libraryQueue } = await import('./library.js');
     return libraryQueue(work, workers);
+  }
+  if (impl === 'baseline-rx') {
+    // The hand-written queue fed through the same Subject as the library: separates the cost of
+    // the RxJS source boundary from the library's own.
+    const q = new KeyedQueue(work, workers);
+    const source = new Subject<string>();
+    const sub = source.subscribe((key) => q.add(key));
+    return {
+      push: (key) => source.next(key),
+      whenIdle: () => q.whenIdle(),
+      teardown: () => {
+        sub.unsubscribe();
+        q.stop();
+      },
+      results: () => -1,
+    };
   }
   if (impl === 'baseline') {
     const q = new KeyedQueue(work, workers);

@@ -1,0 +1,113 @@
+import { asyncScheduler, catchError, defaultIfEmpty, defer, map, mergeMap, of, takeLast } from 'rxjs';
+import type { Observable, SchedulerLike } from 'rxjs';
+import { Outcome, noopLogger, recordPass } from '../src/index.js';
+import type { Logger, MaybeAsync, PassContext, Request, Resource, Store, Work } from '../src/index.js';
+import { toObservable } from './read.js';
+
+/** Options of {@link withConditions}. */
+export interface ConditionsOptions<Ctx extends PassContext = PassContext> {
+  /** Where the resources live; conditions are written with `updateStatus`. */
+  readonly store: Store;
+  /** The kind of the resources. */
+  readonly kind: string;
+  /** Clock of `lastTransitionTime`. Default `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike;
+  /** How a pass reads the resource at its start. Default `store.get(kind, key)`. */
+  readonly read?: (request: Request, context: Ctx) => PromiseLike<Resource | undefined>;
+  /** Where a failed condition write is logged (`warn`). Default: silent. */
+  readonly logger?: Logger;
+}
+
+/**
+ * Wraps a pass so that, after it, the resource's status says how it went: `Ready`, `Progressing` and
+ * `Degraded` conditions with `observedGeneration` (see `passConditions` for the table), and
+ * `status.observedGeneration` (G9). A write that would change nothing is not made, so a converged loop
+ * writes nothing on resync and its own writes never start a storm.
+ *
+ * The conditions say what the queue will do next, as `PassContext.assess(outcome)` reports it:
+ * retrying, waiting for a dependency, failed for good, quarantined, or past the convergence deadline.
+ * `defineLoop` wraps every pass with it unless `conditions: false`.
+ *
+ * ## Example
+ * ```ts
+ * import { withConditions, workQueue } from 'rx-reconcile/operators';
+ *
+ * triggers$.pipe(workQueue(withConditions({ store, kind: 'Todo', scheduler })(reconcileTodo), { scheduler }));
+ * ```
+ *
+ * ## Expected flow
+ * 1. Read the resource (its generation is the one this pass reconciles); absent: just run the pass.
+ * 2. Run the pass; a throw becomes `Outcome.retry(error)`.
+ * 3. Skip the write when the pass was aborted (timeout, stop), when the key runs again at once (a
+ *    bounded conflict retry), or when the resource is gone or is being deleted and the pass succeeded.
+ * 4. Otherwise read the resource again, apply the conditions with immer (`recordPass`) and write the
+ *    status only if it changed.
+ *
+ * ## Guarantees
+ * - `lastTransitionTime` moves only when a condition's `status` flips; user conditions are kept.
+ * - A failed write turns a successful pass into `retry(error)` (a conflict is retried at once), so
+ *   the status is never silently left stale; after a failed pass the pass's own outcome wins and
+ *   the write error is logged.
+ *
+ * ## Caveats
+ * - One more read per pass (two when the status changes). Pass `read` to share the first one.
+ * - The write is a watch event for the key: give the wrapper a store from `ignoreOwnWrites` and watch
+ *   through the same view so it does not come back as a trigger.
+ */
+export function withConditions<Ctx extends PassContext = PassContext>(options: ConditionsOptions<Ctx>): (work: Work<Ctx>) => Work<Ctx> {
+  const { store, kind } = options;
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const logger = options.logger ?? noopLogger;
+  const read = options.read ?? ((request: Request) => store.get(kind, request.key));
+  const iso = (ms: number): string => new Date(ms).toISOString();
+
+  const record = async (before: Resource, outcome: Outcome, context: Ctx): Promise<Outcome> => {
+    if (context.signal.aborted) return outcome;
+    const verdict = context.assess(outcome);
+    const succeeded = verdict.outcome.type === 'converged' || verdict.outcome.type === 'requeueAfter';
+    if (verdict.immediate && !succeeded) return outcome; // a bounded conflict retry: the next pass writes
+    const fresh = await store.get(kind, context.key);
+    if (fresh === undefined || (succeeded && fresh.metadata.deletionTimestamp !== undefined)) return outcome;
+    const since = context.convergingSince;
+    const status = recordPass(
+      fresh.status as object | undefined,
+      {
+        generation: before.metadata.generation,
+        verdict,
+        overdueSince: !succeeded && context.overdue && since !== undefined ? iso(since) : undefined,
+      },
+      iso(scheduler.now()),
+    );
+    if (status === fresh.status || context.signal.aborted) return outcome;
+    try {
+      await store.updateStatus({ ...fresh, status });
+    } catch (error) {
+      if (succeeded) return Outcome.retry(error);
+      logger.warn({ key: context.key, error: (error as Error).message }, 'Status conditions not written');
+    }
+    return outcome;
+  };
+
+  return (work) =>
+    (request, context): Observable<Outcome> =>
+      defer(() => read(request, context)).pipe(
+        mergeMap((before) => {
+          const pass$ = passOutcome(() => work(request, context));
+          return before === undefined ? pass$ : pass$.pipe(mergeMap((outcome) => record(before, outcome, context)));
+        }),
+      );
+}
+
+/**
+ * Runs a pass function and gives its outcome as a one-value Observable: nothing is `converged`, the
+ * last value of an Observable counts, a throw or an error is `retry(error)`. Unsubscribing cancels
+ * the pass (its Observable is unsubscribed). Shared by the pass wrappers.
+ */
+export function passOutcome(run: () => MaybeAsync<Outcome | undefined | void>): Observable<Outcome> {
+  return defer(() => toObservable<Outcome | undefined | void>(run())).pipe(
+    takeLast(1),
+    defaultIfEmpty(undefined),
+    map((value) => Outcome.from(value)),
+    catchError((error: unknown) => of(Outcome.retry(error))),
+  );
+}

@@ -1,0 +1,189 @@
+/**
+ * Error classes of `rx-reconcile/testing`. Like the library's errors, each has a stable `code`:
+ * match on it, never on the message.
+ *
+ * @module
+ */
+
+/**
+ * Stable codes of the testing kit's errors.
+ *
+ * ## Example
+ * ```ts
+ * if (error instanceof TestingError && error.code === 'NOT_CONVERGENT') retryLater();
+ * ```
+ */
+export type TestingErrorCode = 'NOT_IDEMPOTENT' | 'NOT_CONVERGENT' | 'SIMULATION_STUCK' | 'MARBLE_MISMATCH' | 'BAD_DEFINITION';
+
+/**
+ * Base class of the testing kit's errors.
+ *
+ * Catch it to tell a failed check from a crash in your own code.
+ *
+ * ## Example
+ * ```ts
+ * try { await checkIdempotent(def, opts); } catch (e) { if (e instanceof TestingError) console.log(e.code); }
+ * ```
+ */
+export class TestingError extends Error {
+  readonly code: TestingErrorCode;
+  constructor(code: TestingErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * The exact failing run of a check, as data: `replayFailure(definition, error)` runs it again and
+ * returns its trace.
+ *
+ * ## Example
+ * ```ts
+ * const { desired, current, seed } = error.details.run;
+ * ```
+ */
+export interface FailingRun {
+  readonly check: 'idempotence' | 'convergence';
+  readonly desired: readonly unknown[];
+  readonly current: Readonly<Record<string, unknown>>;
+  /** Seed of the simulation's faults. */
+  readonly seed: number;
+  /** The faults of the run, with the time they stopped (convergence). */
+  readonly faults: Readonly<Record<string, unknown>> | undefined;
+  readonly within: number;
+  /** Virtual ms between the first run and the second pass (idempotence). */
+  readonly gap: number;
+}
+
+/**
+ * What a failed property check knows: the seeds to replay it and the shrunk counterexample.
+ *
+ * ## Example
+ * ```ts
+ * catch (e) { if (e instanceof CheckFailedError) console.log(e.details.seed, e.details.path, e.details.counterexample); }
+ * ```
+ */
+export interface CheckFailureDetails {
+  /** fast-check's seed of the whole check: pass it back as `seed` (with `path`) to replay. */
+  readonly seed: number;
+  /** fast-check's path to the shrunk counterexample: pass it back as `path` to replay it first. */
+  readonly path: string;
+  /** The shrunk counterexample, by name (`desired`, `current`, and `simulationSeed` when faults ran). */
+  readonly counterexample: Readonly<Record<string, unknown>>;
+  /** The seed of the simulation of the counterexample: `simulate(def, { ..., seed })` replays it. */
+  readonly simulationSeed: number;
+  /** Short machine-readable names of what went wrong, e.g. `['store-write', 'world-change']`. */
+  readonly problems: readonly string[];
+  /** The failing run itself: give it to `replayFailure` to run it again, exactly. */
+  readonly run: FailingRun;
+  /** Runs before the first failure, and shrink steps after it. */
+  readonly numRuns: number;
+  readonly numShrinks: number;
+}
+
+/**
+ * A property check of a loop failed. The message shows the counterexample, what went wrong, the
+ * seeds to replay it, and the end of the simulation's trace.
+ *
+ * Thrown by {@link checkIdempotent} (as {@link NotIdempotentError}) and `checkConvergence` (as
+ * {@link NotConvergentError}). Read `details` in a test to assert on the counterexample.
+ *
+ * ## Example
+ * ```ts
+ * await expect(checkIdempotent(def, opts)).rejects.toMatchObject({ code: 'NOT_IDEMPOTENT' });
+ * ```
+ */
+export class CheckFailedError extends TestingError {
+  readonly details: CheckFailureDetails;
+  constructor(code: 'NOT_IDEMPOTENT' | 'NOT_CONVERGENT', message: string, details: CheckFailureDetails) {
+    super(code, message);
+    this.details = details;
+  }
+}
+
+/**
+ * A loop is not idempotent: a second pass over a converged key planned a correction, wrote to the
+ * store (status included), or changed the world — or the first run never settled.
+ *
+ * Thrown by `checkIdempotent`.
+ *
+ * ## Example
+ * ```ts
+ * catch (e) { if (e instanceof NotIdempotentError) console.log(e.details.counterexample); }
+ * ```
+ */
+export class NotIdempotentError extends CheckFailedError {
+  constructor(message: string, details: CheckFailureDetails) {
+    super('NOT_IDEMPOTENT', message, details);
+  }
+}
+
+/**
+ * A loop did not reach the desired state in time under faults, oscillated (a cycle of corrections),
+ * or kept writing after it had converged.
+ *
+ * Thrown by `checkConvergence`.
+ *
+ * ## Example
+ * ```ts
+ * catch (e) { if (e instanceof NotConvergentError) replay(e.details.simulationSeed); }
+ * ```
+ */
+export class NotConvergentError extends CheckFailedError {
+  constructor(message: string, details: CheckFailureDetails) {
+    super('NOT_CONVERGENT', message, details);
+  }
+}
+
+/**
+ * A simulation could not go on: a pass waits on something outside virtual time (a real timer,
+ * real I/O that never ends), or passes keep starting without virtual time passing (a livelock).
+ *
+ * Use virtual-time-aware code in loops under test (take the `scheduler` from the loop env).
+ *
+ * ## Example
+ * ```ts
+ * catch (e) { if (e instanceof SimulationStuckError) console.log(e.message); }
+ * ```
+ */
+export class SimulationStuckError extends TestingError {
+  constructor(message: string) {
+    super('SIMULATION_STUCK', message);
+  }
+}
+
+/**
+ * A marble assertion failed: the message shows the expected and actual timelines frame by frame.
+ * `expected` and `actual` hold the compared values, so test runners can show a diff.
+ *
+ * Thrown by the assertion of {@link createTestScheduler} and by {@link expectTimeline}.
+ *
+ * ## Example
+ * ```ts
+ * expect(() => expectTimeline(events, 'a 9ms b', values)).toThrow(MarbleMismatchError);
+ * ```
+ */
+export class MarbleMismatchError extends TestingError {
+  readonly expected: unknown;
+  readonly actual: unknown;
+  constructor(message: string, expected: unknown, actual: unknown) {
+    super('MARBLE_MISMATCH', message);
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/**
+ * A loop definition or check option cannot be used (e.g. a convergence check without `expected`).
+ *
+ * ## Example
+ * ```ts
+ * catch (e) { if (e instanceof BadDefinitionError) console.log(e.message); }
+ * ```
+ */
+export class BadDefinitionError extends TestingError {
+  constructor(message: string) {
+    super('BAD_DEFINITION', message);
+  }
+}

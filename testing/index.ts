@@ -1,0 +1,56 @@
+/**
+ * `rx-reconcile/testing`: prove a loop idempotent and convergent, under faults, in virtual time.
+ *
+ * - {@link checkIdempotent} and {@link checkConvergence}: fast-check properties over a
+ *   {@link LoopDefinition} (the options of `defineLoop` without store and scheduler, plus its world);
+ *   they run the real loop and fail with the shrunk counterexample and the seeds to replay it.
+ * - {@link simulate} / {@link startSimulation}: the deterministic simulation runner — store, watch,
+ *   queue, backoff, resync and timeouts on a virtual clock ({@link SimulationScheduler}), with a
+ *   {@link Trace} of passes, writes, corrections, faults and world states.
+ * - {@link faultyStore}, {@link faultyWorld}, {@link faultyActuator}: seeded fault injection.
+ * - {@link World} and {@link memoryWorld}: the world a loop acts on, as the checkers see it.
+ * - {@link createTestScheduler}, {@link summarizePasses}, {@link expectTimeline}, {@link marblesOf}:
+ *   marble helpers for a loop's timing.
+ *
+ * @module
+ */
+export { checkConvergence, checkIdempotent, replayFailure } from './check.js';
+export type { CheckOptions, CheckReport, ConvergenceOptions, IdempotenceOptions, Replay } from './check.js';
+export { SimulationScheduler, drainMicrotasks } from './clock.js';
+export { loopDefinition } from './definition.js';
+export type { DesiredResource, DistributiveOmit, LoopDefinition, LoopEnv, LoopSpec } from './definition.js';
+export {
+  BadDefinitionError,
+  CheckFailedError,
+  MarbleMismatchError,
+  NotConvergentError,
+  NotIdempotentError,
+  SimulationStuckError,
+  TestingError,
+} from './errors.js';
+export type { CheckFailureDetails, FailingRun, TestingErrorCode } from './errors.js';
+export { defaultFaults, faultyActuator, faultyStore, faultyWorld } from './faults.js';
+export type { ActuatorFaults, FaultKind, FaultOptions, Faults, FaultyStore, InjectedFault, StoreFaults, WorldFaults } from './faults.js';
+export { diffItems, diffValues, show, stableJson } from './format.js';
+export { createTestScheduler, expectTimeline, marblesOf, passSummary, summarizePasses } from './marbles.js';
+export type { Timed } from './marbles.js';
+export { seededRandom } from './random.js';
+export type { Random } from './random.js';
+export { Simulation, formatTrace, simulate, startSimulation } from './simulate.js';
+export type {
+  ApplyRecord,
+  Assessment,
+  FaultRecord,
+  FormatTraceOptions,
+  PassRecord,
+  PlanRecord,
+  SettleResult,
+  SimulationOptions,
+  SimulationResult,
+  StateRecord,
+  Trace,
+  WorldRecord,
+  WriteRecord,
+} from './simulate.js';
+export { memoryWorld } from './world.js';
+export type { Items, MemoryWorld, MemoryWorldOptions, World } from './world.js';
