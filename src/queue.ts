@@ -31,7 +31,7 @@
  *
  * @module
  */
-import { Observable, Subject, auditTime, asyncScheduler, isObservable } from 'rxjs';
+import { asyncScheduler, isObservable } from 'rxjs';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { delayFor, steps as backoffSteps, defaultPolicy } from './backoff.js';
 import type { BackoffPolicy } from './backoff.js';
@@ -43,217 +43,23 @@ import { Outcome, classifyError } from './outcome.js';
 import type { Classifier, FailureClass } from './outcome.js';
 import { TokenBucket } from './rate-limit.js';
 import type { RateLimit } from './rate-limit.js';
-import type { Key, MaybeAsync, Request, TriggerReason } from './types.js';
+import type {
+  DelayedKey,
+  ParkReason,
+  ParkedKey,
+  PassContext,
+  PassResult,
+  PassVerdict,
+  QueueHooks,
+  QueueSnapshot,
+  QueueStats,
+  Work,
+  WorkQueueOptions,
+} from './queue-types.js';
+import type { Key, Request, TriggerReason } from './types.js';
 
-/** What a pass's work function receives besides its request. */
-export interface PassContext {
-  readonly key: Key;
-  /**
-   * A fresh id for this pass, unique in the process: on the pass's log lines (`Reconciling`,
-   * `Reconcile failed`, `ctx.logger`) and on its `PassResult`, to find every line of one pass.
-   */
-  readonly reconcileId: string;
-  /** Consecutive failed passes of this key before this one (0 after a success). */
-  readonly failures: number;
-  /**
-   * Aborted when the pass times out or the loop stops at its deadline (reason: the `TimeoutError` or
-   * `StoppedError`). Created on first read; a read after the abort gives an aborted signal.
-   */
-  readonly signal: AbortSignal;
-  /** Scheduler time at which this pass started. */
-  readonly startedAt: number;
-  /**
-   * With `convergenceDeadline`: since when (scheduler time) the key's current desired revision has
-   * been waiting to converge. `undefined` when the option is off.
-   */
-  readonly convergingSince: number | undefined;
-  /** With `convergenceDeadline`: true once `convergingSince` is older than the deadline. */
-  readonly overdue: boolean;
-  /**
-   * What the queue will do if this pass ends with `outcome` (and no trigger arrives meanwhile): its
-   * failure class, the failure count after it, whether it parks the key. Pure: changes nothing.
-   * Used to write status conditions that say what happens next.
-   */
-  assess(outcome: Outcome): PassVerdict;
-}
-
-/** What the queue makes of a pass's outcome; see {@link PassContext.assess}. */
-export interface PassVerdict {
-  /** The outcome acted on: a `dependency` failure becomes `waiting`, a `permanent` one `terminal`. */
-  readonly outcome: Outcome;
-  /** Set for failures and dependency waits. */
-  readonly failureClass: FailureClass | undefined;
-  /** Consecutive failures of the key after the pass. */
-  readonly failures: number;
-  /** Set when the pass parks the key. */
-  readonly parked: ParkReason | undefined;
-  /** True when the key runs again at once (a bounded conflict retry, or `requeueAfter(0)`). */
-  readonly immediate: boolean;
-}
-
-/**
- * The work done for one key: returns an `Outcome` (or nothing = converged), sync or async.
- * `Ctx` lets wrappers (`withFinalizer`, `withConditions`, `defineLoop`) pass a richer context.
- */
-export type Work<Ctx extends PassContext = PassContext> = (
-  request: Request,
-  context: Ctx,
-) => MaybeAsync<Outcome | undefined | void>;
-
-/** Why a key is parked (no automatic passes). */
-export type ParkReason = 'terminal' | 'quarantined';
-
-/** One finished pass, emitted by `workQueue`. Per-key failures are items, never stream errors. */
-export interface PassResult {
-  readonly key: Key;
-  /** The pass's id (see `PassContext.reconcileId`). */
-  readonly reconcileId: string;
-  readonly request: Request;
-  readonly outcome: Outcome;
-  /** Set when the outcome is a failure (retry/terminal) or a dependency wait. */
-  readonly failureClass: FailureClass | undefined;
-  /** Consecutive failures of the key after this pass. */
-  readonly failures: number;
-  readonly startedAt: number;
-  readonly finishedAt: number;
-  /** When the queue will look at this key again by itself, if it will. */
-  readonly nextAttemptAt: number | undefined;
-  /** Set when this pass parked the key. */
-  readonly parked: ParkReason | undefined;
-}
-
-/** Callbacks for observability (metrics, logs). Each is optional and called synchronously. */
-export interface QueueHooks {
-  /** A trigger arrived (before collapsing); `revision` is the desired-state token, when known. */
-  onAdd?(key: Key, reason: TriggerReason, revision: number | undefined): void;
-  /** A pass starts; `queuedMs` is the time the key waited ready in a lane. */
-  onStart?(key: Key, request: Request, queuedMs: number, pass?: PassContext): void;
-  /** A pass finished (before the result is emitted). */
-  onFinish?(result: PassResult): void;
-  /** A key was released from quarantine or terminal parking. */
-  onRelease?(key: Key, by: 'release' | 'change' | 'trigger'): void;
-  /**
-   * With `convergenceDeadline`: the key's desired revision did not converge within the deadline.
-   * `since` is when its convergence clock started. Called once per revision; the key keeps running.
-   */
-  onOverdue?(key: Key, since: number, revision: number | undefined): void;
-}
-
-/** Options of the work queue. */
-export interface WorkQueueOptions {
-  /** Concurrent passes across keys. Default 4. */
-  readonly workers?: number;
-  /** All time (delays, timeouts, deadlines) goes through it. Default `asyncScheduler`. */
-  readonly scheduler?: SchedulerLike;
-  /** Per-key failure backoff; its `steps` is the number of retries before quarantine. */
-  readonly backoff?: BackoffPolicy;
-  /** A global token bucket applied to every failure retry, across keys. */
-  readonly rateLimit?: RateLimit;
-  /** Overrides the default failure classes. */
-  readonly classify?: Classifier;
-  /**
-   * Conflicts retried at once, in a row, before conflicts count as transient failures (backoff)
-   * until the key succeeds again. Default 3.
-   */
-  readonly conflictRetries?: number;
-  /** Wait after a `DependencyNotReadyError` without its own delay. Default 5000 ms. */
-  readonly dependencyInterval?: number;
-  /** Per-pass timeout in ms; the pass is aborted and counts as transient. Default none. */
-  readonly timeout?: number;
-  /**
-   * Convergence deadline in ms: a key whose desired revision has not converged (a pass ending in
-   * `converged` or `requeueAfter`) this long after the queue first saw it is reported once through
-   * `hooks.onOverdue`, flagged `overdue` in its passes and in snapshots, and keeps being reconciled.
-   * Default none (no clock, no cost).
-   */
-  readonly convergenceDeadline?: number;
-  /** After this many high-lane starts in a row, one low-lane key starts (aging). Default 4. */
-  readonly agingEvery?: number;
-  /** Random source for backoff jitter. Default `Math.random`. */
-  readonly random?: () => number;
-  /** Observability callbacks. */
-  readonly hooks?: QueueHooks;
-  /** Handle to trigger, release, inspect and stop the running queue. */
-  readonly control?: QueueControl;
-}
-
-/** A key waiting for its next attempt. */
-export interface DelayedKey {
-  readonly key: Key;
-  readonly nextAttemptAt: number;
-  /** Consecutive failures so far. */
-  readonly failures: number;
-  readonly why: 'requeue' | 'backoff' | 'waiting';
-  /** Message of the last failure (or of the dependency wait). */
-  readonly lastError: string | undefined;
-  /** Class of the last failure. */
-  readonly failureClass: FailureClass | undefined;
-  /** Past its convergence deadline. */
-  readonly overdue: boolean;
-}
-
-/** A key the queue will not run by itself (dead-letter). */
-export interface ParkedKey {
-  readonly key: Key;
-  readonly reason: ParkReason;
-  /** Consecutive failed attempts, the last one included. */
-  readonly failures: number;
-  /** Message of the failure that parked the key. */
-  readonly lastError: string | undefined;
-  /** Class of that failure. */
-  readonly failureClass: FailureClass | undefined;
-  /** Scheduler time at which the key was parked. */
-  readonly since: number;
-  /** Past its convergence deadline. */
-  readonly overdue: boolean;
-}
-
-/** Counters since the queue started. */
-export interface QueueCounters {
-  readonly adds: number;
-  readonly passes: number;
-  readonly converged: number;
-  readonly requeueAfter: number;
-  readonly retry: number;
-  readonly terminal: number;
-  readonly waiting: number;
-  readonly quarantined: number;
-  readonly released: number;
-  /** Keys reported past their convergence deadline. */
-  readonly overdue: number;
-  /** Failed passes (and dependency waits) by failure class. */
-  readonly errorsByClass: Readonly<Record<FailureClass, number>>;
-}
-
-/** Cheap gauges of a queue (no per-key lists). */
-export interface QueueStats {
-  readonly at: number;
-  readonly workers: number;
-  readonly depth: number;
-  readonly running: number;
-  readonly delayed: number;
-  readonly parked: number;
-  /** Start time of the longest-running pass, if any runs. */
-  readonly oldestRunningSince: number | undefined;
-  /** Start times of the running passes. */
-  readonly runningSince: readonly number[];
-  /** Live counters (do not mutate). */
-  readonly counters: QueueCounters;
-}
-
-/** A point-in-time view of the queue, for `state$`, admin pages and tests. */
-export interface QueueSnapshot {
-  readonly at: number;
-  readonly workers: number;
-  readonly stopping: boolean;
-  /** Keys ready to run (both lanes). */
-  readonly depth: number;
-  readonly running: number;
-  readonly inFlight: readonly { readonly key: Key; readonly since: number; readonly reason: TriggerReason }[];
-  readonly delayed: readonly DelayedKey[];
-  readonly parked: readonly ParkedKey[];
-  readonly counters: QueueCounters;
-}
+export type * from './queue-types.js';
+export { QueueControl, createQueueControl } from './queue-control.js';
 
 const IDLE = 0;
 const QUEUED = 1;
@@ -1131,114 +937,6 @@ export class KeyedQueue {
     this.rearm();
     this.pump();
   }
-}
-
-/**
- * A handle on a running work queue: trigger and release keys, read its state, wait for idle, stop.
- * Pass it as `control` to `workQueue`; it attaches while the queue is subscribed.
- */
-export class QueueControl {
-  private queue: KeyedQueue | undefined;
-  private readonly changes = new Subject<void>();
-  private readonly throttleMs: number;
-  private readonly scheduler: SchedulerLike;
-
-  constructor(options: { readonly stateThrottleMs?: number; readonly scheduler?: SchedulerLike } = {}) {
-    this.throttleMs = options.stateThrottleMs ?? 0;
-    this.scheduler = options.scheduler ?? asyncScheduler;
-  }
-
-  /** True while a queue is attached (its `workQueue` is subscribed). */
-  get attached(): boolean {
-    return this.queue !== undefined;
-  }
-
-  /** Runs `key` now, even in backoff or parked (a `manual` trigger). False when not attached. */
-  trigger(key: Key, reason: TriggerReason = 'manual'): boolean {
-    if (!this.queue) return false;
-    this.queue.add({ key, reason });
-    this.notify();
-    return true;
-  }
-
-  /** Releases a quarantined or terminal key and runs it once. False when it was not parked. */
-  release(key: Key): boolean {
-    const released = this.queue?.release(key) ?? false;
-    if (released) this.notify();
-    return released;
-  }
-
-  /** The current state; an empty snapshot when not attached. */
-  snapshot(): QueueSnapshot {
-    if (this.queue) return this.queue.snapshot();
-    return {
-      at: this.scheduler.now(),
-      workers: 0,
-      stopping: false,
-      depth: 0,
-      running: 0,
-      inFlight: [],
-      delayed: [],
-      parked: [],
-      counters: {
-        adds: 0,
-        passes: 0,
-        converged: 0,
-        requeueAfter: 0,
-        retry: 0,
-        terminal: 0,
-        waiting: 0,
-        quarantined: 0,
-        released: 0,
-        overdue: 0,
-        errorsByClass: { transient: 0, conflict: 0, permanent: 0, dependency: 0 },
-      },
-    };
-  }
-
-  /** Cheap gauges of the attached queue (undefined when not attached). */
-  stats(): QueueStats | undefined {
-    return this.queue?.stats();
-  }
-
-  /** Snapshots after changes (throttled with `auditTime(stateThrottleMs)`), starting with the current one. */
-  readonly state$: Observable<QueueSnapshot> = new Observable<QueueSnapshot>((subscriber) => {
-    subscriber.next(this.snapshot());
-    return this.changes.pipe(auditTime(this.throttleMs, this.scheduler)).subscribe(() => subscriber.next(this.snapshot()));
-  });
-
-  /** Resolves when the attached queue has nothing queued, running or delayed. */
-  whenIdle(): Promise<void> {
-    return this.queue ? this.queue.whenIdle() : Promise.resolve();
-  }
-
-  /** Graceful stop of the attached queue; see `KeyedQueue.stop`. */
-  stop(options: { readonly deadline?: number } = {}): Promise<void> {
-    return this.queue ? this.queue.stop(options) : Promise.resolve();
-  }
-
-  /** @internal Called by `workQueue`. */
-  attach(queue: KeyedQueue): void {
-    if (this.queue && this.queue !== queue) {
-      throw new InvalidArgumentError('this QueueControl is already attached to a running workQueue: create one control per queue');
-    }
-    this.queue = queue;
-  }
-
-  /** @internal Called by `workQueue` on teardown. */
-  detach(queue: KeyedQueue): void {
-    if (this.queue === queue) this.queue = undefined;
-  }
-
-  /** @internal Tells `state$` subscribers that something changed. */
-  notify(): void {
-    if (this.changes.observed) this.changes.next();
-  }
-}
-
-/** Creates a {@link QueueControl}. */
-export function createQueueControl(options?: { readonly stateThrottleMs?: number; readonly scheduler?: SchedulerLike }): QueueControl {
-  return new QueueControl(options);
 }
 
 function checkMs(what: string, ms: number | undefined): number | undefined {

@@ -1,0 +1,121 @@
+/**
+ * `QueueControl`: a handle on a running work queue, to trigger and release keys, read its state,
+ * wait for idle and stop it from outside the stream.
+ *
+ * @module
+ */
+import { Observable, Subject, auditTime, asyncScheduler } from 'rxjs';
+import type { SchedulerLike } from 'rxjs';
+import { InvalidArgumentError } from './errors.js';
+import type { KeyedQueue } from './queue.js';
+import type { QueueSnapshot, QueueStats } from './queue-types.js';
+import type { Key, TriggerReason } from './types.js';
+
+/**
+ * A handle on a running work queue: trigger and release keys, read its state, wait for idle, stop.
+ * Pass it as `control` to `workQueue`; it attaches while the queue is subscribed.
+ */
+export class QueueControl {
+  private queue: KeyedQueue | undefined;
+  private readonly changes = new Subject<void>();
+  private readonly throttleMs: number;
+  private readonly scheduler: SchedulerLike;
+
+  constructor(options: { readonly stateThrottleMs?: number; readonly scheduler?: SchedulerLike } = {}) {
+    this.throttleMs = options.stateThrottleMs ?? 0;
+    this.scheduler = options.scheduler ?? asyncScheduler;
+  }
+
+  /** True while a queue is attached (its `workQueue` is subscribed). */
+  get attached(): boolean {
+    return this.queue !== undefined;
+  }
+
+  /** Runs `key` now, even in backoff or parked (a `manual` trigger). False when not attached. */
+  trigger(key: Key, reason: TriggerReason = 'manual'): boolean {
+    if (!this.queue) return false;
+    this.queue.add({ key, reason });
+    this.notify();
+    return true;
+  }
+
+  /** Releases a quarantined or terminal key and runs it once. False when it was not parked. */
+  release(key: Key): boolean {
+    const released = this.queue?.release(key) ?? false;
+    if (released) this.notify();
+    return released;
+  }
+
+  /** The current state; an empty snapshot when not attached. */
+  snapshot(): QueueSnapshot {
+    if (this.queue) return this.queue.snapshot();
+    return {
+      at: this.scheduler.now(),
+      workers: 0,
+      stopping: false,
+      depth: 0,
+      running: 0,
+      inFlight: [],
+      delayed: [],
+      parked: [],
+      counters: {
+        adds: 0,
+        passes: 0,
+        converged: 0,
+        requeueAfter: 0,
+        retry: 0,
+        terminal: 0,
+        waiting: 0,
+        quarantined: 0,
+        released: 0,
+        overdue: 0,
+        errorsByClass: { transient: 0, conflict: 0, permanent: 0, dependency: 0 },
+      },
+    };
+  }
+
+  /** Cheap gauges of the attached queue (undefined when not attached). */
+  stats(): QueueStats | undefined {
+    return this.queue?.stats();
+  }
+
+  /** Snapshots after changes (throttled with `auditTime(stateThrottleMs)`), starting with the current one. */
+  readonly state$: Observable<QueueSnapshot> = new Observable<QueueSnapshot>((subscriber) => {
+    subscriber.next(this.snapshot());
+    return this.changes.pipe(auditTime(this.throttleMs, this.scheduler)).subscribe(() => subscriber.next(this.snapshot()));
+  });
+
+  /** Resolves when the attached queue has nothing queued, running or delayed. */
+  whenIdle(): Promise<void> {
+    return this.queue ? this.queue.whenIdle() : Promise.resolve();
+  }
+
+  /** Graceful stop of the attached queue; see `KeyedQueue.stop`. */
+  stop(options: { readonly deadline?: number } = {}): Promise<void> {
+    return this.queue ? this.queue.stop(options) : Promise.resolve();
+  }
+
+  /** @internal Called by `workQueue`. */
+  attach(queue: KeyedQueue): void {
+    if (this.queue && this.queue !== queue) {
+      throw new InvalidArgumentError('this QueueControl is already attached to a running workQueue: create one control per queue');
+    }
+    this.queue = queue;
+  }
+
+  /** @internal Called by `workQueue` on teardown. */
+  detach(queue: KeyedQueue): void {
+    if (this.queue === queue) this.queue = undefined;
+  }
+
+  /** @internal Tells `state$` subscribers that something changed. */
+  notify(): void {
+    if (this.changes.observed) this.changes.next();
+  }
+}
+
+/** Creates a {@link QueueControl}. */
+export function createQueueControl(options?: { readonly stateThrottleMs?: number; readonly scheduler?: SchedulerLike }): QueueControl {
+  return new QueueControl(options);
+}
+
