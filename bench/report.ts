@@ -46,6 +46,24 @@ function naiveTable(rows: readonly Row[]): string {
   ].join('\n');
 }
 
+/**
+ * Why a goal is missed, from profiles and experiments on the library as of 2026-11-22 (each note is
+ * printed only while a row of its benchmark fails; re-check it when the code has changed).
+ */
+const WHY: Record<number, string> = {
+  1: 'Half of the gap is the RxJS boundary, not the queue: the hand-written queue fed through the same `Subject` (info row) is already far slower than when called directly — `Subject.next` and its subscriber cost about as much as a whole hand-written `add`. The library\'s own share is the info-row ratio. The rest: a per-key record is an object of ~20 fields (`KeyState`) where the baseline stores a small integer, and each pass allocates a `Pass`, a `Request`, a `PassResult` and two promise callbacks.',
+  2: 'Enqueue of an already-dirty key: the library ratio against the Subject-fed baseline (info row) is its own cost — a `Map` lookup returning an object (one more cache miss at 100k keys than the baseline\'s integer), counters and hook checks; the rest is the `Subject` boundary.',
+  3: 'With passes that yield a macrotask, ~9 events coalesce per pass, so the per-event enqueue cost of benchmark 2 (RxJS boundary + record lookup) dominates.',
+  6: 'Evicting a delayed key is a `DelayHeap.remove` (O(log K), with cache misses on a large heap) plus the record deletion; it grows ~2× from 10k to 300k keys — logarithmic and cache-bound, not linear (the naive `groupBy` close grows ~16×).',
+  11: 'A key in backoff keeps its whole `KeyState` record (~20 fields: status, hold, lane, flags, reason, revision, failures, conflicts, due time, heap index, pass, last error and class, deadline, overdue), plus its `Map` entry and heap slot; the baseline keeps a failure count in a `Map` and a (due, key) pair in two arrays. Wake-up lateness: the queue\'s clock is `asyncScheduler.now()` (`Date.now()`, 1 ms resolution) and its one timer is an RxJS `AsyncAction`; the baseline has lateness of the same order on this machine (compare the columns).',
+  12: 'Bytes per resource: the store copies inputs with `structuredClone`, and V8 builds those objects bigger than `JSON.parse` does (see the reason column), then each write builds a new frozen snapshot. Loop heap: `store.watch()` keeps the initial list alive for the whole subscription — `initial` shares the closure context of the listener and of the teardown function in `src/store.ts`, so every snapshot replaced since the watch started stays reachable (measured separately: ~910 B per key after one status write per key).',
+  13: 'Cold tail: first contact with each key allocates a record and a pass, and the GC that follows shows in the event-loop delay (library column). At 300k/s the library\'s per-event cost (benchmarks 1–2) nearly saturates the core on this machine: its event-loop delay rises well above the baseline\'s, and the latency tail with it.',
+  14: 'The high lane does overtake the resync (the FIFO baseline makes fresh events wait seconds); what remains is of the order of the event-loop stalls shown in the library column (GC over a heap of 100k records, promises and timers), which no queue order can hide.',
+  16: 'The library uses fast-deep-equal (ratio ≈ 1): the same-reference check costs that much for fast-deep-equal itself on this machine; the 10 ns goal was set on a ~4× faster one (see the floors above).',
+  17: '`produceStatus` is immer `produce` on a frozen base: ~8× a hand-written spread.',
+  18: 'Profile of the reconcile-style run (`node --cpu-prof`): besides the queue (~3% of busy time) each pass runs the loop\'s status bookkeeping — `withConditions` reads `context.signal.aborted`, which creates the lazily-built AbortController on every pass (`createAbortSignal` ~3%), does a second `store.get`, formats an ISO timestamp and runs an immer `recordPass` (immer + status + with-conditions ≈ 16%); fast-deep-equal of the spec ≈ 7%. The phases style adds an Observable chain per pass (observe → compare → correct → verify).',
+};
+
 /** BENCHMARKS.md. */
 export function renderMarkdown(file: ResultsFile): string {
   const rows = file.benchmarks.flatMap((b) => b.rows);
@@ -53,7 +71,7 @@ export function renderMarkdown(file: ResultsFile): string {
   const counted = goals.filter((r) => r.status !== 'info');
   const count = (s: Row['status']): number => counted.filter((r) => r.status === s).length;
   const floors = file.machine.floors;
-  const dates = [...new Set(file.benchmarks.map((b) => b.measuredAt.slice(0, 16).replace('T', ' ')))];
+  const dates = [...new Set(file.benchmarks.map((b) => b.measuredAt.slice(0, 16).replace('T', ' ')))].sort();
   const problems = counted.filter((r) => r.status !== 'pass');
   const runLines = file.benchmarks.flatMap((b) =>
     b.runs.map((r) => {
@@ -107,12 +125,20 @@ ${naiveTable(rows.filter((r) => r.table === 'naive'))}
 
 ${problems.length === 0 ? 'None.' : problems.map((r) => `- **#${r.bench}** — ${r.measure}: ${r.status === 'fail' ? 'missed' : 'not measured'} (${r.reason}).`).join('\n')}
 
+${whyText(problems)}
+
 ## Correctness counters per run
 
 | # | run | role | results | violations |
 |---|---|---|---|---|
 ${runLines.join('\n')}
 `;
+}
+
+function whyText(problems: readonly Row[]): string {
+  const failed = [...new Set(problems.filter((r) => r.status === 'fail').map((r) => Number.parseInt(r.bench, 10)))];
+  const notes = failed.filter((n) => WHY[n] !== undefined).map((n) => `- **#${n}**: ${WHY[n]}`);
+  return notes.length === 0 ? '' : `### Why (analysis of the library as of 2026-11-22; re-check when the code changes)\n\n${notes.join('\n')}\n`;
 }
 
 /** A horizontal bar per goal row: its figure divided by its limit (≤ 1 meets the goal). */
@@ -127,7 +153,7 @@ export function renderChart(rows: readonly Row[]): string {
   const top = 46;
   const H = top + bars.length * rowH + 40;
   const max = 3;
-  const x = (v: number): number => labelW + (Math.min(v, max) / max) * plotW;
+  const x = (v: number): number => labelW + (Math.max(0, Math.min(v, max)) / max) * plotW;
   const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="11">`,

@@ -142,8 +142,11 @@ async function main(): Promise<void> {
   const loadStart = loadavg()[0] ?? 0;
   const features = await probeFeatures();
   const benches = SUITE.filter((b) => (only === undefined ? !quick || b.inQuick : only.has(b.n)));
-  // Benchmark 17 reads the runs of 16.
-  if (only?.has(17) === true && !benches.some((b) => b.n === 16)) benches.unshift(SUITE.find((b) => b.n === 16)!);
+  // Benchmark 17 is evaluated from the runs of 16: measure and report them together.
+  if (only !== undefined && (only.has(16) || only.has(17))) {
+    for (const n of [16, 17]) if (!benches.some((b) => b.n === n)) benches.push(SUITE.find((b) => b.n === n)!);
+    benches.sort((x, y) => x.n - y.n);
+  }
 
   const runs = new Map<string, RunSpec>();
   for (const b of benches) for (const r of b.runs(quick)) runs.set(r.id, repsOverride === undefined ? r : { ...r, reps: repsOverride });

@@ -704,8 +704,7 @@ export const SUITE: Benchmark[] = [
       );
       const m50 = metric(get('b8:merge-limited:50000'), 'nsPerEvent');
       const m100 = metric(get('b8:merge-limited:100000'), 'nsPerEvent');
-      rows.push(
-        row({
+      const mergeRow = row({
           bench: '8 scale/backlog',
           table: 'naive',
           measure: 'merge-limited (mergeMap(reconcile, 16)), burst ns/event at E=50k / 100k',
@@ -719,8 +718,14 @@ export const SUITE: Benchmark[] = [
           info: true,
           why: missing(get('b8:merge-limited:100000')),
           only: 8,
-        }),
-      );
+        });
+      rows.push({
+        ...mergeRow,
+        reason:
+          m50 !== undefined && m100 !== undefined
+            ? `cost per event ×${fmt(m100 / m50)} when the backlog doubles (buffer drained with Array.shift: O(backlog) per event); also same-key overlaps`
+            : mergeRow.reason,
+      });
       return rows;
     },
   },
@@ -758,7 +763,8 @@ export const SUITE: Benchmark[] = [
         ...(quick
           ? []
           : [
-              row({
+              {
+                ...row({
                 bench: '9 memory/pending-bounded',
                 table: 'naive',
                 measure: 'merge-limited: heap growth, 10M events over 1k keys, passes blocked',
@@ -772,7 +778,9 @@ export const SUITE: Benchmark[] = [
                 info: true,
                 why: missing(N),
                 only: 9,
-              }),
+                }),
+                reason: `buffers every event: ${fmt(metric(N, 'bytesPerEvent'))} B per pending event (O(events), not O(dirty keys))`,
+              },
             ]),
       ];
     },
@@ -878,7 +886,7 @@ export const SUITE: Benchmark[] = [
         }),
         row({
           bench,
-          measure: 'p99 lateness of wake-ups (requeueAfter 1–2 s, spread)',
+          measure: 'p99 lateness of wake-ups (requeueAfter, due times spread over 1 s)',
           library: metric(LL, 'p99LateMs'),
           baseline: metric(LB, 'p99LateMs'),
           unit: 'ms',
@@ -912,7 +920,7 @@ export const SUITE: Benchmark[] = [
           limit: 1.1,
           why: missing(A),
           only: 12,
-          failNote: 'the store copies inputs with structuredClone, whose objects take ~1.5× the heap of JSON.parse ones',
+          failNote: `the same objects copied with structuredClone (as the store copies its inputs) take ${fmt(metric(A, 'mapClonedBytesPerKey'), 'B')} per key`,
         }),
         row({
           bench: '12 memory/store',
@@ -988,8 +996,10 @@ export const SUITE: Benchmark[] = [
         lat(300_000, 'warmP99Us', 1000, 'warm p99 ≤ 1 ms');
         lat(10_000, 'warmP99Us', 0, '–', true);
         const N = get('b13:group-coalesce:100000');
-        rows.push(
-          row({
+        const naiveCold = metric(N, 'coldP99Us');
+        const baseCold = metric(get('b13:baseline:100000'), 'coldP99Us');
+        rows.push({
+          ...row({
             bench: '13 latency/open-loop',
             table: 'naive',
             measure: 'group-coalesce at 100k/s: warm p99 / cold p99 (µs)',
@@ -1003,7 +1013,11 @@ export const SUITE: Benchmark[] = [
             why: missing(N),
             only: 13,
           }),
-        );
+          reason:
+            naiveCold !== undefined && baseCold !== undefined
+              ? `cold p99 ${fmt(naiveCold / baseCold)}× the queue's: a group and its subscriber chain are built on first contact with each key`
+              : '–',
+        });
       }
       return rows;
     },

@@ -26,11 +26,38 @@ function deepFreeze<T>(value: T): T {
 }
 
 let sink = 0;
+type Loop = (fn: () => unknown, iterations: number) => number;
+/**
+ * A fresh copy of the timing loop for every measured operation: a single shared loop would see
+ * many callbacks at one call site, go megamorphic and stop inlining, which distorts ns-scale
+ * operations (the same-reference comparison) depending on the order of measurement.
+ */
+function freshLoop(): Loop {
+  return new Function('fn', 'n', 'let c = 0; for (let i = 0; i < n; i++) if (fn()) c++; return c;') as Loop;
+}
+/** Times two operations in alternating loops (drift hits both alike); medians in ns/op. */
+function timePair(a: () => unknown, b: () => unknown, iterations = p.iterations): [number, number] {
+  const loopA = freshLoop();
+  const loopB = freshLoop();
+  const runsA: number[] = [];
+  const runsB: number[] = [];
+  for (let l = 0; l < p.loops; l++) {
+    let t = nowNs();
+    sink += loopA(a, iterations);
+    runsA.push((nowNs() - t) / iterations);
+    t = nowNs();
+    sink += loopB(b, iterations);
+    runsB.push((nowNs() - t) / iterations);
+  }
+  return [median(runsA), median(runsB)];
+}
+
 function time(fn: () => unknown, iterations = p.iterations): number {
+  const loop = freshLoop();
   const runs: number[] = [];
   for (let l = 0; l < p.loops; l++) {
     const t = nowNs();
-    for (let i = 0; i < iterations; i++) if (fn()) sink++;
+    sink += loop(fn, iterations);
     runs.push((nowNs() - t) / iterations);
   }
   return median(runs);
@@ -45,16 +72,11 @@ runCase(async () => {
   const late = JSON.parse(JSON.stringify(a)) as typeof a;
   late.metadata['version'] = 'other';
 
-  const d = {
-    fdeEqualNs: time(() => equal(a, clone)),
-    libEqualNs: time(() => lib.statusEquals(a, clone)),
-    fdeSameRefNs: time(() => equal(a, a)),
-    libSameRefNs: time(() => lib.statusEquals(a, a)),
-    fdeEarlyNs: time(() => equal(a, early)),
-    libEarlyNs: time(() => lib.statusEquals(a, early)),
-    fdeLateNs: time(() => equal(a, late)),
-    libLateNs: time(() => lib.statusEquals(a, late)),
-  };
+  const [libEqualNs, fdeEqualNs] = timePair(() => lib.statusEquals(a, clone), () => equal(a, clone));
+  const [libSameRefNs, fdeSameRefNs] = timePair(() => lib.statusEquals(a, a), () => equal(a, a), p.iterations * 20);
+  const [libEarlyNs, fdeEarlyNs] = timePair(() => lib.statusEquals(a, early), () => equal(a, early));
+  const [libLateNs, fdeLateNs] = timePair(() => lib.statusEquals(a, late), () => equal(a, late));
+  const d = { fdeEqualNs, libEqualNs, fdeSameRefNs, libSameRefNs, fdeEarlyNs, libEarlyNs, fdeLateNs, libLateNs };
 
   // Status patch: 3 writes on a frozen status.
   const base = a.status;
@@ -76,9 +98,10 @@ runCase(async () => {
       draft.phase = 'Running';
     });
   const patchIterations = Math.max(5_000, p.iterations / 5);
+  const [libPatchNs, spreadPatchNs] = timePair(() => viaLibrary(base), () => spread(base), patchIterations);
   const s = {
-    spreadPatchNs: time(() => spread(base), patchIterations),
-    libPatchNs: time(() => viaLibrary(base), patchIterations),
+    spreadPatchNs,
+    libPatchNs,
     libUnchangedNs: time(() => unchanged(base), patchIterations),
     libUnchangedSameRef: unchanged(base) === base,
   };

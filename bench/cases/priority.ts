@@ -79,8 +79,11 @@ runCase(async () => {
   let producer: NodeJS.Timeout | undefined;
   if (p.fresh) {
     const rnd = prng(p.seed);
+    // The fresh rate counts from the end of the resync push (else the first tick would catch up
+    // with a burst of the events "due" while the push ran, and measure that burst's queueing).
+    const tFresh = nowNs();
     producer = setInterval(() => {
-      const due = Math.floor(((nowNs() - t0) / 1e9) * p.freshRate);
+      const due = Math.floor(((nowNs() - tFresh) / 1e9) * p.freshRate);
       while (freshSent < due) {
         const i = p.K + Math.floor(rnd() * p.F);
         checker.event(i);

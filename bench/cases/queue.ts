@@ -8,10 +8,10 @@
  */
 import { Checker } from '../lib/checker.js';
 import { isNaive, makeQueue, type Impl } from '../lib/impls.js';
-import { heapUsed, nowNs, runCase, within } from '../lib/util.js';
+import { heapUsed, nowNs, readParams, runCase, within } from '../lib/util.js';
 import { makeEvents, makeKeys, pushEvents, type Mode } from '../lib/workload.js';
 
-const p = {
+const p = readParams({
   impl: 'baseline' as Impl,
   mode: 'stream' as Mode,
   rec: 'noop' as 'noop' | 'immediate',
@@ -23,18 +23,7 @@ const p = {
   heap: false,
   /** Give up waiting for the drain after this long (naive shapes that starve). */
   idleTimeoutMs: 120_000,
-  ...JSON.parse(process.argv.find((a) => a.startsWith('--params='))?.slice(9) ?? '{}'),
-} as {
-  impl: Impl;
-  mode: Mode;
-  rec: 'noop' | 'immediate';
-  E: number;
-  K: number;
-  N: number;
-  seed: number;
-  heap: boolean;
-  idleTimeoutMs: number;
-};
+});
 
 runCase(async () => {
   const keys = makeKeys(p.K);
