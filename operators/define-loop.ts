@@ -440,6 +440,9 @@ class LoopScope<Spec, Status> implements LoopContext<Spec, Status> {
   get signal(): AbortSignal {
     return this.pass.signal;
   }
+  get aborted(): boolean {
+    return this.pass.aborted;
+  }
   get startedAt(): number {
     return this.pass.startedAt;
   }

@@ -5,6 +5,7 @@
  * @module
  */
 import { Observable, defer, first, from, isObservable, map, of, shareReplay } from 'rxjs';
+import { Outcome } from '../src/index.js';
 import type { Key, MaybeAsync } from '../src/index.js';
 
 /** Reads one side (desired or current) of a key. */
@@ -39,4 +40,42 @@ export function openReader<T>(reader: Reader<T>): { read: (key: Key) => Observab
       ),
     close: () => keepAlive.unsubscribe(),
   };
+}
+
+/**
+ * Runs a pass function and resolves to its `Outcome`: nothing is `converged`, a Promise is awaited,
+ * the last value of an Observable counts (the subscription ends when the pass is aborted), a throw,
+ * rejection or error is `retry(error)`. The Promise-based twin of `passOutcome`, for wrappers on the
+ * hot path: no operator chain per pass.
+ */
+export function outcomeOf(
+  run: () => MaybeAsync<Outcome | undefined | void>,
+  context: { readonly signal: AbortSignal },
+): Promise<Outcome> {
+  let result: MaybeAsync<Outcome | undefined | void>;
+  try {
+    result = run();
+  } catch (error) {
+    return Promise.resolve(Outcome.retry(error));
+  }
+  if (result === undefined || result === null) return Promise.resolve(Outcome.converged());
+  if (isObservable(result)) {
+    const source = result;
+    return new Promise<Outcome>((resolve) => {
+      let last: unknown;
+      const subscription = source.subscribe({
+        next: (value) => void (last = value),
+        error: (error: unknown) => resolve(Outcome.retry(error)),
+        complete: () => resolve(Outcome.from(last)),
+      });
+      if (!subscription.closed) context.signal.addEventListener('abort', () => subscription.unsubscribe(), { once: true });
+    });
+  }
+  if (typeof (result as PromiseLike<unknown>).then === 'function') {
+    return Promise.resolve(result as PromiseLike<Outcome | undefined | void>).then(
+      (value) => Outcome.from(value),
+      (error: unknown) => Outcome.retry(error),
+    );
+  }
+  return Promise.resolve(Outcome.from(result));
 }

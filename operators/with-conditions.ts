@@ -2,7 +2,7 @@ import { asyncScheduler, catchError, defaultIfEmpty, defer, map, mergeMap, of, t
 import type { Observable, SchedulerLike } from 'rxjs';
 import { Outcome, noopLogger, recordPass } from '../src/index.js';
 import type { Logger, MaybeAsync, PassContext, Request, Resource, Store, Work } from '../src/index.js';
-import { toObservable } from './read.js';
+import { outcomeOf, toObservable } from './read.js';
 
 /** Options of {@link withConditions}. */
 export interface ConditionsOptions<Ctx extends PassContext = PassContext> {
@@ -62,7 +62,7 @@ export function withConditions<Ctx extends PassContext = PassContext>(options: C
   const iso = (ms: number): string => new Date(ms).toISOString();
 
   const record = async (before: Resource, outcome: Outcome, context: Ctx): Promise<Outcome> => {
-    if (context.signal.aborted) return outcome;
+    if (context.aborted) return outcome;
     const verdict = context.assess(outcome);
     const succeeded = verdict.outcome.type === 'converged' || verdict.outcome.type === 'requeueAfter';
     if (verdict.immediate && !succeeded) return outcome; // a bounded conflict retry: the next pass writes
@@ -76,9 +76,9 @@ export function withConditions<Ctx extends PassContext = PassContext>(options: C
         verdict,
         overdueSince: !succeeded && context.overdue && since !== undefined ? iso(since) : undefined,
       },
-      iso(scheduler.now()),
+      () => iso(scheduler.now()),
     );
-    if (status === fresh.status || context.signal.aborted) return outcome;
+    if (status === fresh.status || context.aborted) return outcome;
     try {
       await store.updateStatus({ ...fresh, status });
     } catch (error) {
@@ -88,14 +88,13 @@ export function withConditions<Ctx extends PassContext = PassContext>(options: C
     return outcome;
   };
 
-  return (work) =>
-    (request, context): Observable<Outcome> =>
-      defer(() => read(request, context)).pipe(
-        mergeMap((before) => {
-          const pass$ = passOutcome(() => work(request, context));
-          return before === undefined ? pass$ : pass$.pipe(mergeMap((outcome) => record(before, outcome, context)));
-        }),
-      );
+  // Promise-based on purpose: this wraps every pass of every easy-mode loop, and an operator chain
+  // per pass costs several µs (see BENCHMARKS.md #18). Observable passes are still cancelled on abort.
+  return (work) => async (request, context) => {
+    const before = await read(request, context);
+    const outcome = await outcomeOf(() => work(request, context), context);
+    return before === undefined ? outcome : record(before, outcome, context);
+  };
 }
 
 /**

@@ -26,6 +26,8 @@ export interface PassContext {
    * `StoppedError`). Created on first read; a read after the abort gives an aborted signal.
    */
   readonly signal: AbortSignal;
+  /** True once the pass was aborted (timeout, stop deadline); cheaper than reading `signal.aborted`. */
+  readonly aborted: boolean;
   /** Scheduler time at which this pass started. */
   readonly startedAt: number;
   /**

@@ -210,6 +210,9 @@ class Pass implements PassContext {
     }
     return this.controller.signal;
   }
+  get aborted(): boolean {
+    return this.abortReason !== undefined;
+  }
   get convergingSince(): number | undefined {
     return this.owner.convergingSince(this.state);
   }

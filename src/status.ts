@@ -439,8 +439,25 @@ function clip(message: string): string {
  * if (next !== resource.status) await store.updateStatus({ ...resource, status: next });
  * ```
  */
-export function recordPass<S extends ReconcileStatus>(status: S | undefined, report: PassReport, now: string): S {
+export function recordPass<S extends ReconcileStatus>(status: S | undefined, report: PassReport, now: string | (() => string)): S {
+  const conditions = passConditions(report);
+  // The common case (a converged key passing again) changes nothing: no timestamp, no immer draft.
+  if (status !== undefined && status.observedGeneration === report.generation && conditions.every((c) => sameCondition(status, c))) {
+    return status;
+  }
+  const at = typeof now === 'string' ? now : now();
   let next = stampObservedGeneration(status, report.generation);
-  for (const condition of passConditions(report)) next = setCondition(next, condition, now);
+  for (const condition of conditions) next = setCondition(next, condition, at);
   return next;
+}
+
+function sameCondition(status: ReconcileStatus, condition: Omit<Condition, 'lastTransitionTime'>): boolean {
+  const existing = getCondition(status, condition.type);
+  return (
+    existing !== undefined &&
+    existing.status === condition.status &&
+    existing.reason === condition.reason &&
+    existing.message === condition.message &&
+    existing.observedGeneration === condition.observedGeneration
+  );
 }
