@@ -79,36 +79,96 @@ const PARK_QUARANTINED = 1;
 const LANE_HIGH = 0;
 const LANE_LOW = 1;
 
-/** Per-key record: exists only while the key is queued, running, delayed, parked or failing. */
+const FAILURE_CLASSES: readonly (FailureClass | undefined)[] = [undefined, 'transient', 'conflict', 'permanent', 'dependency'];
+
+// Bit layout of `KeyState.flags` (one small integer instead of ten fields: a key in backoff must
+// stay small, see BENCHMARKS.md #11).
+const STATUS_MASK = 0b111; // bits 0-2
+const HOLD_SHIFT = 3; // bits 3-4
+const LANE_BIT = 1 << 5;
+const DIRTY_BIT = 1 << 6;
+const FORCED_BIT = 1 << 7;
+const DEPENDENCY_BIT = 1 << 8;
+const OVERDUE_BIT = 1 << 9;
+const CLASS_SHIFT = 10; // bits 10-12: index in FAILURE_CLASSES
+const CONFLICTS_SHIFT = 13; // bits 13-20: conflicts in a row (saturates at 255)
+
+/**
+ * Per-key record: exists only while the key is queued, running, delayed, parked or failing.
+ * Eight fields; the small states live in the bits of `flags`, behind accessors.
+ */
 class KeyState implements HeapEntry {
-  status = IDLE;
-  /** For DELAYED: why; for PARKED: 0 terminal, 1 quarantined. */
-  hold = HOLD_REQUEUE;
-  lane = LANE_HIGH;
-  /** A trigger arrived while running. */
-  dirty = false;
-  /** That trigger must bypass a backoff hold (manual or a new desired generation). */
-  forced = false;
-  /** A `dependency` trigger arrived while running: it ends a dependency wait. */
-  dependencyTrigger = false;
+  flags = 0;
   reason: TriggerReason;
   generation: number | undefined;
   failures = 0;
-  conflicts = 0;
   /** Due time while DELAYED; ready time while QUEUED; start time while RUNNING; park time while PARKED. */
   dueAt = 0;
   heapIndex = -1;
-  pass: Pass | undefined = undefined;
   lastError: Error | undefined = undefined;
-  lastClass: FailureClass | undefined = undefined;
-  /** Convergence deadline (NaN: no clock running). Only used with `convergenceDeadline`. */
-  deadlineAt = NaN;
-  overdue = false;
   readonly key: Key;
   constructor(key: Key, reason: TriggerReason, generation: number | undefined) {
     this.key = key;
     this.reason = reason;
     this.generation = generation;
+  }
+  get status(): number {
+    return this.flags & STATUS_MASK;
+  }
+  set status(value: number) {
+    this.flags = (this.flags & ~STATUS_MASK) | value;
+  }
+  /** For DELAYED: why; for PARKED: 0 terminal, 1 quarantined. */
+  get hold(): number {
+    return (this.flags >> HOLD_SHIFT) & 0b11;
+  }
+  set hold(value: number) {
+    this.flags = (this.flags & ~(0b11 << HOLD_SHIFT)) | ((value & 0b11) << HOLD_SHIFT);
+  }
+  get lane(): number {
+    return this.flags & LANE_BIT ? LANE_LOW : LANE_HIGH;
+  }
+  set lane(value: number) {
+    this.flags = value === LANE_LOW ? this.flags | LANE_BIT : this.flags & ~LANE_BIT;
+  }
+  /** A trigger arrived while running. */
+  get dirty(): boolean {
+    return (this.flags & DIRTY_BIT) !== 0;
+  }
+  set dirty(value: boolean) {
+    this.flags = value ? this.flags | DIRTY_BIT : this.flags & ~DIRTY_BIT;
+  }
+  /** That trigger must bypass a backoff hold (manual or a new desired generation). */
+  get forced(): boolean {
+    return (this.flags & FORCED_BIT) !== 0;
+  }
+  set forced(value: boolean) {
+    this.flags = value ? this.flags | FORCED_BIT : this.flags & ~FORCED_BIT;
+  }
+  /** A `dependency` trigger arrived while running: it ends a dependency wait. */
+  get dependencyTrigger(): boolean {
+    return (this.flags & DEPENDENCY_BIT) !== 0;
+  }
+  set dependencyTrigger(value: boolean) {
+    this.flags = value ? this.flags | DEPENDENCY_BIT : this.flags & ~DEPENDENCY_BIT;
+  }
+  get overdue(): boolean {
+    return (this.flags & OVERDUE_BIT) !== 0;
+  }
+  set overdue(value: boolean) {
+    this.flags = value ? this.flags | OVERDUE_BIT : this.flags & ~OVERDUE_BIT;
+  }
+  get lastClass(): FailureClass | undefined {
+    return FAILURE_CLASSES[(this.flags >> CLASS_SHIFT) & 0b111];
+  }
+  set lastClass(value: FailureClass | undefined) {
+    this.flags = (this.flags & ~(0b111 << CLASS_SHIFT)) | (FAILURE_CLASSES.indexOf(value) << CLASS_SHIFT);
+  }
+  get conflicts(): number {
+    return (this.flags >> CONFLICTS_SHIFT) & 0xff;
+  }
+  set conflicts(value: number) {
+    this.flags = (this.flags & ~(0xff << CONFLICTS_SHIFT)) | (Math.min(value, 0xff) << CONFLICTS_SHIFT);
   }
 }
 
@@ -254,7 +314,7 @@ export class KeyedQueue {
   private passSeq = 0;
 
   private states = new Map<Key, KeyState>();
-  private runningSet = new Set<KeyState>();
+  private runningPasses = new Set<Pass>();
   private high = new Fifo<KeyState>();
   private low = new Fifo<KeyState>();
   private heap = new DelayHeap<KeyState>();
@@ -271,7 +331,9 @@ export class KeyedQueue {
   private stopWaiters: (() => void)[] = [];
   private stopTimer: Subscription | undefined;
   /** Running convergence clocks in deadline order (insertion order = start time); only with a deadline. */
-  private clocks: Map<Key, KeyState> | undefined;
+  private clocks: Map<KeyState, number> | undefined;
+  /** Deadline of every key whose clock runs or ran out (overdue); only with a deadline. */
+  private deadlines: Map<KeyState, number> | undefined;
   private clockTimer: Subscription | undefined;
   private readonly judgement = newJudgement();
   private readonly counts = {
@@ -308,7 +370,10 @@ export class KeyedQueue {
     this.dependencyInterval = options.dependencyInterval ?? 5000;
     this.timeout = checkMs('timeout', options.timeout);
     this.deadline = checkMs('convergenceDeadline', options.convergenceDeadline);
-    if (this.deadline !== undefined) this.clocks = new Map();
+    if (this.deadline !== undefined) {
+      this.clocks = new Map();
+      this.deadlines = new Map();
+    }
     this.agingEvery = options.agingEvery ?? 4;
     this.random = options.random ?? Math.random;
     this.hooks = options.hooks;
@@ -438,12 +503,10 @@ export class KeyedQueue {
       if (options.deadline !== undefined && this.running > 0) {
         this.stopTimer = this.scheduler.schedule(() => {
           this.stopTimer = undefined;
-          for (const st of [...this.runningSet]) {
-            if (st.pass) {
-              const error = new StoppedError();
-              st.pass.abort(error);
-              this.finish(st.pass, Outcome.retry(error));
-            }
+          for (const pass of [...this.runningPasses]) {
+            const error = new StoppedError();
+            pass.abort(error);
+            this.finish(pass, Outcome.retry(error));
           }
         }, checkMs('stop deadline', options.deadline) as number);
       }
@@ -474,14 +537,13 @@ export class KeyedQueue {
     this.stopTimer?.unsubscribe();
     this.stopTimer = undefined;
     this.clocks?.clear();
-    for (const st of this.runningSet) {
-      if (st.pass) {
-        st.pass.done = true;
-        st.pass.timer?.unsubscribe();
-        st.pass.abort(new StoppedError());
-      }
+    this.deadlines?.clear();
+    for (const pass of this.runningPasses) {
+      pass.done = true;
+      pass.timer?.unsubscribe();
+      pass.abort(new StoppedError());
     }
-    this.runningSet = new Set();
+    this.runningPasses = new Set();
     this.states = new Map();
     this.high.clear();
     this.low.clear();
@@ -495,10 +557,11 @@ export class KeyedQueue {
     const inFlight: { key: Key; since: number; reason: TriggerReason }[] = [];
     const delayed: DelayedKey[] = [];
     const parked: ParkedKey[] = [];
+    for (const pass of this.runningPasses) inFlight.push({ key: pass.state.key, since: pass.startedAt, reason: pass.request.reason });
     for (const st of this.states.values()) {
       const lastError = st.lastError?.message;
-      if (st.status === RUNNING) inFlight.push({ key: st.key, since: st.dueAt, reason: st.pass?.request.reason ?? st.reason });
-      else if (st.status === DELAYED) {
+      if (st.status === RUNNING) continue;
+      if (st.status === DELAYED) {
         delayed.push({
           key: st.key,
           nextAttemptAt: st.dueAt,
@@ -538,7 +601,7 @@ export class KeyedQueue {
   /** Cheap counters for gauges: O(running passes), never O(keys). */
   stats(): QueueStats {
     let oldest: number | undefined;
-    for (const st of this.runningSet) if (oldest === undefined || st.dueAt < oldest) oldest = st.dueAt;
+    for (const pass of this.runningPasses) if (oldest === undefined || pass.startedAt < oldest) oldest = pass.startedAt;
     return {
       at: this.scheduler.now(),
       workers: this.workers,
@@ -547,7 +610,7 @@ export class KeyedQueue {
       delayed: this.heap.size,
       parked: this.parkedCount,
       oldestRunningSince: oldest,
-      runningSince: [...this.runningSet].map((st) => st.dueAt),
+      runningSince: [...this.runningPasses].map((pass) => pass.startedAt),
       counters: this.counts,
     };
   }
@@ -635,11 +698,10 @@ export class KeyedQueue {
     st.dependencyTrigger = false;
     st.dueAt = now;
     this.running++;
-    this.runningSet.add(st);
     // A pass after a success (a requeue) starts a new convergence clock.
-    if (this.clocks !== undefined && st.deadlineAt !== st.deadlineAt) this.startClock(st, now);
+    if (this.deadlines !== undefined && !this.deadlines.has(st)) this.startClock(st, now);
     const pass = new Pass(this, st, request, st.failures, now);
-    st.pass = pass;
+    this.runningPasses.add(pass);
     this.hooks?.onStart?.(st.key, request, queuedMs, pass);
     if (this.timeout !== undefined) {
       const timeout = this.timeout;
@@ -761,12 +823,13 @@ export class KeyedQueue {
 
   /** @internal Backs `PassContext.convergingSince`. */
   convergingSince(st: KeyState): number | undefined {
-    return this.deadline === undefined || st.deadlineAt !== st.deadlineAt ? undefined : st.deadlineAt - this.deadline;
+    const at = this.deadlines?.get(st);
+    return this.deadline === undefined || at === undefined ? undefined : at - this.deadline;
   }
 
   /** @internal Backs `PassContext.overdue`. */
   isOverdue(st: KeyState): boolean {
-    return st.overdue || st.deadlineAt <= this.scheduler.now();
+    return st.overdue || (this.deadlines?.get(st) ?? Infinity) <= this.scheduler.now();
   }
 
   private finish(pass: Pass, outcome: Outcome): void {
@@ -774,9 +837,8 @@ export class KeyedQueue {
     pass.done = true;
     pass.timer?.unsubscribe();
     const st = pass.state;
-    st.pass = undefined;
     this.running--;
-    this.runningSet.delete(st);
+    this.runningPasses.delete(pass);
     const now = this.scheduler.now();
     const j = this.judgement;
     this.judge(st, outcome, j);
@@ -799,7 +861,7 @@ export class KeyedQueue {
     }
     if (this.clocks !== undefined) {
       if (effective.type === 'converged' || effective.type === 'requeueAfter') this.stopClock(st);
-      else if (!st.overdue && st.deadlineAt <= now) this.markOverdue(st);
+      else if (!st.overdue && (this.deadlines?.get(st) ?? Infinity) <= now) this.markOverdue(st);
     }
 
     // G2: a trigger that arrived while running gives one more pass now, when it would have woken the
@@ -868,40 +930,42 @@ export class KeyedQueue {
 
   /** (Re)starts the key's clock at `now`; clocks stay in deadline order because `now` never decreases. */
   private startClock(st: KeyState, now: number): void {
-    const clocks = this.clocks as Map<Key, KeyState>;
-    st.deadlineAt = now + (this.deadline as number);
+    const clocks = this.clocks as Map<KeyState, number>;
+    const at = now + (this.deadline as number);
+    (this.deadlines as Map<KeyState, number>).set(st, at);
     st.overdue = false;
-    clocks.delete(st.key);
-    clocks.set(st.key, st);
+    clocks.delete(st);
+    clocks.set(st, at);
     if (this.clockTimer === undefined && !this.stopping) this.armClock(now);
   }
 
   private stopClock(st: KeyState): void {
-    if (st.deadlineAt === st.deadlineAt) this.clocks?.delete(st.key);
-    st.deadlineAt = NaN;
+    this.clocks?.delete(st);
+    this.deadlines?.delete(st);
     st.overdue = false;
   }
 
   private markOverdue(st: KeyState): void {
-    this.clocks?.delete(st.key);
+    this.clocks?.delete(st);
     st.overdue = true;
     this.counts.overdue++;
-    this.hooks?.onOverdue?.(st.key, st.deadlineAt - (this.deadline as number), st.generation);
+    const at = this.deadlines?.get(st) ?? this.scheduler.now();
+    this.hooks?.onOverdue?.(st.key, at - (this.deadline as number), st.generation);
   }
 
   /** One timer for all clocks: due at the first clock's deadline; stale clocks are skipped when it fires. */
   private armClock(now: number): void {
-    const first = (this.clocks as Map<Key, KeyState>).values().next();
+    const first = (this.clocks as Map<KeyState, number>).values().next();
     if (first.done === true) return;
-    this.clockTimer = this.scheduler.schedule(() => this.onClock(), Math.max(0, first.value.deadlineAt - now));
+    this.clockTimer = this.scheduler.schedule(() => this.onClock(), Math.max(0, first.value - now));
   }
 
   private onClock(): void {
     this.clockTimer = undefined;
     if (this.stopping) return;
     const now = this.scheduler.now();
-    for (const st of (this.clocks as Map<Key, KeyState>).values()) {
-      if (st.deadlineAt > now) break;
+    for (const [st, at] of this.clocks as Map<KeyState, number>) {
+      if (at > now) break;
       this.markOverdue(st);
     }
     this.armClock(now);

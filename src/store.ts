@@ -251,11 +251,15 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       return new Observable<WatchEvent<Spec, Status>>((subscriber) => {
         // Snapshot and listener in the same synchronous step: nothing lost, nothing twice.
         const listener: Listener = (event) => subscriber.next(event as WatchEvent<Spec, Status>);
-        const initial = sorted(kinds.get(kind));
+        let initial: Resource[] | undefined = sorted(kinds.get(kind));
         const watchers = listeners.get(kind) ?? new Set<Listener>();
         listeners.set(kind, watchers.add(listener));
         deliver(() => {
-          for (const object of initial) {
+          const list = initial ?? [];
+          // The list must not outlive its replay: the listener's closure would keep every replaced
+          // snapshot reachable for as long as the watch lives.
+          initial = undefined;
+          for (const object of list) {
             if (subscriber.closed) return;
             listener(Object.freeze({ type: 'added' as const, object, initial: true }));
           }
@@ -308,12 +312,54 @@ function checkMetadata(metadata: unknown): { name: string; namespace?: string } 
 }
 
 /** A deep copy of caller data, so the store never keeps or mutates the caller's objects. */
+/**
+ * Copies plain data (objects, arrays, strings, numbers, booleans, null) into fresh objects, so the
+ * store never keeps a caller's object. Four times faster than `structuredClone` here and about a
+ * third smaller on the heap (BENCHMARKS.md #12). `undefined` properties are dropped, as in JSON.
+ * Anything else (functions, symbols, bigints, Dates, Maps, class instances) is refused with an
+ * error naming the path, so stored resources are always JSON data.
+ */
 function copy<T>(value: T, what: string): T {
-  try {
-    return structuredClone(value);
-  } catch (error) {
-    throw new InvalidArgumentError(`${what} must be plain data (no functions, symbols or class instances with state): ${String(error)}`);
+  return plainCopy(value, what) as T;
+}
+
+function plainCopy(value: unknown, path: string): unknown {
+  if (value === null) return null;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      if (!Number.isFinite(value)) throw notPlain(path, String(value));
+      return value;
+    case 'object':
+      break;
+    default:
+      throw notPlain(path, `a ${typeof value}`);
   }
+  if (Array.isArray(value)) {
+    const out = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = plainCopy(value[i], `${path}[${i}]`);
+    return out;
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) {
+    const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'an object with a prototype';
+    throw notPlain(path, `a ${name}`);
+  }
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const child = (value as Record<string, unknown>)[key];
+    if (child !== undefined) out[key] = plainCopy(child, `${path}.${key}`);
+  }
+  return out;
+}
+
+function notPlain(path: string, found: string): InvalidArgumentError {
+  return new InvalidArgumentError(
+    `${path} must be plain JSON data (objects, arrays, strings, finite numbers, booleans, null), but holds ${found}: ` +
+      'store a string (e.g. an ISO date) or a plain object instead.',
+  );
 }
 
 /** Freezes a value and everything reachable from it (skips already-frozen parts). */

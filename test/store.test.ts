@@ -164,6 +164,15 @@ describe('createMemoryStore: snapshots and copies', () => {
     );
     expect(store.size).toBe(0);
   });
+
+  it('names the path of a value that is not JSON data, and drops undefined properties', async () => {
+    const store = createMemoryStore();
+    const error = await store.create('Post', { metadata: { name: 'a' }, spec: { when: { at: new Date(0) } } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect((error as Error).message).toMatch(/Post "a" spec\.when\.at must be plain JSON data .* holds a Date/);
+    const created = await store.create('Post', { metadata: { name: 'b' }, spec: { title: 'x', gone: undefined } });
+    expect(Object.keys(created.spec as object)).toEqual(['title']);
+  });
 });
 
 describe('createMemoryStore: update', () => {
