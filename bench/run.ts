@@ -14,6 +14,7 @@
  *   --only=1,7,13     only these benchmarks (results merged into bench/results.json)
  *   --reps=N          override the number of repetitions of every run
  *   --no-write        print only
+ *   --render          rewrite BENCHMARKS.md and bench/chart.svg from bench/results.json (no runs)
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -138,6 +139,13 @@ export interface ResultsFile {
 }
 
 async function main(): Promise<void> {
+  if (args.includes('--render')) {
+    const file = JSON.parse(readFileSync(join(ROOT, 'bench/results.json'), 'utf8')) as ResultsFile;
+    writeFileSync(join(ROOT, 'BENCHMARKS.md'), renderMarkdown(file));
+    writeFileSync(join(ROOT, 'bench/chart.svg'), renderChart(file.benchmarks.flatMap((b) => b.rows)));
+    process.stdout.write('BENCHMARKS.md and bench/chart.svg rewritten from bench/results.json\n');
+    return;
+  }
   const t0 = Date.now();
   const loadStart = loadavg()[0] ?? 0;
   const features = await probeFeatures();

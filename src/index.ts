@@ -80,6 +80,7 @@ export type { Condition, ConditionStatus, ConditionType, PassReport, ReconcileSt
 export { KeyedQueue, QueueControl, createQueueControl } from './queue.js';
 export type {
   DelayedKey,
+  InFlightKey,
   ParkReason,
   ParkedKey,
   PassContext,

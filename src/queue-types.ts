@@ -176,8 +176,13 @@ export interface ParkedKey {
   readonly overdue: boolean;
 }
 
-/** Counters since the queue started. */
+/**
+ * Counters since the queue started. Per-outcome counts follow the outcome acted on: a `dependency`
+ * failure counts as `waiting`, a `permanent` retry as `terminal`; `retry` includes the pass that
+ * quarantines a key; `released` counts `release`, a desired change and a manual trigger.
+ */
 export interface QueueCounters {
+  /** Triggers received, before collapsing. */
   readonly adds: number;
   readonly passes: number;
   readonly converged: number;
@@ -193,7 +198,11 @@ export interface QueueCounters {
   readonly errorsByClass: Readonly<Record<FailureClass, number>>;
 }
 
-/** Cheap gauges of a queue (no per-key lists). */
+/**
+ * Cheap gauges of a queue for metrics scrapes: O(running passes), never O(keys), no per-key lists.
+ * `delayed` counts keys waiting for a requeue, a backoff or a dependency; `parked` terminal plus
+ * quarantined keys. `counters` is the queue's live object: read it, never keep or mutate it.
+ */
 export interface QueueStats {
   readonly at: number;
   readonly workers: number;
@@ -209,17 +218,37 @@ export interface QueueStats {
   readonly counters: QueueCounters;
 }
 
-/** A point-in-time view of the queue, for `state$`, admin pages and tests. */
+/**
+ * A point-in-time view of the queue: the typed value behind `loop.snapshot()` and `loop.state$`, for
+ * admin pages, CLIs and tests. A plain copy that can be turned into JSON; later changes do not show
+ * through it. Costs O(keys with a record); for frequent scrapes use {@link QueueStats}.
+ */
 export interface QueueSnapshot {
+  /** Scheduler time of the snapshot (ms). */
   readonly at: number;
+  /** Concurrency limit; 0 when no queue is attached. */
   readonly workers: number;
+  /** True once `stop()` was called. */
   readonly stopping: boolean;
   /** Keys ready to run (both lanes). */
   readonly depth: number;
+  /** Passes running now (`inFlight.length`). */
   readonly running: number;
-  readonly inFlight: readonly { readonly key: Key; readonly since: number; readonly reason: TriggerReason }[];
+  /** Key, start time and trigger reason of each running pass. */
+  readonly inFlight: readonly InFlightKey[];
+  /** Keys waiting for a requeue, a backoff or a dependency, soonest first. */
   readonly delayed: readonly DelayedKey[];
+  /** Terminal and quarantined keys (dead-letter), in no particular order. */
   readonly parked: readonly ParkedKey[];
+  /** Counters since the queue started (a copy). */
   readonly counters: QueueCounters;
+}
+
+/** A running pass in a {@link QueueSnapshot}. */
+export interface InFlightKey {
+  readonly key: Key;
+  /** Scheduler time at which the pass started. */
+  readonly since: number;
+  readonly reason: TriggerReason;
 }
 
