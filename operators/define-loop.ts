@@ -21,6 +21,7 @@ import type {
   Store,
   WatchEvent,
   Work,
+  WorkQueueOptions,
 } from '../src/index.js';
 import type { Draft } from 'immer';
 import { compare } from './compare.js';
@@ -87,8 +88,33 @@ export interface LoopFinalizer<Spec, Status> {
   readonly cleanup?: (resource: Resource<Spec, Status>, context: LoopContext<Spec, Status>) => MaybeAsync<Outcome | undefined | void>;
 }
 
-/** Options shared by both styles of {@link defineLoop}. */
-export interface LoopOptionsBase<Spec, Status> {
+/** The work-queue options a loop passes through unchanged (documented on `WorkQueueOptions`). */
+export type LoopQueueOptions = Pick<
+  WorkQueueOptions,
+  'workers' | 'scheduler' | 'backoff' | 'rateLimit' | 'classify' | 'conflictRetries' | 'dependencyInterval' | 'timeout' | 'random'
+>;
+
+const QUEUE_OPTION_KEYS = [
+  'workers',
+  'scheduler',
+  'backoff',
+  'rateLimit',
+  'classify',
+  'conflictRetries',
+  'dependencyInterval',
+  'timeout',
+  'random',
+  'convergenceDeadline',
+] as const satisfies readonly (keyof WorkQueueOptions)[];
+
+/**
+ * Options shared by both styles of {@link defineLoop}. Besides its own, a loop takes the work
+ * queue's `workers` (default 4), `scheduler` (default `asyncScheduler`, for all time in the loop),
+ * `backoff` (default `Backoff.defaultPolicy`: 1 s ×2, 5 steps, cap 60 s; `steps` retries before
+ * quarantine), `rateLimit`, `classify`, `conflictRetries`, `dependencyInterval`, `timeout` and
+ * `random`, with the meaning `WorkQueueOptions` gives them.
+ */
+export interface LoopOptionsBase<Spec, Status> extends LoopQueueOptions {
   /** Name of the loop, in logs, metrics and descriptions. */
   readonly name: string;
   /** Where the loop is defined, as `file:line`, for `describeLoops`. Default: the caller of `defineLoop`, from the stack. */
@@ -97,30 +123,12 @@ export interface LoopOptionsBase<Spec, Status> {
   readonly store: Store;
   /** The kind this loop reconciles. */
   readonly kind: string;
-  /** Concurrent passes. Default 4. */
-  readonly workers?: number;
   /** Resync period in ms: every key is reconciled again at this period (low priority). Default off. */
   readonly resync?: number;
   /** Keep only the watch events this returns true for (Halo's event matchers). Default: all. */
   readonly filter?: (event: WatchEvent<Spec, Status>) => boolean;
   /** Kinds whose changes trigger the owning key (via ownerReferences or a mapping function). */
   readonly dependencies?: readonly Dependency[];
-  /** Time source for everything in the loop. Default `asyncScheduler`. */
-  readonly scheduler?: SchedulerLike;
-  /** Per-key retry backoff; its `steps` retries before quarantine. Default `Backoff.defaultPolicy` (1 s ×2, 5 steps, cap 60 s). */
-  readonly backoff?: BackoffPolicy;
-  /** A global rate limit on retries across keys. */
-  readonly rateLimit?: RateLimit;
-  /** Overrides the failure classes (return `undefined` to keep the default for an error). */
-  readonly classify?: Classifier;
-  /** Conflicts retried at once, in a row, before they back off. Default 3. */
-  readonly conflictRetries?: number;
-  /** Wait after a `DependencyNotReadyError` without its own `retryAfterMs`. Default 5000 ms. */
-  readonly dependencyInterval?: number;
-  /** Per-pass timeout in ms: the pass's `signal` is aborted and it counts as a transient failure. */
-  readonly timeout?: number;
-  /** Random source for backoff jitter (seed it for reproducible runs). Default `Math.random`. */
-  readonly random?: () => number;
   /**
    * Convergence deadline in ms: a key whose desired generation has not converged this long after the
    * loop first saw it is logged at `error` (`Convergence deadline exceeded`) and marked
@@ -293,20 +301,7 @@ export function defineLoop<Spec = unknown, Status = unknown, C = unknown, T = un
   })
     .pipe(
       subscribeOn(scheduler),
-      workQueue(work, {
-        scheduler,
-        control,
-        hooks,
-        ...(options.workers !== undefined ? { workers: options.workers } : {}),
-        ...(options.backoff ? { backoff: options.backoff } : {}),
-        ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
-        ...(options.classify ? { classify: options.classify } : {}),
-        ...(options.conflictRetries !== undefined ? { conflictRetries: options.conflictRetries } : {}),
-        ...(options.dependencyInterval !== undefined ? { dependencyInterval: options.dependencyInterval } : {}),
-        ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
-        ...(options.random ? { random: options.random } : {}),
-        ...(options.convergenceDeadline !== undefined ? { convergenceDeadline: options.convergenceDeadline } : {}),
-      }),
+      workQueue(work, { ...queueOptions(options), scheduler, control, hooks }),
     )
     .subscribe(results);
 
@@ -334,6 +329,14 @@ export function defineLoop<Spec = unknown, Status = unknown, C = unknown, T = un
       return stopped;
     },
   };
+}
+
+/** The options of `options` that go to `workQueue` as they are (only those that are set). */
+function queueOptions(options: object): WorkQueueOptions {
+  const given = options as Readonly<Record<string, unknown>>;
+  const picked: Record<string, unknown> = {};
+  for (const key of QUEUE_OPTION_KEYS) if (given[key] !== undefined) picked[key] = given[key];
+  return picked as WorkQueueOptions;
 }
 
 // ---- the pass: the user's reconcile or phases, wrapped by finalizer, schema and conditions --------

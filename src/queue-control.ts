@@ -8,7 +8,7 @@ import { Observable, Subject, auditTime, asyncScheduler } from 'rxjs';
 import type { SchedulerLike } from 'rxjs';
 import { InvalidArgumentError } from './errors.js';
 import type { KeyedQueue } from './queue.js';
-import type { QueueSnapshot, QueueStats } from './queue-types.js';
+import type { QueueCounters, QueueSnapshot, QueueStats } from './queue-types.js';
 import type { Key, TriggerReason } from './types.js';
 
 /**
@@ -58,19 +58,7 @@ export class QueueControl {
       inFlight: [],
       delayed: [],
       parked: [],
-      counters: {
-        adds: 0,
-        passes: 0,
-        converged: 0,
-        requeueAfter: 0,
-        retry: 0,
-        terminal: 0,
-        waiting: 0,
-        quarantined: 0,
-        released: 0,
-        overdue: 0,
-        errorsByClass: { transient: 0, conflict: 0, permanent: 0, dependency: 0 },
-      },
+      counters: zeroCounters(),
     };
   }
 
@@ -119,3 +107,22 @@ export function createQueueControl(options?: { readonly stateThrottleMs?: number
   return new QueueControl(options);
 }
 
+
+/** Counters of a queue that has done nothing yet (a fresh, mutable object). */
+export function zeroCounters(): { -readonly [K in keyof QueueCounters]: QueueCounters[K] } & {
+  errorsByClass: { transient: number; conflict: number; permanent: number; dependency: number };
+} {
+  return {
+    adds: 0,
+    passes: 0,
+    converged: 0,
+    requeueAfter: 0,
+    retry: 0,
+    terminal: 0,
+    waiting: 0,
+    quarantined: 0,
+    released: 0,
+    overdue: 0,
+    errorsByClass: { transient: 0, conflict: 0, permanent: 0, dependency: 0 },
+  };
+}

@@ -39,6 +39,7 @@ import { DelayHeap } from './delay-heap.js';
 import type { HeapEntry } from './delay-heap.js';
 import { DependencyNotReadyError, InvalidArgumentError, StoppedError, TimeoutError } from './errors.js';
 import { Fifo } from './fifo.js';
+import { zeroCounters } from './queue-control.js';
 import { Outcome, classifyError } from './outcome.js';
 import type { Classifier, FailureClass } from './outcome.js';
 import { TokenBucket } from './rate-limit.js';
@@ -336,19 +337,7 @@ export class KeyedQueue {
   private deadlines: Map<KeyState, number> | undefined;
   private clockTimer: Subscription | undefined;
   private readonly judgement = newJudgement();
-  private readonly counts = {
-    adds: 0,
-    passes: 0,
-    converged: 0,
-    requeueAfter: 0,
-    retry: 0,
-    terminal: 0,
-    waiting: 0,
-    quarantined: 0,
-    released: 0,
-    overdue: 0,
-    errorsByClass: { transient: 0, conflict: 0, permanent: 0, dependency: 0 } as Record<FailureClass, number>,
-  };
+  private readonly counts = zeroCounters();
 
   private readonly work: Work;
   private readonly emit: (result: PassResult) => void;
