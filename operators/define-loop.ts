@@ -446,6 +446,9 @@ class LoopScope<Spec, Status> implements LoopContext<Spec, Status> {
   get aborted(): boolean {
     return this.pass.aborted;
   }
+  onAbort(callback: () => void): void {
+    this.pass.onAbort(callback);
+  }
   get startedAt(): number {
     return this.pass.startedAt;
   }

@@ -1,7 +1,7 @@
-import { combineLatest, defer, finalize, map, mergeMap, take } from 'rxjs';
-import type { OperatorFunction } from 'rxjs';
-import type { Key, Observation, Request } from '../src/index.js';
-import { openReader } from './read.js';
+import { combineLatest, defer, finalize, isObservable, map, mergeMap, take, throwError } from 'rxjs';
+import type { ObservableInput, OperatorFunction } from 'rxjs';
+import type { Key, MaybeAsync, Observation, Request } from '../src/index.js';
+import { openReader, toObservable } from './read.js';
 import type { Reader } from './read.js';
 
 /** Where `observe` reads the desired and the current state of a key. */
@@ -34,21 +34,53 @@ export interface ObserveOptions<D, C> {
  * @see {@link compare} the next step.
  */
 export function observe<D, C>(options: ObserveOptions<D, C>): OperatorFunction<Key | Request, Observation<D | undefined, C | undefined>> {
+  const { desired, current } = options;
+  if (typeof desired === 'function' && typeof current === 'function') {
+    // Function readers keep no state: read both per key, without an operator chain when the reads
+    // are plain values or Promises (the common case, once per pass).
+    return mergeMap((item) => readBoth(typeof item === 'string' ? item : item.key, desired, current));
+  }
   return (source) =>
     defer(() => {
-      const desired = openReader(options.desired);
-      const current = openReader(options.current);
+      const d = openReader(desired);
+      const c = openReader(current);
       return source.pipe(
         mergeMap((item) => {
           const key = typeof item === 'string' ? item : item.key;
-          return combineLatest([desired.read(key).pipe(take(1)), current.read(key).pipe(take(1))]).pipe(
-            map(([d, c]): Observation<D | undefined, C | undefined> => ({ key, desired: d, current: c })),
+          return combineLatest([d.read(key).pipe(take(1)), c.read(key).pipe(take(1))]).pipe(
+            map(([dv, cv]): Observation<D | undefined, C | undefined> => ({ key, desired: dv, current: cv })),
           );
         }),
         finalize(() => {
-          desired.close();
-          current.close();
+          d.close();
+          c.close();
         }),
       );
     });
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+function readBoth<D, C>(
+  key: Key,
+  readDesired: (key: Key) => MaybeAsync<D | undefined>,
+  readCurrent: (key: Key) => MaybeAsync<C | undefined>,
+): ObservableInput<Observation<D | undefined, C | undefined>> {
+  let d: MaybeAsync<D | undefined>;
+  let c: MaybeAsync<C | undefined>;
+  try {
+    d = readDesired(key);
+    c = readCurrent(key);
+  } catch (error) {
+    return throwError(() => error);
+  }
+  if (isObservable(d) || isObservable(c)) {
+    return combineLatest([toObservable(d).pipe(take(1)), toObservable(c).pipe(take(1))]).pipe(
+      map(([dv, cv]): Observation<D | undefined, C | undefined> => ({ key, desired: dv, current: cv })),
+    );
+  }
+  if (!isPromiseLike(d) && !isPromiseLike(c)) return [{ key, desired: d, current: c }];
+  return Promise.all([d, c]).then(([dv, cv]): Observation<D | undefined, C | undefined> => ({ key, desired: dv, current: cv }));
 }

@@ -50,7 +50,7 @@ export function openReader<T>(reader: Reader<T>): { read: (key: Key) => Observab
  */
 export function outcomeOf(
   run: () => MaybeAsync<Outcome | undefined | void>,
-  context: { readonly signal: AbortSignal },
+  context: { onAbort(callback: () => void): void },
 ): Promise<Outcome> {
   let result: MaybeAsync<Outcome | undefined | void>;
   try {
@@ -68,7 +68,7 @@ export function outcomeOf(
         error: (error: unknown) => resolve(Outcome.retry(error)),
         complete: () => resolve(Outcome.from(last)),
       });
-      if (!subscription.closed) context.signal.addEventListener('abort', () => subscription.unsubscribe(), { once: true });
+      if (!subscription.closed) context.onAbort(() => subscription.unsubscribe());
     });
   }
   if (typeof (result as PromiseLike<unknown>).then === 'function') {

@@ -28,6 +28,11 @@ export interface PassContext {
   readonly signal: AbortSignal;
   /** True once the pass was aborted (timeout, stop deadline); cheaper than reading `signal.aborted`. */
   readonly aborted: boolean;
+  /**
+   * Calls `callback` when the pass is aborted (at once if it already was). Cheaper than listening to
+   * `signal`, which builds an `AbortController` per pass: wrappers on the hot path use this.
+   */
+  onAbort(callback: () => void): void;
   /** Scheduler time at which this pass started. */
   readonly startedAt: number;
   /**

@@ -274,6 +274,11 @@ class Pass implements PassContext {
   get aborted(): boolean {
     return this.abortReason !== undefined;
   }
+  private abortCallbacks: (() => void)[] | undefined;
+  onAbort(callback: () => void): void {
+    if (this.abortReason !== undefined) callback();
+    else (this.abortCallbacks ??= []).push(callback);
+  }
   get convergingSince(): number | undefined {
     return this.owner.convergingSince(this.state);
   }
@@ -284,9 +289,13 @@ class Pass implements PassContext {
     return this.owner.assess(this.state, outcome);
   }
   abort(reason: Error): void {
-    this.abortReason ??= reason;
+    if (this.abortReason !== undefined) return;
+    this.abortReason = reason;
     this.controller?.abort(reason);
     this.subscription?.unsubscribe();
+    const callbacks = this.abortCallbacks;
+    this.abortCallbacks = undefined;
+    if (callbacks) for (const callback of callbacks) callback();
   }
 }
 
