@@ -379,6 +379,20 @@ export class KeyedQueue {
 
   /** Enqueues a key (a plain key counts as a `watch` trigger). */
   add(item: Key | Request): void {
+    // Hot path, small enough to be inlined where the source delivers: a plain key that is already
+    // waiting in the high lane collapses into its pass (G3) with nothing else to do.
+    if (typeof item === 'string') {
+      const st = this.states.get(item);
+      if (st !== undefined && (st.flags & (STATUS_MASK | LANE_BIT)) === QUEUED && !this.stopping) {
+        this.counts.adds++;
+        this.hooks?.onAdd?.(item, 'watch', undefined);
+        return;
+      }
+    }
+    this.addSlow(item);
+  }
+
+  private addSlow(item: Key | Request): void {
     if (this.stopping || this.disposed) return;
     let key: Key;
     let reason: TriggerReason;
