@@ -131,12 +131,11 @@ describe('describeLoops', () => {
     expect(here).toBe(`test/observability/describe.test.ts:${line}`);
   });
 
-  it('shows the definition site defineLoop records', async (context) => {
+  it('shows the definition site defineLoop records', async () => {
     const store = createMemoryStore();
     const loop = defineLoop({ name: 'here', store, kind: 'Here', reconcile: () => undefined }); // DEFINED-HERE
     await loop.stop();
-    // Needs defineLoop to record `source` (see the report).
-    if (!('source' in loop)) context.skip();
+    expect(loop.source).toMatch(/describe\.test\.ts:\d+$/);
     const text = await readFile(new URL(import.meta.url), 'utf8');
     const line = text.split('\n').findIndex((l) => l.includes('// DEFINED-HERE')) + 1;
     expect(describeLoops([loop])).toContain(`| \`here\` | watch \`Here\`, manual | on change only (no resync) | by contract: \`reconcile\` must be idempotent | \`test/observability/describe.test.ts:${line}\` |`);
