@@ -21,7 +21,7 @@
  *
  * @module
  */
-import equal from 'fast-deep-equal';
+import { deepEqual as equal } from './equal.js';
 import { produce } from 'immer';
 import type { Draft } from 'immer';
 import { InvalidArgumentError, ValidationError } from './errors.js';
@@ -242,7 +242,7 @@ export function stampObservedGeneration<S extends ReconcileStatus>(status: S | u
  * ```
  */
 export function statusEquals(a: unknown, b: unknown): boolean {
-  return equal(a, b);
+  return a === b || equal(a, b);
 }
 
 /**
