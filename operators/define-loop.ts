@@ -1,6 +1,6 @@
 import { Subject, asyncScheduler, defer, map, merge, mergeMap, of, subscribeOn } from 'rxjs';
 import type { Observable, SchedulerLike, Subscription } from 'rxjs';
-import { createQueueControl, keyOf, noopLogger, produceStatus, stampObservedGeneration } from '../src/index.js';
+import { InvalidArgumentError, createQueueControl, keyOf, noopLogger, produceStatus, stampObservedGeneration } from '../src/index.js';
 import type {
   BackoffPolicy,
   Classifier,
@@ -262,6 +262,7 @@ export interface Loop {
 export function defineLoop<Spec = unknown, Status = unknown, C = unknown, T = unknown>(
   options: LoopOptions<Spec, Status, C, T>,
 ): Loop {
+  checkLoopOptions(options);
   const source = options.source ?? callerSource();
   const { name, store, kind } = options;
   const scheduler = options.scheduler ?? asyncScheduler;
@@ -329,6 +330,36 @@ export function defineLoop<Spec = unknown, Status = unknown, C = unknown, T = un
       return stopped;
     },
   };
+}
+
+/** Refuses options a loop cannot run with, before anything starts, with what to do instead. */
+function checkLoopOptions(options: unknown): void {
+  const o = (typeof options === 'object' && options !== null ? options : {}) as Readonly<Record<string, unknown>>;
+  const fail = (message: string): never => {
+    throw new InvalidArgumentError(`defineLoop: ${message}`);
+  };
+  if (typeof o['name'] !== 'string' || o['name'] === '') fail('give the loop a name (a non-empty string), used in logs and metrics');
+  const name = o['name'] as string;
+  if (typeof o['kind'] !== 'string' || o['kind'] === '') fail(`loop "${name}" needs the kind it reconciles (a non-empty string)`);
+  const store = o['store'] as Partial<Store> | undefined;
+  if (typeof store?.get !== 'function' || typeof store.watch !== 'function') {
+    fail(`loop "${name}" needs a store (e.g. createMemoryStore()) with get, list, watch and the write methods`);
+  }
+  const fn = (key: string): boolean => typeof o[key] === 'function';
+  if (!fn('reconcile') && !(fn('observe') && fn('compare') && fn('correct'))) {
+    const given = ['reconcile', 'observe', 'compare', 'correct'].filter(fn);
+    fail(
+      `loop "${name}" needs either reconcile(request, ctx), or all three of observe, compare and correct` +
+        (given.length > 0 ? ` (got only ${given.join(', ')})` : ''),
+    );
+  }
+  if (fn('reconcile') && (fn('observe') || fn('compare') || fn('correct'))) {
+    fail(`loop "${name}" has both reconcile and phases: keep one style (reconcile, or observe/compare/correct)`);
+  }
+  const resync = o['resync'];
+  if (resync !== undefined && (typeof resync !== 'number' || !Number.isFinite(resync) || resync <= 0)) {
+    fail(`loop "${name}": resync must be a period in ms > 0 (got ${String(resync)}); leave it out for no resync`);
+  }
 }
 
 /** The options of `options` that go to `workQueue` as they are (only those that are set). */

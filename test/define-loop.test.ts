@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualAction, VirtualTimeScheduler, firstValueFrom, take, toArray } from 'rxjs';
-import { Outcome, createMemoryStore, defineLoop, keyOf, setDiff } from 'rx-reconcile';
+import { InvalidArgumentError, Outcome, createMemoryStore, defineLoop, keyOf, setDiff } from 'rx-reconcile';
 import type { PassResult, Store } from 'rx-reconcile';
 
 /** Lets promise chains (the store's async API) settle. */
@@ -140,4 +140,23 @@ describe('defineLoop', () => {
     expect(completed).toBe(true);
     expect(loop.trigger('x')).toBe(false);
   });
+});
+
+describe('defineLoop: options it cannot run with', () => {
+  const store = createMemoryStore();
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    ['no name', { store, kind: 'T', reconcile: () => undefined }, /give the loop a name/],
+    ['no kind', { name: 'x', store, reconcile: () => undefined }, /needs the kind it reconciles/],
+    ['no store', { name: 'x', kind: 'T', reconcile: () => undefined }, /needs a store/],
+    ['no pass', { name: 'x', store, kind: 'T' }, /either reconcile\(request, ctx\), or all three/],
+    ['half the phases', { name: 'x', store, kind: 'T', observe: () => 1, compare: () => [] }, /\(got only observe, compare\)/],
+    ['both styles', { name: 'x', store, kind: 'T', reconcile: () => undefined, observe: () => 1, compare: () => [], correct: () => undefined }, /keep one style/],
+    ['a bad resync', { name: 'x', store, kind: 'T', resync: 0, reconcile: () => undefined }, /resync must be a period in ms > 0/],
+  ];
+  for (const [what, options, message] of cases) {
+    it(`refuses ${what} with an InvalidArgumentError that says what to do`, () => {
+      expect(() => defineLoop(options as never)).toThrow(message);
+      expect(() => defineLoop(options as never)).toThrow(InvalidArgumentError);
+    });
+  }
 });
