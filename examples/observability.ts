@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import client from 'prom-client';
 import { Backoff, PermanentError, TransientError, createMemoryStore, defineLoop, prometheusMetrics, setDiff } from 'rx-reconcile';
-import type { Logger, Loop, MemoryStore, MetricNaming, Metrics } from 'rx-reconcile';
+import type { Logger, Loop, MaybeAsync, MemoryStore, MetricNaming, Metrics, PhaseLoopOptions } from 'rx-reconcile';
 
 /** The spec of a `Config`: the files it wants, by name. */
 export interface ConfigSpec {
@@ -26,41 +26,65 @@ export interface ConfigLoopOptions {
   readonly metrics?: Metrics;
 }
 
+/** The configs' world: files by path `<config>/<file>`. A port, so the testing kit can swap it. */
+export interface ConfigFiles {
+  /** The files of one config, by file name. */
+  list(config: string): MaybeAsync<Record<string, string>>;
+  write(path: string, text: string): MaybeAsync<void>;
+  remove(path: string): MaybeAsync<void>;
+}
+
+/** A `Map` of path → text as the configs' world. */
+export function mapFiles(world: Map<string, string>): ConfigFiles {
+  return {
+    list: (config) => {
+      const prefix = `${config}/`;
+      return Object.fromEntries([...world].filter(([path]) => path.startsWith(prefix)).map(([path, text]) => [path.slice(prefix.length), text]));
+    },
+    write: (path, text) => void world.set(path, text),
+    remove: (path) => void world.delete(path),
+  };
+}
+
 /**
- * Builds the `configs` loop over `store`, keeping `world` (file path → text) in line with the
- * `Config` resources. A path is `<config>/<file>`.
+ * The `configs` loop's options without store and scheduler: what {@link configLoop} passes to
+ * `defineLoop`, and what rx-reconcile/testing checks (test/testing/examples.test.ts).
  */
-export function configLoop(store: MemoryStore, world: Map<string, string>, options: ConfigLoopOptions = {}): Loop {
+export function configOptions(
+  files: ConfigFiles,
+  options: ConfigLoopOptions = {},
+): Omit<PhaseLoopOptions<ConfigSpec, unknown, Record<string, string>, string>, 'store' | 'scheduler'> {
   let flaked = false;
-  return defineLoop<ConfigSpec, unknown, Record<string, string>, string>({
+  return {
     name: 'configs',
-    store,
     kind: 'Config',
     workers: 2,
     resync: 10 * 60_000,
     backoff: Backoff.exponential({ initial: 100, factor: 2, steps: 3, cap: 1000 }),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
-    observe: (key) => {
-      const prefix = `${key}/`;
-      return Object.fromEntries([...world].filter(([path]) => path.startsWith(prefix)).map(([path, text]) => [path.slice(prefix.length), text]));
-    },
+    observe: (key) => files.list(key),
     compare: (desired, current) => setDiff(desired?.spec.files ?? {}, current),
     correct: (correction, ctx) => {
       const path = `${ctx.key}/${correction.target}`;
-      if (correction.action === 'delete') {
-        world.delete(path);
-        return;
-      }
+      if (correction.action === 'delete') return files.remove(path);
       const text = correction.value ?? '';
       if (text.includes('forbidden')) throw new PermanentError(`${path}: the text may not contain "forbidden"; change the spec`);
       if (correction.target === 'flaky.txt' && !flaked) {
         flaked = true;
         throw new TransientError(`${path}: the disk was busy`);
       }
-      world.set(path, text);
+      return files.write(path, text);
     },
-  });
+  };
+}
+
+/**
+ * Builds the `configs` loop over `store`, keeping `world` (file path → text) in line with the
+ * `Config` resources. A path is `<config>/<file>`.
+ */
+export function configLoop(store: MemoryStore, world: Map<string, string>, options: ConfigLoopOptions = {}): Loop {
+  return defineLoop<ConfigSpec, unknown, Record<string, string>, string>({ ...configOptions(mapFiles(world), options), store });
 }
 
 /** Runs the demo and returns the metrics text it printed. */

@@ -5,7 +5,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkConvergence, checkIdempotent, defaultFaults, loopDefinition } from 'rx-reconcile/testing';
+import fc from 'fast-check';
+import { idempotencyKeyOf } from 'rx-reconcile';
+import { checkConvergence, checkIdempotent, defaultFaults, loopDefinition, memoryWorld } from 'rx-reconcile/testing';
+import type { World } from 'rx-reconcile/testing';
+import { configOptions } from '../../examples/observability.js';
+import type { ConfigFiles, ConfigSpec } from '../../examples/observability.js';
 import { folderWorld, removeFolder, todoCurrent, todoDefinition, todoDesired } from '../../examples/todo-world.js';
 import { main as testingKitDemo } from '../../examples/testing-kit.js';
 
@@ -74,5 +79,45 @@ describe('examples/todo.ts', () => {
       await checkIdempotent(onDisk, { desired: todoDesired, current: todoCurrent, numRuns: 10 });
       await checkConvergence(onDisk, { desired: todoDesired, current: todoCurrent, numRuns: 10 });
     });
+  });
+});
+
+describe('examples/observability.ts (the configs loop)', () => {
+  /** The configs' file port over the kit's world: items are paths `<config>/<file>`. */
+  const worldFiles = (world: World<string>): ConfigFiles => ({
+    list: async (config) => {
+      const prefix = `${config}/`;
+      const items = await world.read();
+      return Object.fromEntries(Object.entries(items).filter(([path]) => path.startsWith(prefix)).map(([path, text]) => [path.slice(prefix.length), text]));
+    },
+    write: (path, text) => world.apply({ action: 'update', target: path, value: text, idempotencyKey: idempotencyKeyOf('', 'update', path, text) }),
+    remove: (path) => world.apply({ action: 'delete', target: path, idempotencyKey: idempotencyKeyOf('', 'delete', path, undefined) }),
+  });
+  const CONFIGS = ['web', 'api'] as const;
+  const FILES = ['index.html', 'flaky.txt', 'app.conf'] as const;
+  const configs = loopDefinition<ConfigSpec, unknown, string, Record<string, string>, string>({
+    loop: (env) => configOptions(worldFiles(env.world)),
+    world: (initial) => memoryWorld(initial, { onUpdateMissing: 'create', onDeleteMissing: 'ignore' }),
+    expected: (resources) =>
+      Object.fromEntries(resources.flatMap((r) => Object.entries(r.spec.files).map(([file, text]) => [`${r.metadata.name}/${file}`, text]))),
+  });
+  // Every config exists (so every file in the world belongs to one); texts avoid the forbidden word.
+  const desired = fc
+    .tuple(...CONFIGS.map(() => fc.dictionary(fc.constantFrom(...FILES), fc.constantFrom('a', 'b', '<h1>hi</h1>'), { maxKeys: 3 })))
+    .map((sets) => sets.map((files, i) => ({ metadata: { name: CONFIGS[i] as string }, spec: { files } })));
+  const current = fc.dictionary(
+    fc.constantFrom(...CONFIGS.flatMap((c) => FILES.map((f) => `${c}/${f}`))),
+    fc.constantFrom('a', 'stale', ''),
+    { maxKeys: 4 },
+  );
+
+  it('is idempotent: a second pass over converged configs writes nothing and changes no file', async () => {
+    const report = await checkIdempotent(configs, { desired, current, numRuns: 50 });
+    expect(report.numRuns).toBe(50);
+  });
+
+  it('converges under faults, including its one transient disk error', async () => {
+    const report = await checkConvergence(configs, { desired, current, faults: defaultFaults, numRuns: 50 });
+    expect(report.faults).toBeGreaterThan(0);
   });
 });
