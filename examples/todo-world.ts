@@ -12,7 +12,7 @@
  * (checks the Todo loop and prints the reports; the test suite runs the same checks)
  */
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
@@ -20,7 +20,7 @@ import { idempotencyKeyOf } from 'rx-reconcile';
 import type { Correction, Resource } from 'rx-reconcile';
 import { checkConvergence, checkIdempotent, defaultFaults, loopDefinition, memoryWorld } from 'rx-reconcile/testing';
 import type { DesiredResource, Items, LoopDefinition, World } from 'rx-reconcile/testing';
-import { FINALIZER, TodoSpec, fileOf, todoOptions, todoText } from './todo.js';
+import { FINALIZER, TodoSpec, fileOf, isTodoFile, todoOptions, todoText, writeFileAtomic } from './todo.js';
 import type { TodoFiles, TodoStatus } from './todo.js';
 
 /** The Todo's file port over a world of files (name → text). */
@@ -37,7 +37,7 @@ export function folderWorld(folder: string, initial: Items<string> = {}): World<
   mkdirSync(folder, { recursive: true });
   for (const [name, text] of Object.entries(initial)) writeFileSync(join(folder, name), text);
   const read = async (): Promise<Items<string>> => {
-    const names = (await readdir(folder)).sort();
+    const names = (await readdir(folder)).filter(isTodoFile).sort();
     return Object.fromEntries(await Promise.all(names.map(async (name) => [name, await readFile(join(folder, name), 'utf8')] as const)));
   };
   return {
@@ -45,9 +45,9 @@ export function folderWorld(folder: string, initial: Items<string> = {}): World<
     get: (name) => readFile(join(folder, name), 'utf8').catch(() => undefined),
     apply: async (c: Correction<string>) => {
       if (c.action === 'delete') await rm(join(folder, c.target), { force: true });
-      else await writeFile(join(folder, c.target), c.value ?? '');
+      else await writeFileAtomic(join(folder, c.target), c.value ?? '');
     },
-    snapshot: () => Object.fromEntries(readdirSync(folder).sort().map((name) => [name, readFileSync(join(folder, name), 'utf8')])),
+    snapshot: () => Object.fromEntries(readdirSync(folder).filter(isTodoFile).sort().map((name) => [name, readFileSync(join(folder, name), 'utf8')])),
   };
 }
 

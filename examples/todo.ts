@@ -8,7 +8,7 @@
  *
  * Run: npm run demo            (or: node --loader ts-node/esm examples/todo.ts [folder])
  */
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -39,9 +39,27 @@ export interface TodoFiles {
 export function folderFiles(folder: string): TodoFiles {
   return {
     read: (name) => readFile(join(folder, name), 'utf8').catch(() => undefined),
-    write: (name, text) => writeFile(join(folder, name), text),
+    write: (name, text) => writeFileAtomic(join(folder, name), text),
     remove: (name) => rm(join(folder, name), { force: true }),
   };
+}
+
+let tmpSeq = 0;
+
+/**
+ * Writes a file so that a reader sees the old text or the new one, never a half-written file: the
+ * text goes to a hidden temporary file in the same folder, which is then renamed over the target.
+ */
+export async function writeFileAtomic(path: string, text: string): Promise<void> {
+  const slash = path.lastIndexOf('/');
+  const tmp = `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.${process.pid}.${++tmpSeq}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, path);
+}
+
+/** True for a todo's file (not a temporary file of {@link writeFileAtomic}). */
+export function isTodoFile(name: string): boolean {
+  return name.endsWith('.md') && !name.startsWith('.');
 }
 
 /** The file of a todo. */
@@ -158,7 +176,7 @@ async function show(store: ReturnType<typeof createMemoryStore>, folder: string)
   for (const t of todos) {
     console.log(`  todo ${t.metadata.name.padEnd(10)} phase=${t.status?.phase ?? '-'} gen=${t.metadata.generation} observed=${t.status?.observedGeneration ?? '-'}`);
   }
-  const files = (await readdir(folder)).sort();
+  const files = (await readdir(folder)).filter(isTodoFile).sort();
   console.log(`  files: ${files.join(', ') || '(none)'}`);
   return files;
 }
