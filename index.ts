@@ -6,6 +6,7 @@
  */
 export * from './src/index.js';
 export { defineLoop } from './operators/define-loop.js';
+export type * from './operators/define-loop.js';
 export type {
   Dependency,
   Loop,

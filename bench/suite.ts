@@ -110,6 +110,11 @@ export function violationCount(v: Violations): number {
 }
 
 /** Why a figure is missing. */
+/** `a / b`, or undefined when either is missing. */
+function quotient(a: number | undefined, b: number | undefined): number | undefined {
+  return a !== undefined && b !== undefined ? a / b : undefined;
+}
+
 function missing(...aggs: (Aggregate | undefined)[]): string {
   for (const a of aggs) {
     if (a === undefined) return 'not run';
@@ -541,11 +546,11 @@ export const SUITE: Benchmark[] = [
         row({
           bench: '6 scale/evict',
           measure: 'µs per eviction at 300k ÷ at 10k',
-          library: e10 !== undefined && e300 !== undefined ? e300 / e10 : undefined,
-          baseline: n10 !== undefined && n300 !== undefined ? n300 / n10 : undefined,
+          library: quotient(e300, e10),
+          baseline: quotient(n300, n10),
           ratio: null,
           goal: '≤ 1.5 (flat)',
-          checked: e10 !== undefined && e300 !== undefined ? e300 / e10 : undefined,
+          checked: quotient(e300, e10),
           limit: 1.5,
           why: missing(get('b6:library:10000'), get('b6:library:300000')),
           only: 6,
@@ -619,11 +624,11 @@ export const SUITE: Benchmark[] = [
           row({
             bench: '7 scale/teardown',
             measure: 'ns/key at 1M ÷ at 25k',
-            library: a !== undefined && b !== undefined ? b / a : undefined,
+            library: quotient(b, a),
             baseline: (() => {
               const x = metric(get('b7:naive:25000'), 'nsPerKey');
               const y = metric(get('b7:naive:100000'), 'nsPerKey');
-              return x !== undefined && y !== undefined ? y / x : undefined;
+              return quotient(y, x);
             })(),
             baselineText: (() => {
               const x = metric(get('b7:naive:25000'), 'nsPerKey');
@@ -632,7 +637,7 @@ export const SUITE: Benchmark[] = [
             })(),
             ratio: null,
             goal: 'flat (≤ 1.5)',
-            checked: a !== undefined && b !== undefined ? b / a : undefined,
+            checked: quotient(b, a),
             limit: 1.5,
             why: missing(get('b7:library:25000'), get(`b7:library:${M}`)),
             only: 7,
@@ -692,11 +697,11 @@ export const SUITE: Benchmark[] = [
         row({
           bench: '8 scale/backlog',
           measure: 'ns/event at E=1M ÷ at E=50k',
-          library: a !== undefined && b !== undefined ? b / a : undefined,
-          baseline: ba !== undefined && bb !== undefined ? bb / ba : undefined,
+          library: quotient(b, a),
+          baseline: quotient(bb, ba),
           ratio: null,
           goal: '≤ 1.5',
-          checked: a !== undefined && b !== undefined ? b / a : undefined,
+          checked: quotient(b, a),
           limit: 1.5,
           why: missing(get('b8:50000:library'), get(`b8:${M}:library`)),
           only: 8,
@@ -1068,7 +1073,7 @@ export const SUITE: Benchmark[] = [
             baselineText: `${fmt(metric(B, 'resyncDrainMs'), 'ms')} (ideal ${fmt(metric(L, 'idealDrainMs'), 'ms')})`,
             ratio: drain !== undefined && alone !== undefined ? drain / alone : null,
             goal: '≤ 1.25',
-            checked: drain !== undefined && alone !== undefined ? drain / alone : undefined,
+            checked: quotient(drain, alone),
             limit: 1.25,
             why: missing(L, A),
             only: 14,

@@ -8,6 +8,7 @@ export type { CompareFn, CorrectionInput } from './compare.js';
 export { correct } from './correct.js';
 export type { Applied, ApplyFn, CorrectOptions } from './correct.js';
 export { defineLoop } from './define-loop.js';
+export type * from './define-loop.js';
 export type {
   Dependency,
   Loop,
