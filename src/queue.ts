@@ -388,11 +388,12 @@ export class KeyedQueue {
         this.hooks?.onAdd?.(item, 'watch', undefined);
         return;
       }
-    }
-    this.addSlow(item);
+      this.addSlow(item, st);
+    } else this.addSlow(item, this.states.get(item.key));
   }
 
-  private addSlow(item: Key | Request): void {
+  /** The general case; `found` is the key's record as `add` already looked it up. */
+  private addSlow(item: Key | Request, found: KeyState | undefined): void {
     if (this.stopping || this.disposed) return;
     let key: Key;
     let reason: TriggerReason;
@@ -409,7 +410,7 @@ export class KeyedQueue {
     }
     this.counts.adds++;
     this.hooks?.onAdd?.(key, reason, gen);
-    let st = this.states.get(key);
+    let st = found;
     if (st === undefined) {
       st = new KeyState(key, reason, gen);
       this.states.set(key, st);
