@@ -245,13 +245,18 @@ class Pass implements PassContext {
   subscription: Subscription | undefined;
   timer: Subscription | undefined;
   done = false;
+  /** Index in the queue's list of running passes (swap-removed on finish). */
+  slot = -1;
   readonly owner: KeyedQueue;
   readonly state: KeyState;
   readonly request: Request;
   readonly failures: number;
   readonly startedAt: number;
-  constructor(owner: KeyedQueue, state: KeyState, request: Request, failures: number, startedAt: number) {
+  /** Start order, to list running passes in the order they started. */
+  readonly seq: number;
+  constructor(owner: KeyedQueue, state: KeyState, request: Request, failures: number, startedAt: number, seq: number) {
     this.owner = owner;
+    this.seq = seq;
     this.state = state;
     this.request = request;
     this.failures = failures;
@@ -322,9 +327,11 @@ export class KeyedQueue {
   /** Pass ids: a random prefix per queue, then a count. */
   private readonly idPrefix = `${Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0')}-`;
   private passSeq = 0;
+  private startSeq = 0;
 
   private states = new Map<Key, KeyState>();
-  private runningPasses = new Set<Pass>();
+  /** Running passes, unordered: added at the end, removed by swapping in the last one (O(1), no hashing). */
+  private runningPasses: Pass[] = [];
   private high = new Fifo<KeyState>();
   private low = new Fifo<KeyState>();
   private heap = new DelayHeap<KeyState>();
@@ -516,7 +523,7 @@ export class KeyedQueue {
       if (options.deadline !== undefined && this.running > 0) {
         this.stopTimer = this.scheduler.schedule(() => {
           this.stopTimer = undefined;
-          for (const pass of [...this.runningPasses]) {
+          for (const pass of this.runningPasses.slice()) {
             const error = new StoppedError();
             pass.abort(error);
             this.finish(pass, Outcome.retry(error));
@@ -556,7 +563,7 @@ export class KeyedQueue {
       pass.timer?.unsubscribe();
       pass.abort(new StoppedError());
     }
-    this.runningPasses = new Set();
+    this.runningPasses = [];
     this.states = new Map();
     this.high.clear();
     this.low.clear();
@@ -570,7 +577,8 @@ export class KeyedQueue {
     const inFlight: { key: Key; since: number; reason: TriggerReason }[] = [];
     const delayed: DelayedKey[] = [];
     const parked: ParkedKey[] = [];
-    for (const pass of this.runningPasses) inFlight.push({ key: pass.state.key, since: pass.startedAt, reason: pass.request.reason });
+    const running = this.runningPasses.slice().sort((a, b) => a.startedAt - b.startedAt || a.seq - b.seq);
+    for (const pass of running) inFlight.push({ key: pass.state.key, since: pass.startedAt, reason: pass.request.reason });
     for (const st of this.states.values()) {
       const lastError = st.lastError?.message;
       if (st.status === RUNNING) continue;
@@ -623,7 +631,7 @@ export class KeyedQueue {
       delayed: this.heap.size,
       parked: this.parkedCount,
       oldestRunningSince: oldest,
-      runningSince: [...this.runningPasses].map((pass) => pass.startedAt),
+      runningSince: this.runningPasses.map((pass) => pass.startedAt).sort((a, b) => a - b),
       counters: this.counts,
     };
   }
@@ -684,7 +692,8 @@ export class KeyedQueue {
     }
   }
 
-  private pump(): void {
+  /** Starts ready keys while workers are free; `now`, when the caller has just read the clock. */
+  private pump(now?: number): void {
     if (this.pumping) return;
     this.pumping = true;
     try {
@@ -692,7 +701,7 @@ export class KeyedQueue {
         const st = this.next();
         if (st === undefined) break;
         this.queued--;
-        this.start(st);
+        this.start(st, (now ??= this.scheduler.now()));
       }
     } finally {
       this.pumping = false;
@@ -700,8 +709,7 @@ export class KeyedQueue {
     if (this.idleWaiters.length > 0 && this.isIdle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
-  private start(st: KeyState): void {
-    const now = this.scheduler.now();
+  private start(st: KeyState, now: number): void {
     const request: Request =
       st.generation === undefined ? { key: st.key, reason: st.reason } : { key: st.key, reason: st.reason, revision: st.generation };
     const queuedMs = now - st.dueAt;
@@ -713,8 +721,8 @@ export class KeyedQueue {
     this.running++;
     // A pass after a success (a requeue) starts a new convergence clock.
     if (this.deadlines !== undefined && !this.deadlines.has(st)) this.startClock(st, now);
-    const pass = new Pass(this, st, request, st.failures, now);
-    this.runningPasses.add(pass);
+    const pass = new Pass(this, st, request, st.failures, now, this.startSeq++);
+    pass.slot = this.runningPasses.push(pass) - 1;
     this.hooks?.onStart?.(st.key, request, queuedMs, pass);
     if (this.timeout !== undefined) {
       const timeout = this.timeout;
@@ -738,6 +746,11 @@ export class KeyedQueue {
   private settle(pass: Pass, result: unknown): void {
     if (result === undefined || result === null) {
       this.finish(pass, Outcome.converged());
+    } else if (typeof (result as PromiseLike<unknown>).then === 'function') {
+      (result as PromiseLike<unknown>).then(
+        (value) => this.finish(pass, this.toOutcome(value)),
+        (thrown: unknown) => this.finish(pass, Outcome.retry(thrown)),
+      );
     } else if (isObservable(result)) {
       let last: unknown;
       const sub = result.subscribe({
@@ -748,11 +761,6 @@ export class KeyedQueue {
         complete: () => this.finish(pass, this.toOutcome(last)),
       });
       if (!pass.done) pass.subscription = sub;
-    } else if (typeof (result as PromiseLike<unknown>).then === 'function') {
-      (result as PromiseLike<unknown>).then(
-        (value) => this.finish(pass, this.toOutcome(value)),
-        (thrown: unknown) => this.finish(pass, Outcome.retry(thrown)),
-      );
     } else {
       this.finish(pass, this.toOutcome(result));
     }
@@ -851,7 +859,7 @@ export class KeyedQueue {
     pass.timer?.unsubscribe();
     const st = pass.state;
     this.running--;
-    this.runningPasses.delete(pass);
+    this.removeRunning(pass);
     const now = this.scheduler.now();
     const j = this.judgement;
     this.judge(st, outcome, j);
@@ -936,7 +944,17 @@ export class KeyedQueue {
       if (this.running === 0 && !this.disposed) this.drained();
       return;
     }
-    this.pump();
+    this.pump(now);
+  }
+
+  private removeRunning(pass: Pass): void {
+    const list = this.runningPasses;
+    const last = list.pop() as Pass;
+    if (last !== pass) {
+      list[pass.slot] = last;
+      last.slot = pass.slot;
+    }
+    pass.slot = -1;
   }
 
   // ---- convergence clocks (only with `convergenceDeadline`) ------------------------------------------

@@ -134,6 +134,28 @@ describe('workQueue', () => {
       expect(order).toHaveLength(14);
     });
 
+    it('lists running passes in the order they started after passes in the middle end (regression: the running list is swap-removed)', () => {
+      const control = createQueueControl();
+      const holds = new Map<string, Subject<OutcomeT>>();
+      const q = new Subject<string>();
+      q.pipe(
+        workQueue(
+          (r) => {
+            const hold = new Subject<OutcomeT>();
+            holds.set(r.key, hold);
+            return hold;
+          },
+          { workers: 4, control },
+        ),
+      ).subscribe();
+      for (const key of ['a', 'b', 'c', 'd']) q.next(key);
+      holds.get('b')?.complete(); // 'd' is moved into b's place in the list
+      q.next('e');
+      expect(control.snapshot().inFlight.map((f) => f.key)).toEqual(['a', 'c', 'd', 'e']);
+      holds.get('a')?.complete();
+      expect(control.snapshot().inFlight.map((f) => f.key)).toEqual(['c', 'd', 'e']);
+    });
+
     it('keeps a slow key to one worker while other keys go on', async () => {
       const control = createQueueControl();
       const done: string[] = [];

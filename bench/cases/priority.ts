@@ -6,7 +6,6 @@
  *
  * The hand-written baseline has one FIFO (no priorities): fresh events wait behind the backlog.
  */
-import { Subject } from 'rxjs';
 import { KeyedQueue } from '../baselines/keyed-queue.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Checker, LatencyProbe } from '../lib/checker.js';
@@ -55,10 +54,8 @@ runCase(async () => {
   if (p.impl === 'library') {
     const { libraryRequestQueue } = await import('../lib/library.js');
     const q = libraryRequestQueue((request) => work(request.key), p.N);
-    const source: Subject<unknown> = q.source as Subject<unknown>;
-    void source;
-    pushResync = (key) => q.source.next({ key, reason: 'resync', priority: 'low' });
-    pushFresh = (key) => q.source.next({ key, reason: 'watch', priority: 'high' });
+    pushResync = (key) => q.send({ key, reason: 'resync', priority: 'low' });
+    pushFresh = (key) => q.send({ key, reason: 'watch', priority: 'high' });
     whenIdle = () => q.whenIdle();
   } else {
     const q = new KeyedQueue(work, p.N);

@@ -8,7 +8,7 @@ import { KeyedQueue } from '../baselines/keyed-queue.js';
 import { NAIVE_VARIANTS, naivePipeline, type NaiveVariant } from '../baselines/naive-rx.js';
 import { nextMacrotask } from './util.js';
 
-export type Impl = 'library' | 'baseline' | 'baseline-rx' | NaiveVariant;
+export type Impl = 'library' | 'library-subject' | 'baseline' | 'baseline-rx' | NaiveVariant;
 
 export function isNaive(impl: Impl): impl is NaiveVariant {
   return (NAIVE_VARIANTS as readonly string[]).includes(impl);
@@ -29,9 +29,9 @@ export type KeyWork = (key: string) => Promise<void>;
 
 /** Builds the queue under test around `work`. `busy` tells naive shapes whether passes are in flight. */
 export async function makeQueue(impl: Impl, work: KeyWork, workers: number, busy: () => boolean): Promise<UnderTest> {
-  if (impl === 'library') {
+  if (impl === 'library' || impl === 'library-subject') {
     const { libraryQueue } = await import('./library.js');
-    return libraryQueue(work, workers);
+    return libraryQueue(work, workers, impl === 'library' ? 'observable' : 'subject');
   }
   if (impl === 'baseline-rx') {
     // The hand-written queue fed through the same Subject as the library: separates the cost of
