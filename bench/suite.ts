@@ -481,14 +481,14 @@ export const SUITE: Benchmark[] = [
           rows.push(
             row({
               bench: '5 scale/keys',
-              measure: `${mode} ${fig === 'nsPerEvent' ? 'ns/event' : 'enqueue ns/event'}, K=${KEYS(k)} (info)`,
+              // Issue 6 asks for the 1.5× ratio at 10k, 100k and 1M keys: these rows are goals too.
+              measure: `${mode} ${fig === 'nsPerEvent' ? 'ns/event' : 'enqueue ns/event'}, K=${KEYS(k)}`,
               library: metric(get(`${id}:library`), fig),
               baseline: metric(get(`${id}:baseline`), fig),
               unit: 'ns',
-              goal: '–',
+              goal: 'ratio ≤ 1.5 (as at 100k)',
               checked: r(id),
-              limit: 0,
-              info: true,
+              limit: 1.5,
               why: missing(get(`${id}:library`), get(`${id}:baseline`)),
               only: 5,
             }),
@@ -497,7 +497,7 @@ export const SUITE: Benchmark[] = [
         rows.push(
           row({
             bench: '5 scale/keys',
-            measure: `${mode}: ratio at 1M ÷ ratio at 10k (ratio at 100k: ${fmt(r100k ?? undefined)})`,
+            measure: `${mode}: ratio at 1M ÷ ratio at 10k${r100k === null ? "" : ` (ratio at 100k: ${fmt(r100k)})`}`,
             libraryText: fmt(r1m ?? undefined),
             baselineText: fmt(r10k ?? undefined),
             ratio: r1m !== null && r10k !== null ? r1m / r10k : null,

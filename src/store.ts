@@ -181,7 +181,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
           ...(namespace === undefined ? {} : { namespace }),
           version: nextVersion(),
           generation: 1,
-          uid: globalThis.crypto.randomUUID(),
+          uid: newUid(),
           creationTimestamp: now(),
           labels: copy(m.labels ?? {}, `${kind} "${key}" labels`),
           annotations: copy(m.annotations ?? {}, `${kind} "${key}" annotations`),
@@ -363,6 +363,18 @@ function notPlain(path: string, found: string): InvalidArgumentError {
 }
 
 /** Freezes a value and everything reachable from it (skips already-frozen parts). */
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+
+/**
+ * A fresh random uid as one flat string. Node builds `crypto.randomUUID()` by concatenation, and V8
+ * keeps the result as a rope of ~20 pieces (~500 bytes per uid, held as long as the resource);
+ * decoding its bytes again gives one 36-character string (~70 bytes). BENCHMARKS.md #12.
+ */
+function newUid(): string {
+  return utf8Decoder.decode(utf8Encoder.encode(globalThis.crypto.randomUUID()));
+}
+
 function deepFreeze<T>(value: T): T {
   if (isObject(value) && !Object.isFrozen(value) && !ArrayBuffer.isView(value)) {
     Object.freeze(value);
