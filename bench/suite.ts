@@ -298,7 +298,7 @@ export const SUITE: Benchmark[] = [
     runs: (quick) =>
       quick
         ? queueRuns('b1', { mode: 'stream', E: 50_000, K: 5_000 }, 1, ['group-exhaust'])
-        : queueRuns('b1', { mode: 'stream', E: M, K: 100_000 }, 3, NAIVE_STREAM, {}, true),
+        : queueRuns('b1', { mode: 'stream', E: M, K: 100_000 }, 5, NAIVE_STREAM, {}, true),
     evaluate(get, quick) {
       const lib = metric(get('b1:library'), 'nsPerEvent');
       const base = metric(get('b1:baseline'), 'nsPerEvent');
@@ -326,7 +326,7 @@ export const SUITE: Benchmark[] = [
     name: 'queue/noop-burst',
     inQuick: true,
     runs: (quick) =>
-      quick ? queueRuns('b2', { mode: 'burst', E: 50_000, K: 5_000 }, 1) : queueRuns('b2', { mode: 'burst', E: M, K: 100_000 }, 3, NAIVE_BURST, {}, true),
+      quick ? queueRuns('b2', { mode: 'burst', E: 50_000, K: 5_000 }, 1) : queueRuns('b2', { mode: 'burst', E: M, K: 100_000 }, 5, NAIVE_BURST, {}, true),
     evaluate(get, quick) {
       const L = get('b2:library');
       const B = get('b2:baseline');
@@ -384,7 +384,7 @@ export const SUITE: Benchmark[] = [
     n: 3,
     name: 'queue/yield-stream',
     inQuick: false,
-    runs: () => queueRuns('b3', { mode: 'stream', rec: 'immediate', E: M, K: 100_000 }, 3),
+    runs: () => queueRuns('b3', { mode: 'stream', rec: 'immediate', E: M, K: 100_000 }, 5),
     evaluate(get) {
       const L = get('b3:library');
       const B = get('b3:baseline');

@@ -94,13 +94,26 @@ const OVERDUE_BIT = 1 << 9;
 const CLASS_SHIFT = 10; // bits 10-12: index in FAILURE_CLASSES
 const CONFLICTS_SHIFT = 13; // bits 13-20: conflicts in a row (saturates at 255)
 
+const REASON_SHIFT = 21; // bits 21-23: index in REASONS
+
+const REASONS: readonly TriggerReason[] = ['watch', 'resync', 'manual', 'dependency', 'requeue', 'retry', 'initial'];
+const REASON_INDEX: Readonly<Record<TriggerReason, number>> = {
+  watch: 0,
+  resync: 1,
+  manual: 2,
+  dependency: 3,
+  requeue: 4,
+  retry: 5,
+  initial: 6,
+};
+
 /**
  * Per-key record: exists only while the key is queued, running, delayed, parked or failing.
- * Eight fields; the small states live in the bits of `flags`, behind accessors.
+ * Eight fields; the small states (and the trigger reason) live in the bits of `flags`, behind
+ * accessors. `slot` is the record's index in the queue's slot table (see `KeyedQueue.slots`).
  */
 class KeyState implements HeapEntry {
   flags = 0;
-  reason: TriggerReason;
   generation: number | undefined;
   failures = 0;
   /** Due time while DELAYED; ready time while QUEUED; start time while RUNNING; park time while PARKED. */
@@ -108,10 +121,18 @@ class KeyState implements HeapEntry {
   heapIndex = -1;
   lastError: Error | undefined = undefined;
   readonly key: Key;
-  constructor(key: Key, reason: TriggerReason, generation: number | undefined) {
+  readonly slot: number;
+  constructor(key: Key, slot: number, reason: TriggerReason, generation: number | undefined) {
     this.key = key;
+    this.slot = slot;
     this.reason = reason;
     this.generation = generation;
+  }
+  get reason(): TriggerReason {
+    return REASONS[(this.flags >> REASON_SHIFT) & 0b111] as TriggerReason;
+  }
+  set reason(value: TriggerReason) {
+    this.flags = (this.flags & ~(0b111 << REASON_SHIFT)) | (REASON_INDEX[value] << REASON_SHIFT);
   }
   get status(): number {
     return this.flags & STATUS_MASK;
@@ -329,7 +350,18 @@ export class KeyedQueue {
   private passSeq = 0;
   private startSeq = 0;
 
-  private states = new Map<Key, KeyState>();
+  /**
+   * The key → record table, split so that the hottest check needs no record: `slots` maps a key to a
+   * small integer, `records[slot]` is its record, and `hot[slot]` is 1 while the key waits in the high
+   * lane. A repeated trigger for a queued key (the common case of a burst or a resync storm) is then
+   * one `Map.get` and one byte read, like a hand-written queue's `Map<key, bits>`, instead of a read of
+   * a record object scattered in the heap. Slots are reused; the tables are dropped when no key is
+   * left, so idle keys hold nothing.
+   */
+  private slots = new Map<Key, number>();
+  private records: (KeyState | undefined)[] = [];
+  private hot = new Uint8Array(64);
+  private freeSlots: number[] = [];
   /** Running passes, unordered: added at the end, removed by swapping in the last one (O(1), no hashing). */
   private runningPasses: Pass[] = [];
   private high = new Fifo<KeyState>();
@@ -389,14 +421,50 @@ export class KeyedQueue {
     // Hot path, small enough to be inlined where the source delivers: a plain key that is already
     // waiting in the high lane collapses into its pass (G3) with nothing else to do.
     if (typeof item === 'string') {
-      const st = this.states.get(item);
-      if (st !== undefined && (st.flags & (STATUS_MASK | LANE_BIT)) === QUEUED && !this.stopping) {
+      const slot = this.slots.get(item);
+      if (slot !== undefined && this.hot[slot] === 1 && !this.stopping) {
         this.counts.adds++;
         this.hooks?.onAdd?.(item, 'watch', undefined);
         return;
       }
-      this.addSlow(item, st);
-    } else this.addSlow(item, this.states.get(item.key));
+      this.addSlow(item, slot === undefined ? undefined : this.records[slot]);
+    } else this.addSlow(item, this.recordOf(item.key));
+  }
+
+  private recordOf(key: Key): KeyState | undefined {
+    const slot = this.slots.get(key);
+    return slot === undefined ? undefined : this.records[slot];
+  }
+
+  /** A new record for `key`, in a free slot. */
+  private newRecord(key: Key, reason: TriggerReason, generation: number | undefined): KeyState {
+    let slot = this.freeSlots.pop();
+    if (slot === undefined) {
+      slot = this.records.length;
+      if (slot >= this.hot.length) {
+        const grown = new Uint8Array(this.hot.length * 2);
+        grown.set(this.hot);
+        this.hot = grown;
+      }
+    }
+    const st = new KeyState(key, slot, reason, generation);
+    this.records[slot] = st;
+    this.slots.set(key, slot);
+    return st;
+  }
+
+  /** Forgets an idle key's record; with no record left, drops the tables (idle keys hold nothing). */
+  private forget(st: KeyState): void {
+    this.slots.delete(st.key);
+    if (this.slots.size === 0) {
+      this.records = [];
+      this.hot = new Uint8Array(64);
+      this.freeSlots = [];
+      return;
+    }
+    this.records[st.slot] = undefined;
+    this.hot[st.slot] = 0;
+    this.freeSlots.push(st.slot);
   }
 
   /** The general case; `found` is the key's record as `add` already looked it up. */
@@ -419,8 +487,7 @@ export class KeyedQueue {
     this.hooks?.onAdd?.(key, reason, gen);
     let st = found;
     if (st === undefined) {
-      st = new KeyState(key, reason, gen);
-      this.states.set(key, st);
+      st = this.newRecord(key, reason, gen);
       if (this.clocks !== undefined) this.startClock(st, this.scheduler.now());
       this.enqueue(st, lane);
       this.pump();
@@ -434,6 +501,7 @@ export class KeyedQueue {
         if (lane === LANE_HIGH && st.lane === LANE_LOW) {
           // Promote: the stale low-lane entry is skipped when popped.
           st.lane = LANE_HIGH;
+          this.hot[st.slot] = 1;
           st.reason = reason;
           this.high.push(st);
           this.pump();
@@ -483,7 +551,7 @@ export class KeyedQueue {
    * Returns false when the key is not parked.
    */
   release(key: Key): boolean {
-    const st = this.states.get(key);
+    const st = this.recordOf(key);
     if (st === undefined || st.status !== PARKED || this.stopping) return false;
     this.unpark(st, 'release');
     st.reason = 'manual';
@@ -564,7 +632,10 @@ export class KeyedQueue {
       pass.abort(new StoppedError());
     }
     this.runningPasses = [];
-    this.states = new Map();
+    this.slots = new Map();
+    this.records = [];
+    this.hot = new Uint8Array(64);
+    this.freeSlots = [];
     this.high.clear();
     this.low.clear();
     this.heap.clear();
@@ -579,7 +650,8 @@ export class KeyedQueue {
     const parked: ParkedKey[] = [];
     const running = this.runningPasses.slice().sort((a, b) => a.startedAt - b.startedAt || a.seq - b.seq);
     for (const pass of running) inFlight.push({ key: pass.state.key, since: pass.startedAt, reason: pass.request.reason });
-    for (const st of this.states.values()) {
+    for (const slot of this.slots.values()) {
+      const st = this.records[slot] as KeyState;
       const lastError = st.lastError?.message;
       if (st.status === RUNNING) continue;
       if (st.status === DELAYED) {
@@ -643,12 +715,13 @@ export class KeyedQueue {
 
   /** Number of keys holding a record (queued, running, delayed, parked or failing). */
   get trackedKeys(): number {
-    return this.states.size;
+    return this.slots.size;
   }
 
   private enqueue(st: KeyState, lane: number): void {
     st.status = QUEUED;
     st.lane = lane;
+    this.hot[st.slot] = lane === LANE_HIGH ? 1 : 0;
     st.dueAt = this.hooks?.onStart ? this.scheduler.now() : 0;
     this.queued++;
     (lane === LANE_HIGH ? this.high : this.low).push(st);
@@ -713,10 +786,8 @@ export class KeyedQueue {
     const request: Request =
       st.generation === undefined ? { key: st.key, reason: st.reason } : { key: st.key, reason: st.reason, revision: st.generation };
     const queuedMs = now - st.dueAt;
-    st.status = RUNNING;
-    st.dirty = false;
-    st.forced = false;
-    st.dependencyTrigger = false;
+    this.hot[st.slot] = 0;
+    st.flags = (st.flags & ~(STATUS_MASK | DIRTY_BIT | FORCED_BIT | DEPENDENCY_BIT)) | RUNNING;
     st.dueAt = now;
     this.running++;
     // A pass after a success (a requeue) starts a new convergence clock.
@@ -926,7 +997,7 @@ export class KeyedQueue {
       }
     } else {
       st.status = IDLE;
-      this.states.delete(st.key);
+      this.forget(st);
     }
 
     const result = new FinishedPass(
