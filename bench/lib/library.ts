@@ -5,7 +5,7 @@
  *
  * The source is, by default, the cheapest RxJS source there is: a plain `new Observable` whose
  * subscriber the producer calls (what `fromEvent` or a store watch amount to). `feed: 'subject'` puts
- * an RxJS `Subject` in front instead; its own `next` costs ~300 ns on Node (rxjs 7's ES5 build allocates
+ * an RxJS `Subject` in front instead; its own `next` costs ~300–450 ns on Node (rxjs 7's ES5 build allocates
  * a closure and an iterator per call) whatever consumes it, so the suite reports it in its own rows
  * next to the hand-written queue fed through the same Subject.
  */
