@@ -384,8 +384,8 @@ export function passConditions(report: PassReport): Omit<Condition, 'lastTransit
     case 'converged':
     case 'requeueAfter':
       return [
-        c(Ready, 'True', R.Converged, 'the resource is in its desired state'),
-        c(Progressing, 'False', R.Converged, 'nothing left to correct'),
+        c(Ready, 'True', R.Converged, CONVERGED_READY_MESSAGE),
+        c(Progressing, 'False', R.Converged, CONVERGED_PROGRESSING_MESSAGE),
         c(Degraded, 'False', R.AsExpected, ''),
       ];
     case 'waiting': {
@@ -423,6 +423,9 @@ function quarantined(
   return [c(Ready, 'False', R.Quarantined, message), c(Progressing, 'False', R.Quarantined, message), c(Degraded, 'True', R.Quarantined, message)];
 }
 
+const CONVERGED_READY_MESSAGE = 'the resource is in its desired state';
+const CONVERGED_PROGRESSING_MESSAGE = 'nothing left to correct';
+
 function clip(message: string): string {
   return message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 1)}…` : message;
 }
@@ -440,8 +443,10 @@ function clip(message: string): string {
  * ```
  */
 export function recordPass<S extends ReconcileStatus>(status: S | undefined, report: PassReport, now: string | (() => string)): S {
+  // The common case (a converged key passing again) changes nothing: no timestamp, no immer draft,
+  // and for a converged pass not even the condition objects.
+  if (status !== undefined && status.observedGeneration === report.generation && convergedAndRecorded(status, report)) return status;
   const conditions = passConditions(report);
-  // The common case (a converged key passing again) changes nothing: no timestamp, no immer draft.
   if (status !== undefined && status.observedGeneration === report.generation && conditions.every((c) => sameCondition(status, c))) {
     return status;
   }
@@ -449,6 +454,32 @@ export function recordPass<S extends ReconcileStatus>(status: S | undefined, rep
   let next = stampObservedGeneration(status, report.generation);
   for (const condition of conditions) next = setCondition(next, condition, at);
   return next;
+}
+
+/** True when the pass converged and `status` already holds its three conditions (allocates nothing). */
+function convergedAndRecorded(status: ReconcileStatus, report: PassReport): boolean {
+  const type = report.verdict.outcome.type;
+  if (type !== 'converged' && type !== 'requeueAfter') return false;
+  const g = report.generation;
+  const { Ready, Progressing, Degraded } = ConditionTypes;
+  const R = ConditionReasons;
+  return (
+    holds(status, Ready, 'True', R.Converged, CONVERGED_READY_MESSAGE, g) &&
+    holds(status, Progressing, 'False', R.Converged, CONVERGED_PROGRESSING_MESSAGE, g) &&
+    holds(status, Degraded, 'False', R.AsExpected, '', g)
+  );
+}
+
+function holds(status: ReconcileStatus, type: string, value: ConditionStatus, reason: string, message: string, generation: number): boolean {
+  const conditions = status.conditions;
+  if (conditions === undefined) return false;
+  for (let i = 0; i < conditions.length; i++) {
+    const c = conditions[i] as Condition;
+    if (c.type === type) {
+      return c.status === value && c.reason === reason && c.message === message && c.observedGeneration === generation;
+    }
+  }
+  return false;
 }
 
 function sameCondition(status: ReconcileStatus, condition: Omit<Condition, 'lastTransitionTime'>): boolean {

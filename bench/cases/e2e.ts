@@ -15,7 +15,7 @@ import { heapUsed, keepAlive, nextMacrotask, readParams, runCase, within } from 
 import { makeMetadataInput, makeSpec, makeStatus, type BenchSpec, type BenchStatus } from '../lib/resource.js';
 import { prng } from '../lib/workload.js';
 
-const p = readParams({ what: 'store' as 'store' | 'nochange', K: 100_000, M: 50_000, workers: 16, style: 'reconcile' as 'reconcile' | 'phases', seed: 13 });
+const p = readParams({ what: 'store' as 'store' | 'nochange', K: 100_000, M: 50_000, workers: 16, style: 'reconcile' as 'reconcile' | 'phases', conditions: true, seed: 13 });
 const kind = 'Service';
 
 runCase(async () => (p.what === 'store' ? storeMemory() : noChange()));
@@ -136,6 +136,7 @@ async function noChange() {
           store,
           kind,
           workers: p.workers,
+          conditions: p.conditions,
           async reconcile(request, ctx) {
             const desired = await ctx.get();
             const current = world.get(request.key);
@@ -151,6 +152,7 @@ async function noChange() {
           store,
           kind,
           workers: p.workers,
+          conditions: p.conditions,
           observe: (key) => world.get(key),
           compare: (desired, current, key) =>
             desired !== undefined && !equal(desired.spec, current) ? [{ action: 'update', target: key, value: desired.spec }] : [],

@@ -171,4 +171,30 @@ describe('status conditions written by the loop (G9)', () => {
     expect(recordPass(s1, report, 'T2')).toBe(s1);
     expect(passConditions(report).map((c) => c.reason)).toEqual([ConditionReasons.Converged, ConditionReasons.Converged, ConditionReasons.AsExpected]);
   });
+
+  it('a converged pass rewrites any of its three conditions someone else changed (the allocation-free check agrees with passConditions)', () => {
+    const converged = { generation: 4, verdict: { outcome: Outcome.converged(), failureClass: undefined, failures: 0, parked: undefined } };
+    const requeued = { ...converged, verdict: { ...converged.verdict, outcome: Outcome.requeueAfter(1000) } };
+    const s1 = recordPass<ReconcileStatus>(undefined, converged, 'T1');
+    expect(recordPass(s1, requeued, 'T2')).toBe(s1);
+    const conditions = s1.conditions ?? [];
+    expect(conditions).toHaveLength(3);
+    const edits: ((c: Condition) => Condition)[] = [
+      (c) => ({ ...c, status: c.status === 'True' ? 'False' : 'True' }),
+      (c) => ({ ...c, reason: 'SomethingElse' }),
+      (c) => ({ ...c, message: `${c.message}!` }),
+      (c) => ({ ...c, observedGeneration: 3 }),
+    ];
+    for (let i = 0; i < conditions.length; i++) {
+      for (const edit of edits) {
+        const changed: ReconcileStatus = { ...s1, conditions: conditions.map((c, j) => (j === i ? edit(c) : c)) };
+        const next = recordPass(changed, converged, 'T3');
+        expect(next).not.toBe(changed);
+        expect(next.conditions?.map(({ lastTransitionTime: _, ...rest }) => rest)).toEqual(passConditions(converged));
+      }
+      const without: ReconcileStatus = { ...s1, conditions: conditions.filter((_, j) => j !== i) };
+      expect(recordPass(without, converged, 'T3')).not.toBe(without);
+    }
+    expect(recordPass({ ...s1, observedGeneration: 3 }, converged, 'T3').observedGeneration).toBe(4);
+  });
 });
