@@ -1192,27 +1192,98 @@ export const SUITE: Benchmark[] = [
       quick
         ? [spec('b18:reconcile', 'bench/cases/e2e.ts', { what: 'nochange', K: 500, M: 1000, style: 'reconcile' }, { role: 'library', needs: ['store', 'loop'] })]
         : [
-            spec('b18:reconcile', 'bench/cases/e2e.ts', { what: 'nochange', K: 10_000, M: 20_000, style: 'reconcile' }, { role: 'library', needs: ['store', 'loop'], reps: 3 }),
+            spec('b18:reconcile', 'bench/cases/e2e.ts', { what: 'nochange', K: 10_000, M: 20_000, style: 'reconcile' }, { role: 'library', needs: ['store', 'loop'] }),
             spec('b18:phases', 'bench/cases/e2e.ts', { what: 'nochange', K: 10_000, M: 20_000, style: 'phases' }, { role: 'library', needs: ['store', 'loop'] }),
+            spec(
+              'b18:reconcile-noconditions',
+              'bench/cases/e2e.ts',
+              { what: 'nochange', K: 10_000, M: 20_000, style: 'reconcile', conditions: false },
+              { role: 'library', needs: ['store', 'loop'] },
+            ),
+            spec('b18:none', 'bench/cases/e2e.ts', { what: 'nochange', K: 10_000, M: 20_000, style: 'none' }, { role: 'info', needs: ['store'] }),
           ],
     evaluate(get, quick) {
-      return (quick ? ['reconcile'] : ['reconcile', 'phases']).map((style) => {
+      const bench = '18 cpu/no-change-reconcile';
+      const rows: Row[] = [];
+      for (const style of quick ? ['reconcile'] : ['reconcile', 'phases']) {
         const A = get(`b18:${style}`);
         const v = metric(A, 'frameworkUsPerEvent');
-        return row({
-          bench: '18 cpu/no-change-reconcile',
-          measure: `library CPU per no-change watch event, defineLoop ${style === 'reconcile' ? 'reconcile (Halo)' : 'observe/compare/correct/verify'} style, incl. a fast-deep-equal of the spec`,
-          library: v,
-          baselineText: `store write alone ${fmt(metric(A, 'writesAloneUsPerEvent'), 'µs')}`,
-          unit: 'µs',
-          ratio: null,
-          goal: '≤ 2.5 µs',
-          checked: v,
-          limit: 2.5,
-          why: missing(A),
-          only: 18,
-        });
-      });
+        const name = style === 'reconcile' ? 'reconcile (Halo)' : 'observe/compare/correct/verify';
+        rows.push(
+          row({
+            bench,
+            measure: `library CPU per no-change watch event, defineLoop ${name} style, incl. the pass's fast-deep-equal of the spec (median of 3 alternating rounds)`,
+            library: v,
+            baselineText: `store write alone ${fmt(metric(A, 'writesAloneUsPerEvent'), 'µs')}`,
+            unit: 'µs',
+            ratio: null,
+            goal: '≤ 2.5 µs',
+            checked: v,
+            limit: 2.5,
+            why: missing(A),
+            only: 18,
+          }),
+        );
+        if (quick) continue;
+        const lib = metric(A, 'libraryOnlyUsPerEvent');
+        rows.push(
+          row({
+            bench,
+            measure: `same, ${name} style, without the pass's own fast-deep-equal (measured alone in the same process) (info: the library's share)`,
+            library: lib,
+            baselineText: `the diff alone ${fmt(metric(A, 'specDiffUsPerEvent'), 'µs')}`,
+            unit: 'µs',
+            ratio: null,
+            goal: '–',
+            checked: lib,
+            limit: 0,
+            info: true,
+            why: missing(A),
+            only: 18,
+          }),
+        );
+      }
+      if (!quick) {
+        const N = get('b18:reconcile-noconditions');
+        const lib = metric(N, 'libraryOnlyUsPerEvent');
+        rows.push(
+          row({
+            bench,
+            measure: 'same, reconcile style with `conditions: false` (no status conditions), without the diff (info: what the conditions cost)',
+            library: lib,
+            baselineText: `with conditions ${fmt(metric(get('b18:reconcile'), 'libraryOnlyUsPerEvent'), 'µs')}`,
+            unit: 'µs',
+            ratio: null,
+            goal: '–',
+            checked: lib,
+            limit: 0,
+            info: true,
+            why: missing(N),
+            only: 18,
+          }),
+        );
+      }
+      if (!quick) {
+        const C = get('b18:none');
+        const drift = metric(C, 'frameworkUsPerEvent');
+        rows.push(
+          row({
+            bench,
+            measure: 'method check: the same alternating rounds with no loop at all (info: the drift of the method, ideally 0)',
+            library: drift,
+            baselineText: `store write alone ${fmt(metric(C, 'writesAloneUsPerEvent'), 'µs')}`,
+            unit: 'µs',
+            ratio: null,
+            goal: '–',
+            checked: drift,
+            limit: 0,
+            info: true,
+            why: missing(C),
+            only: 18,
+          }),
+        );
+      }
+      return rows;
     },
   },
 ];

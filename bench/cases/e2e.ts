@@ -7,15 +7,19 @@
  *   steady state; and the heap a converged loop over the store adds per key;
  * - `nochange` (18): K resources, a converged loop, then M spec writes whose new spec the world
  *   already has (desired = current: a label changes, the spec does not): each pass reads, diffs
- *   (fast-deep-equal on the spec against an equal copy) and converges. Framework CPU per event = CPU with the loop − CPU of the same writes
- *   without any loop, over M. Both loop styles: `reconcile` (Halo) and the four phases.
+ *   (fast-deep-equal on the spec against an equal copy) and converges. `rounds` times: the M writes
+ *   alone, then the same writes with a fresh loop running (started, drained and warmed outside the
+ *   measured window, stopped after it). Framework CPU per event = median over the rounds of (CPU with
+ *   the loop − CPU alone) / M. The pass's own fast-deep-equal is also measured alone, so the library's
+ *   share can be told from the user code it runs. Both loop styles: `reconcile` (Halo) and the four
+ *   phases; `conditions: false` turns the status conditions off.
  */
 import equal from 'fast-deep-equal';
-import { heapUsed, keepAlive, nextMacrotask, readParams, runCase, within } from '../lib/util.js';
+import { heapUsed, keepAlive, median, nextMacrotask, readParams, runCase, within } from '../lib/util.js';
 import { makeMetadataInput, makeSpec, makeStatus, type BenchSpec, type BenchStatus } from '../lib/resource.js';
 import { prng } from '../lib/workload.js';
 
-const p = readParams({ what: 'store' as 'store' | 'nochange', K: 100_000, M: 50_000, workers: 16, style: 'reconcile' as 'reconcile' | 'phases', conditions: true, seed: 13 });
+const p = readParams({ what: 'store' as 'store' | 'nochange', K: 100_000, M: 50_000, workers: 16, style: 'reconcile' as 'reconcile' | 'phases' | 'none', conditions: true, rounds: 3, seed: 13 });
 const kind = 'Service';
 
 runCase(async () => (p.what === 'store' ? storeMemory() : noChange()));
@@ -122,15 +126,14 @@ async function noChange() {
     const u = process.cpuUsage();
     return u.user + u.system;
   };
-  // Warm-up and reference: the writes alone.
-  await writes();
-  const a0 = cpu();
-  await writes();
-  const alone = cpu() - a0;
 
   let corrections = 0;
-  const loop =
-    p.style === 'reconcile'
+  /** `none`: the method check: the same rounds with no loop at all (the difference should be ~0). */
+  const noLoop = { whenIdle: async () => {}, snapshot: () => ({ counters: { passes: 0 } }), stop: async () => {} };
+  const makeLoop = () =>
+    p.style === 'none'
+      ? noLoop
+      : p.style === 'reconcile'
       ? lib.defineLoop<BenchSpec, BenchStatus>({
           name: 'bench-nochange',
           store,
@@ -161,30 +164,62 @@ async function noChange() {
             if (correction.value !== undefined) world.set(correction.target, correction.value);
           },
         });
-  const idle0 = await within(loop.whenIdle(), 120_000);
-  const passes0 = loop.snapshot().counters.passes;
-  await writes(); // warm the loop's code up
-  await within(loop.whenIdle(), 60_000);
-  const passes1 = loop.snapshot().counters.passes;
-  const b0 = cpu();
-  await writes();
-  const idle1 = await within(loop.whenIdle(), 60_000);
-  const withLoop = cpu() - b0;
-  const passes = loop.snapshot().counters.passes - passes1;
-  await loop.stop();
+
+  // Rounds alternate: the writes alone, then the same writes with a fresh loop running (started and
+  // warmed outside the measured window, stopped after it). The figure is the median difference.
+  await writes(); // warm the writes up
+  const aloneUs: number[] = [];
+  const withLoopUs: number[] = [];
+  let passes = 0;
+  let warmPasses = 0;
+  let allIdle = true;
+  for (let r = 0; r < p.rounds; r++) {
+    const a0 = cpu();
+    await writes();
+    aloneUs.push(cpu() - a0);
+    const loop = makeLoop();
+    allIdle = (await within(loop.whenIdle(), 120_000)) && allIdle;
+    const passes0 = loop.snapshot().counters.passes;
+    await writes(); // warm the loop's code up
+    allIdle = (await within(loop.whenIdle(), 60_000)) && allIdle;
+    const passes1 = loop.snapshot().counters.passes;
+    const b0 = cpu();
+    await writes();
+    allIdle = (await within(loop.whenIdle(), 60_000)) && allIdle;
+    withLoopUs.push(cpu() - b0);
+    passes += loop.snapshot().counters.passes - passes1;
+    warmPasses += passes1 - passes0;
+    await loop.stop();
+  }
+  const diffs = withLoopUs.map((w, i) => w - (aloneUs[i] as number));
+
+  // The pass's own diff (user code, inside the figure): fast-deep-equal of the stored spec against
+  // the world's equal copy, over the same number of random keys.
+  const specs = await Promise.all(keys.map(async (key) => (await store.get<BenchSpec, BenchStatus>(kind, key))!.spec));
+  let same = 0;
+  const d0 = cpu();
+  for (let m = 0; m < p.M; m++) {
+    const i = Math.floor(rnd() * p.K);
+    if (equal(specs[i], world.get(keys[i]!))) same++;
+  }
+  const diffUs = (cpu() - d0) / p.M;
+  const perPass = passes / p.rounds;
   return {
     metrics: {
       style: p.style,
+      conditions: p.conditions,
       K: p.K,
       events: p.M,
-      passes,
-      warmPasses: passes1 - passes0,
-      writesAloneUsPerEvent: alone / p.M,
-      withLoopUsPerEvent: withLoop / p.M,
-      frameworkUsPerEvent: (withLoop - alone) / p.M,
-      frameworkUsPerPass: (withLoop - alone) / Math.max(1, passes),
+      passes: perPass,
+      warmPasses: warmPasses / p.rounds,
+      writesAloneUsPerEvent: median(aloneUs) / p.M,
+      withLoopUsPerEvent: median(withLoopUs) / p.M,
+      frameworkUsPerEvent: median(diffs) / p.M,
+      frameworkUsPerPass: median(diffs) / Math.max(1, perPass),
+      specDiffUsPerEvent: diffUs,
+      libraryOnlyUsPerEvent: median(diffs) / p.M - diffUs,
       corrections,
     },
-    violations: { overlaps: 0, stale: 0, overLimit: 0, coalescing: 0, other: idle0 && idle1 && corrections === 0 ? 0 : 1 },
+    violations: { overlaps: 0, stale: 0, overLimit: 0, coalescing: 0, other: allIdle && corrections === 0 && same === p.M ? 0 : 1 },
   };
 }
