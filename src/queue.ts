@@ -132,7 +132,8 @@ class KeyState implements HeapEntry {
     return REASONS[(this.flags >> REASON_SHIFT) & 0b111] as TriggerReason;
   }
   set reason(value: TriggerReason) {
-    this.flags = (this.flags & ~(0b111 << REASON_SHIFT)) | (REASON_INDEX[value] << REASON_SHIFT);
+    // `?? 0`: a reason outside TriggerReason (untyped callers) is kept as 'watch', never lost.
+    this.flags = (this.flags & ~(0b111 << REASON_SHIFT)) | ((REASON_INDEX[value] ?? 0) << REASON_SHIFT);
   }
   get status(): number {
     return this.flags & STATUS_MASK;

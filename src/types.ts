@@ -71,6 +71,7 @@ export type TriggerReason = 'watch' | 'resync' | 'manual' | 'dependency' | 'requ
 /** What the queue hands a worker. */
 export interface Request {
   readonly key: Key;
+  /** Why; a value outside `TriggerReason` (possible from untyped JavaScript) counts as `watch`. */
   readonly reason: TriggerReason;
   /**
    * A token of the desired state that caused this trigger, when known (`watchRequests` uses

@@ -134,6 +134,14 @@ describe('workQueue', () => {
       expect(order).toHaveLength(14);
     });
 
+    it('runs a Request whose reason is outside TriggerReason as a watch trigger (untyped callers)', () => {
+      const q = new Subject<Request>();
+      const seen: Request[] = [];
+      q.pipe(workQueue((r) => void seen.push(r))).subscribe();
+      q.next({ key: 'a', reason: 'from-js' as unknown as Request['reason'] });
+      expect(seen).toEqual([{ key: 'a', reason: 'watch' }]);
+    });
+
     it('lists running passes in the order they started after passes in the middle end (regression: the running list is swap-removed)', () => {
       const control = createQueueControl();
       const holds = new Map<string, Subject<OutcomeT>>();
