@@ -649,7 +649,7 @@ export class KeyedQueue {
     const inFlight: { key: Key; since: number; reason: TriggerReason }[] = [];
     const delayed: DelayedKey[] = [];
     const parked: ParkedKey[] = [];
-    const running = this.runningPasses.slice().sort((a, b) => a.startedAt - b.startedAt || a.seq - b.seq);
+    const running = this.runningPasses.slice().sort((a, b) => a.seq - b.seq);
     for (const pass of running) inFlight.push({ key: pass.state.key, since: pass.startedAt, reason: pass.request.reason });
     for (const slot of this.slots.values()) {
       const st = this.records[slot] as KeyState;
