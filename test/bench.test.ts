@@ -15,4 +15,14 @@ describe('benchmarks (quick mode, as CI runs them)', () => {
     // The driver exits non-zero on any violation or crashed run; the summary must say so too.
     expect(stdout).toMatch(/Correctness: 0 violation\(s\), 0 crashed run\(s\)/);
   }, 240_000);
+
+  it('the micro-measurements behind the reasons run (repeated trigger, RxJS source edges)', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      ['--conditions=rx-reconcile-source', '--no-warnings', '--loader', 'ts-node/esm', 'bench/micro/edges.ts', '--quick'],
+      { cwd: root, timeout: 120_000 },
+    );
+    expect(stdout).toMatch(/repeated trigger, 5000 queued keys: library KeyedQueue\.add +[\d.]+ ns/);
+    expect(stdout).toMatch(/source edge: Subject +[\d.]+ ns/);
+  }, 120_000);
 });
