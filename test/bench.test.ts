@@ -24,5 +24,11 @@ describe('benchmarks (quick mode, as CI runs them)', () => {
     );
     expect(stdout).toMatch(/repeated trigger, 5000 queued keys: library KeyedQueue\.add +[\d.]+ ns/);
     expect(stdout).toMatch(/source edge: Subject +[\d.]+ ns/);
+    const conditions = await run(
+      process.execPath,
+      ['--conditions=rx-reconcile-source', '--no-warnings', '--loader', 'ts-node/esm', 'bench/micro/edges.ts', '--conditions', '--quick'],
+      { cwd: root, timeout: 120_000 },
+    );
+    expect(conditions.stdout).toMatch(/CPU per write, loop with conditions: +[\d.]+ µs/);
   }, 120_000);
 });

@@ -10,6 +10,8 @@
  *
  *   npm run bench:micro                # K = 100k, E = 2M, 5 rounds
  *   npm run bench:micro -- --quick     # small sizes (the test suite runs this)
+ *
+ * `--conditions` measures what the status conditions cost a no-change pass instead (conditions.ts).
  */
 import { Observable, Subject, type Subscriber } from 'rxjs';
 import { KeyedQueue as LibraryQueue } from 'rx-reconcile';
@@ -18,6 +20,11 @@ import { makeKeys } from '../lib/workload.js';
 import { median, nowNs } from '../lib/util.js';
 
 const quick = process.argv.includes('--quick');
+if (process.argv.includes('--conditions')) {
+  const { conditionsCost } = await import('./conditions.js');
+  await conditionsCost(quick);
+  process.exit(0);
+}
 const K = quick ? 5_000 : 100_000;
 const E = quick ? 50_000 : 2_000_000;
 const ROUNDS = quick ? 3 : 5;
