@@ -1204,6 +1204,11 @@ export const SUITE: Benchmark[] = [
           ],
     evaluate(get, quick) {
       const bench = '18 cpu/no-change-reconcile';
+      /** An info row in µs: `figure` of the run `agg`, next to `baselineText`. */
+      const info = (measure: string, agg: Aggregate | undefined, figure: string, baselineText: string): Row => {
+        const value = metric(agg, figure);
+        return row({ bench, measure, library: value, baselineText, unit: 'µs', ratio: null, goal: '–', checked: value, limit: 0, info: true, why: missing(agg), only: 18 });
+      };
       const rows: Row[] = [];
       for (const style of quick ? ['reconcile'] : ['reconcile', 'phases']) {
         const A = get(`b18:${style}`);
@@ -1224,63 +1229,32 @@ export const SUITE: Benchmark[] = [
             only: 18,
           }),
         );
-        if (quick) continue;
-        const lib = metric(A, 'libraryOnlyUsPerEvent');
-        rows.push(
-          row({
-            bench,
-            measure: `same, ${name} style, without the pass's own fast-deep-equal (measured alone in the same process) (info: the library's share)`,
-            library: lib,
-            baselineText: `the diff alone ${fmt(metric(A, 'specDiffUsPerEvent'), 'µs')}`,
-            unit: 'µs',
-            ratio: null,
-            goal: '–',
-            checked: lib,
-            limit: 0,
-            info: true,
-            why: missing(A),
-            only: 18,
-          }),
-        );
-      }
-      if (!quick) {
-        const N = get('b18:reconcile-noconditions');
-        const lib = metric(N, 'libraryOnlyUsPerEvent');
-        rows.push(
-          row({
-            bench,
-            measure: 'same, reconcile style with `conditions: false` (no status conditions), without the diff (info: what the conditions cost)',
-            library: lib,
-            baselineText: `with conditions ${fmt(metric(get('b18:reconcile'), 'libraryOnlyUsPerEvent'), 'µs')}`,
-            unit: 'µs',
-            ratio: null,
-            goal: '–',
-            checked: lib,
-            limit: 0,
-            info: true,
-            why: missing(N),
-            only: 18,
-          }),
-        );
+        if (!quick) {
+          rows.push(
+            info(
+              `same, ${name} style, without the pass's own fast-deep-equal (measured alone in the same process) (info: the library's share)`,
+              A,
+              'libraryOnlyUsPerEvent',
+              `the diff alone ${fmt(metric(A, 'specDiffUsPerEvent'), 'µs')}`,
+            ),
+          );
+        }
       }
       if (!quick) {
         const C = get('b18:none');
-        const drift = metric(C, 'frameworkUsPerEvent');
         rows.push(
-          row({
-            bench,
-            measure: 'method check: the same alternating rounds with no loop at all (info: the drift of the method, ideally 0)',
-            library: drift,
-            baselineText: `store write alone ${fmt(metric(C, 'writesAloneUsPerEvent'), 'µs')}`,
-            unit: 'µs',
-            ratio: null,
-            goal: '–',
-            checked: drift,
-            limit: 0,
-            info: true,
-            why: missing(C),
-            only: 18,
-          }),
+          info(
+            'same, reconcile style with `conditions: false` (no status conditions), without the diff (info: what the conditions cost)',
+            get('b18:reconcile-noconditions'),
+            'libraryOnlyUsPerEvent',
+            `with conditions ${fmt(metric(get('b18:reconcile'), 'libraryOnlyUsPerEvent'), 'µs')}`,
+          ),
+          info(
+            'method check: the same alternating rounds with no loop at all (info: the drift of the method, ideally 0)',
+            C,
+            'frameworkUsPerEvent',
+            `store write alone ${fmt(metric(C, 'writesAloneUsPerEvent'), 'µs')}`,
+          ),
         );
       }
       return rows;

@@ -454,13 +454,18 @@ export class KeyedQueue {
     return st;
   }
 
+  /** Drops the slot tables whole (no key holds a slot any more). */
+  private dropTables(): void {
+    this.records = [];
+    this.hot = new Uint8Array(64);
+    this.freeSlots = [];
+  }
+
   /** Forgets an idle key's record; with no record left, drops the tables (idle keys hold nothing). */
   private forget(st: KeyState): void {
     this.slots.delete(st.key);
     if (this.slots.size === 0) {
-      this.records = [];
-      this.hot = new Uint8Array(64);
-      this.freeSlots = [];
+      this.dropTables();
       return;
     }
     this.records[st.slot] = undefined;
@@ -634,9 +639,7 @@ export class KeyedQueue {
     }
     this.runningPasses = [];
     this.slots = new Map();
-    this.records = [];
-    this.hot = new Uint8Array(64);
-    this.freeSlots = [];
+    this.dropTables();
     this.high.clear();
     this.low.clear();
     this.heap.clear();

@@ -445,11 +445,10 @@ function clip(message: string): string {
 export function recordPass<S extends ReconcileStatus>(status: S | undefined, report: PassReport, now: string | (() => string)): S {
   // The common case (a converged key passing again) changes nothing: no timestamp, no immer draft,
   // and for a converged pass not even the condition objects.
-  if (status !== undefined && status.observedGeneration === report.generation && convergedAndRecorded(status, report)) return status;
+  const stamped = status !== undefined && status.observedGeneration === report.generation;
+  if (stamped && convergedAndRecorded(status, report)) return status;
   const conditions = passConditions(report);
-  if (status !== undefined && status.observedGeneration === report.generation && conditions.every((c) => sameCondition(status, c))) {
-    return status;
-  }
+  if (stamped && conditions.every((c) => sameCondition(status, c))) return status;
   const at = typeof now === 'string' ? now : now();
   let next = stampObservedGeneration(status, report.generation);
   for (const condition of conditions) next = setCondition(next, condition, at);
@@ -483,12 +482,5 @@ function holds(status: ReconcileStatus, type: string, value: ConditionStatus, re
 }
 
 function sameCondition(status: ReconcileStatus, condition: Omit<Condition, 'lastTransitionTime'>): boolean {
-  const existing = getCondition(status, condition.type);
-  return (
-    existing !== undefined &&
-    existing.status === condition.status &&
-    existing.reason === condition.reason &&
-    existing.message === condition.message &&
-    existing.observedGeneration === condition.observedGeneration
-  );
+  return holds(status, condition.type, condition.status, condition.reason, condition.message, condition.observedGeneration);
 }
