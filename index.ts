@@ -7,16 +7,6 @@
 export * from './src/index.js';
 export { defineLoop } from './operators/define-loop.js';
 export type * from './operators/define-loop.js';
-export type {
-  Dependency,
-  Loop,
-  LoopContext,
-  LoopFinalizer,
-  LoopOptions,
-  LoopOptionsBase,
-  PhaseLoopOptions,
-  ReconcileLoopOptions,
-} from './operators/define-loop.js';
 export { describeLoops } from './operators/describe-loops.js';
 export type { DescribableLoop, DescribeLoopsOptions } from './operators/describe-loops.js';
 export { InvalidSpecError } from './operators/with-schema.js';

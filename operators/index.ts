@@ -9,16 +9,6 @@ export { correct } from './correct.js';
 export type { Applied, ApplyFn, CorrectOptions } from './correct.js';
 export { defineLoop } from './define-loop.js';
 export type * from './define-loop.js';
-export type {
-  Dependency,
-  Loop,
-  LoopContext,
-  LoopFinalizer,
-  LoopOptions,
-  LoopOptionsBase,
-  PhaseLoopOptions,
-  ReconcileLoopOptions,
-} from './define-loop.js';
 export { instrument } from './instrument.js';
 export type { InstrumentOptions } from './instrument.js';
 export { observe } from './observe.js';
