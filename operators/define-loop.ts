@@ -1,4 +1,4 @@
-import { Subject, asyncScheduler, defer, map, merge, mergeMap, of, subscribeOn } from 'rxjs';
+import { Subject, asyncScheduler, defer, filter, map, merge, mergeMap, of, subscribeOn } from 'rxjs';
 import type { Observable, SchedulerLike, Subscription } from 'rxjs';
 import { InvalidArgumentError, createQueueControl, keyOf, noopLogger, produceStatus, stampObservedGeneration } from '../src/index.js';
 import type {
@@ -18,8 +18,8 @@ import type {
   RateLimit,
   Request,
   Resource,
+  ResourceEvent,
   Store,
-  WatchEvent,
   Work,
   WorkQueueOptions,
 } from '../src/index.js';
@@ -35,7 +35,7 @@ import { resync } from './resync.js';
 import { triggerOwners } from './trigger-owners.js';
 import { triggerWith } from './trigger-with.js';
 import { verify } from './verify.js';
-import { watchRequests } from './watch-requests.js';
+import { isWellFormedEvent as isResourceEvent, watchRequests } from './watch-requests.js';
 import { withConditions } from './with-conditions.js';
 import { withFinalizer } from './with-finalizer.js';
 import { withSchema } from './with-schema.js';
@@ -74,7 +74,7 @@ export interface LoopContext<Spec, Status> extends PassContext {
 export type Dependency =
   | string
   | { readonly kind: string; readonly controllerOnly?: boolean }
-  | { readonly kind: string; readonly map: (event: WatchEvent) => Iterable<Key> };
+  | { readonly kind: string; readonly map: (event: ResourceEvent) => Iterable<Key> };
 
 /** The `finalizer` option of {@link defineLoop}; see `withFinalizer` for the flow and caveats. */
 export interface LoopFinalizer<Spec, Status> {
@@ -126,7 +126,7 @@ export interface LoopOptionsBase<Spec, Status> extends LoopQueueOptions {
   /** Resync period in ms: every key is reconciled again at this period (low priority). Default off. */
   readonly resync?: number;
   /** Keep only the watch events this returns true for (Halo's event matchers). Default: all. */
-  readonly filter?: (event: WatchEvent<Spec, Status>) => boolean;
+  readonly filter?: (event: ResourceEvent<Spec, Status>) => boolean;
   /** Kinds whose changes trigger the owning key (via ownerReferences or a mapping function). */
   readonly dependencies?: readonly Dependency[];
   /**
@@ -281,7 +281,7 @@ export function defineLoop<Spec = unknown, Status = unknown, C = unknown, T = un
   }
   for (const dep of options.dependencies ?? []) {
     if (typeof dep === 'string') triggers.push(store.watch(dep).pipe(triggerOwners(kind)));
-    else if ('map' in dep) triggers.push(store.watch(dep.kind).pipe(triggerWith(dep.map)));
+    else if ('map' in dep) triggers.push(store.watch(dep.kind).pipe(filter(isResourceEvent), triggerWith(dep.map)));
     else triggers.push(store.watch(dep.kind).pipe(triggerOwners(kind, { controllerOnly: dep.controllerOnly === true })));
   }
 

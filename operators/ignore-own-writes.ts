@@ -1,7 +1,7 @@
 import { filter } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { keyOf, statusEquals } from '../src/index.js';
-import type { Resource, Store, WatchEvent } from '../src/index.js';
+import type { Resource, Store, WatchEvent, WatchOptions } from '../src/index.js';
 import { isWellFormedEvent } from './watch-requests.js';
 
 /**
@@ -82,8 +82,8 @@ export function ignoreOwnWrites(store: Store): Store {
     update: (resource) => write(resource, (r) => store.update(r)),
     updateStatus: (resource) => write(resource, (r) => store.updateStatus(r)),
     delete: (kind, key) => store.delete(kind, key),
-    watch: <Spec, Status>(kind: string): Observable<WatchEvent<Spec, Status>> =>
-      store.watch<Spec, Status>(kind).pipe(filter((event) => !isOwn(event as WatchEvent))),
+    watch: <Spec, Status>(kind: string, options?: WatchOptions): Observable<WatchEvent<Spec, Status>> =>
+      store.watch<Spec, Status>(kind, options).pipe(filter((event) => !isOwn(event as WatchEvent))),
   };
 }
 

@@ -27,13 +27,28 @@ export interface TriggerOwnersOptions {
  */
 export function triggerOwners(ownerKind: string, options: TriggerOwnersOptions = {}): OperatorFunction<WatchEvent, Request> {
   return mergeMap((event) => {
-    const refs = event.object.metadata.ownerReferences;
     const requests: Request[] = [];
-    for (const ref of refs) {
-      if (ref.kind !== ownerKind) continue;
+    if (event.type === 'synced') return requests;
+    // Data from a store is not trusted here: a child of the wrong shape must not stop its owner's loop.
+    const refs: unknown = (event as { object?: { metadata?: { ownerReferences?: unknown } } } | undefined)?.object?.metadata?.ownerReferences;
+    if (!Array.isArray(refs)) return requests;
+    for (const ref of refs as unknown[]) {
+      if (!isReference(ref) || ref.kind !== ownerKind) continue;
       if (options.controllerOnly === true && ref.controller !== true) continue;
       requests.push({ key: keyOf({ metadata: ref }), reason: 'dependency' });
     }
     return requests;
   });
+}
+
+/** An owner reference with a string kind and a non-empty name (anything else is skipped). */
+function isReference(value: unknown): value is { kind: string; name: string; namespace?: string; controller?: boolean } {
+  if (typeof value !== 'object' || value === null) return false;
+  const ref = value as { kind?: unknown; name?: unknown; namespace?: unknown };
+  return (
+    typeof ref.kind === 'string' &&
+    typeof ref.name === 'string' &&
+    ref.name !== '' &&
+    (ref.namespace === undefined || typeof ref.namespace === 'string')
+  );
 }

@@ -1,27 +1,27 @@
 import { filter, map } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { keyOf, noopLogger } from '../src/index.js';
-import type { Logger, Request, Store, WatchEvent } from '../src/index.js';
+import type { Logger, Request, ResourceEvent, Store, WatchEvent } from '../src/index.js';
 
 /** Options of {@link watchRequests}. */
 export interface WatchRequestsOptions<Spec, Status> {
   /** Keep only the events this returns true for (like Halo's `onUpdateMatcher`). Default: all. */
-  readonly filter?: (event: WatchEvent<Spec, Status>) => boolean;
+  readonly filter?: (event: ResourceEvent<Spec, Status>) => boolean;
   /** Where dropped malformed events are logged. */
   readonly logger?: Logger;
 }
 
 /** True when `event` has the shape of a watch event with a named resource. */
-export function isWellFormedEvent(event: unknown): event is WatchEvent {
+export function isWellFormedEvent(event: unknown): event is ResourceEvent {
   if (typeof event !== 'object' || event === null) return false;
-  const e = event as Partial<WatchEvent>;
+  const e = event as Partial<ResourceEvent>;
   if (e.type !== 'added' && e.type !== 'modified' && e.type !== 'deleted') return false;
   const metadata = (e.object as { metadata?: { name?: unknown; generation?: unknown } } | undefined)?.metadata;
   return typeof metadata?.name === 'string' && metadata.name !== '' && typeof metadata.generation === 'number';
 }
 
 /** The revision of a watched object: `2 × generation`, plus 1 while it is being deleted or gone. */
-export function revisionOf(event: WatchEvent): number {
+export function revisionOf(event: ResourceEvent): number {
   const deleting = event.type === 'deleted' || event.object.metadata.deletionTimestamp !== undefined;
   return event.object.metadata.generation * 2 + (deleting ? 1 : 0);
 }
@@ -50,8 +50,9 @@ export function watchRequests<Spec = unknown, Status = unknown>(
   const logger = options.logger ?? noopLogger;
   const keep = options.filter;
   return store.watch<Spec, Status>(kind).pipe(
-    filter((event) => {
+    filter((event): event is ResourceEvent<Spec, Status> => {
       if (isWellFormedEvent(event)) return true;
+      if ((event as WatchEvent | undefined)?.type === 'synced') return false;
       logger.warn({ kind, event: describeEvent(event) }, 'Dropped malformed watch event');
       return false;
     }),
@@ -60,7 +61,7 @@ export function watchRequests<Spec = unknown, Status = unknown>(
       (event): Request => ({
         key: keyOf(event.object),
         reason: event.initial ? 'initial' : 'watch',
-        revision: revisionOf(event as WatchEvent),
+        revision: revisionOf(event as ResourceEvent),
       }),
     ),
   );

@@ -1,38 +1,54 @@
 /**
- * Deep equality for JSON-like data: fast-deep-equal on the hot path, with a fallback for objects
- * without a prototype (`Object.create(null)`, e.g. from some parsers), on which fast-deep-equal
- * throws because it calls `valueOf`.
+ * Deep equality for JSON-like data, looking at own enumerable keys only.
+ *
+ * fast-deep-equal (the usual choice) reads `constructor`, `valueOf` and `toString` through the
+ * objects it compares: data with an own `constructor` key (`JSON.parse('{"constructor":{}}')`) made
+ * equal values unequal, and an own `valueOf` key made it throw. Resources are JSON data, whose keys
+ * are anything a user may type, so this comparison reads nothing but own keys, and treats objects
+ * with or without a prototype alike. It is as fast on the data we compare (BENCHMARKS.md #18).
  *
  * @module
  */
-import fastEqual from 'fast-deep-equal';
 
-/** True when `a` and `b` are deeply equal (same reference short-circuits in O(1)). */
+/**
+ * True when `a` and `b` are deeply equal as data: same primitives (`NaN` equals `NaN`), arrays of
+ * equal items, plain objects with the same own enumerable keys holding equal values, `Date`s with the
+ * same time. Same reference short-circuits in O(1). Key order does not matter.
+ *
+ * ## Example
+ * ```ts
+ * deepEqual({ a: [1, { b: 2 }] }, { a: [1, { b: 2 }] }); // true
+ * deepEqual(JSON.parse('{"constructor":{"x":1}}'), JSON.parse('{"constructor":{"x":1}}')); // true
+ * ```
+ */
 export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  try {
-    return fastEqual(a, b);
-  } catch {
-    return slowEqual(a, b);
-  }
-}
-
-function slowEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) {
     return a !== a && b !== b; // NaN
   }
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a) && Array.isArray(b)) {
-    return a.length === b.length && a.every((item, i) => slowEqual(item, b[i]));
+  const arrayA = Array.isArray(a);
+  if (arrayA !== Array.isArray(b)) return false;
+  if (arrayA) {
+    const xs = a as readonly unknown[];
+    const ys = b as readonly unknown[];
+    const n = xs.length;
+    if (n !== ys.length) return false;
+    for (let i = 0; i < n; i++) if (!deepEqual(xs[i], ys[i])) return false;
+    return true;
   }
   if (a instanceof Date || b instanceof Date) {
     return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
   }
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  if (ka.length !== kb.length) return false;
-  const rb = b as Record<string, unknown>;
-  const ra = a as Record<string, unknown>;
-  return ka.every((k) => Object.prototype.hasOwnProperty.call(rb, k) && slowEqual(ra[k], rb[k]));
+  const ra = a as Readonly<Record<string, unknown>>;
+  const rb = b as Readonly<Record<string, unknown>>;
+  const keys = Object.keys(ra);
+  const n = keys.length;
+  if (n !== Object.keys(rb).length) return false;
+  for (let i = 0; i < n; i++) {
+    const key = keys[i] as string;
+    if (!hasOwn(rb, key) || !deepEqual(ra[key], rb[key])) return false;
+  }
+  return true;
 }
+
+const hasOwn = (value: object, key: string): boolean => Object.prototype.hasOwnProperty.call(value, key);

@@ -21,7 +21,10 @@ export type ErrorCode =
   | 'TIMEOUT'
   | 'STOPPED'
   | 'INVALID_ARGUMENT'
-  | 'NON_ERROR_THROWN';
+  | 'NON_ERROR_THROWN'
+  | 'COMPACTED'
+  | 'TOO_LARGE'
+  | 'FENCED';
 
 /** Base class of all rx-reconcile errors. */
 export class ReconcileError extends Error {
@@ -92,8 +95,11 @@ export interface ValidationIssue {
 }
 
 /**
- * A spec failed the zod schema registered for its kind. Nothing was stored. The message names every
- * failing field path (e.g. `spec.title`), so the fix is to correct those fields and write again.
+ * A resource failed validation: its spec the zod schema registered for its kind, or its metadata the
+ * shape every store requires (labels and annotations map strings to strings, finalizers are strings,
+ * owner references name a kind and a name). Nothing was stored. The message names every failing
+ * field path (e.g. `spec.title`, `metadata.labels.team`), so the fix is to correct those fields and
+ * write again.
  */
 export class ValidationError extends ReconcileError {
   readonly kind: string;
@@ -101,9 +107,10 @@ export class ValidationError extends ReconcileError {
   readonly issues: readonly ValidationIssue[];
   constructor(kind: string, name: string, issues: readonly ValidationIssue[]) {
     const list = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+    const what = issues.length > 0 && issues.every((i) => i.path === 'spec' || i.path.startsWith('spec.')) ? 'an invalid spec' : 'invalid fields';
     super(
       'VALIDATION',
-      `${kind} "${name}" has an invalid spec (${list}); nothing was stored. Fix the named field(s) and write again.`,
+      `${kind} "${name}" has ${what} (${list}); nothing was stored. Fix the named field(s) and write again.`,
     );
     this.kind = kind;
     this.resourceName = name;
@@ -202,6 +209,74 @@ function describeThrown(value: unknown): string {
     return json.length > 200 ? `${json.slice(0, 200)}…` : json;
   } catch {
     return Object.prototype.toString.call(value);
+  }
+}
+
+/**
+ * A watch asked to resume after a revision the store no longer remembers (its change history was
+ * compacted past it). Nothing is lost by the store: list the kind again (a watch without
+ * `sinceRevision`) and resume from the `synced` revision of that list. Loops do this by themselves.
+ */
+export class CompactedError extends ReconcileError {
+  readonly kind: string;
+  /** The revision the watch asked to resume after. */
+  readonly requested: number;
+  /** The oldest revision the store can still resume after, when it knows it. */
+  readonly oldest: number | undefined;
+  constructor(kind: string, requested: number, oldest: number | undefined) {
+    super(
+      'COMPACTED',
+      `cannot resume the watch of ${kind} after revision ${requested}: the store has compacted its history` +
+        (oldest === undefined ? '' : ` (oldest resumable revision: ${oldest})`) +
+        '; list the kind again (watch without sinceRevision) and resume from that list.',
+    );
+    this.kind = kind;
+    this.requested = requested;
+    this.oldest = oldest;
+  }
+}
+
+/**
+ * A resource is larger than the store accepts (its `maxResourceBytes`, by default 1.5 MiB like
+ * etcd's request limit). Nothing was stored. Keep large payloads elsewhere and store a reference.
+ */
+export class ResourceTooLargeError extends ReconcileError {
+  readonly kind: string;
+  readonly resourceName: string;
+  /** The limit, in bytes of JSON. */
+  readonly limit: number;
+  /** Where the data outgrew the limit, e.g. `spec.items[1200]`. */
+  readonly path: string;
+  constructor(kind: string, name: string, limit: number, path: string) {
+    super(
+      'TOO_LARGE',
+      `${kind} "${name}" is larger than the store's limit of ${limit} bytes of JSON (reached at ${path}); nothing was stored. ` +
+        'Keep large payloads outside the store and put a reference in the spec, or raise maxResourceBytes.',
+    );
+    this.kind = kind;
+    this.resourceName = name;
+    this.limit = limit;
+    this.path = path;
+  }
+}
+
+/**
+ * A write was refused because the writer no longer owns the key (its fencing token is stale): another
+ * replica took over. Never retried by the deposed writer; the new owner reconciles the key.
+ */
+export class FencedError extends ReconcileError {
+  readonly key: string;
+  /** The token the writer held. */
+  readonly token: string;
+  constructor(key: string, token: string, message?: string) {
+    super(
+      'FENCED',
+      message ??
+        `the write for "${key}" was refused: this replica's ownership (fencing token ${token}) is no longer current, ` +
+          'another replica owns the key now; nothing was written.',
+    );
+    this.key = key;
+    this.token = token;
   }
 }
 

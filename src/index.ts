@@ -22,9 +22,12 @@ export type {
   Plan,
   Request,
   Resource,
+  ResourceEvent,
   Store,
+  SyncedEvent,
   TriggerReason,
   WatchEvent,
+  WatchOptions,
 } from './types.js';
 export { keyOf, parseKey } from './key.js';
 
@@ -35,13 +38,16 @@ export type { Classifier, Converged, FailureClass, RequeueAfter, Retry, Terminal
 /* Errors */
 export {
   AlreadyExistsError,
+  CompactedError,
   ConflictError,
   DependencyNotReadyError,
+  FencedError,
   InvalidArgumentError,
   NonErrorThrownError,
   NotFoundError,
   PermanentError,
   ReconcileError,
+  ResourceTooLargeError,
   StoppedError,
   TimeoutError,
   TransientError,
@@ -57,7 +63,7 @@ export { TokenBucket, rateLimit } from './rate-limit.js';
 export type { RateLimit } from './rate-limit.js';
 
 /* Store */
-export { createMemoryStore } from './store.js';
+export { createMemoryStore, defaultMaxResourceBytes } from './store.js';
 export type { KindOptions, MemoryStore, MemoryStoreOptions } from './store.js';
 
 /* Status conditions */

@@ -27,6 +27,12 @@ export interface Metadata {
   readonly namespace?: string;
   /** Opaque; changes on every write. `update` is a compare-and-set on it. */
   readonly version: string;
+  /**
+   * The store-wide revision of the write that made this snapshot (etcd's `mod_revision`): every
+   * write of a store gets the next revision, whatever its kind, so revisions order all changes.
+   * `watch(kind, { sinceRevision })` resumes after one.
+   */
+  readonly revision: number;
   /** Bumps on spec changes only (never on status or metadata-only writes). Starts at 1. */
   readonly generation: number;
   readonly uid: string;
@@ -111,12 +117,42 @@ export interface Plan<D = unknown, C = unknown, T = unknown> {
   readonly corrections: readonly Correction<T>[];
 }
 
-/** One change seen by `Store.watch`. The current list is replayed first with `initial: true`. */
-export interface WatchEvent<Spec = unknown, Status = unknown> {
+/** One change of a resource seen by `Store.watch`. The current list is replayed first with `initial: true`. */
+export interface ResourceEvent<Spec = unknown, Status = unknown> {
   readonly type: 'added' | 'modified' | 'deleted';
+  /** The resource after the change; for `deleted`, its last state, with the revision of the removal. */
   readonly object: Resource<Spec, Status>;
-  /** True for the events that replay the list at subscription time. */
+  /**
+   * For `modified`: the resource before the change (the stores of this library always set it), so a
+   * filter can compare old and new (`generationChanged`). Absent on other events.
+   */
+  readonly old?: Resource<Spec, Status>;
+  /** True for the events that replay the list when a watch starts without `sinceRevision`. */
   readonly initial: boolean;
+}
+
+/**
+ * Ends the replay of the list: every `initial` event has been delivered, and the watch is now
+ * consistent with the store as of `revision` (resume with `watch(kind, { sinceRevision: revision })`).
+ * Sent once per watch started without `sinceRevision`, even when the list is empty.
+ */
+export interface SyncedEvent {
+  readonly type: 'synced';
+  /** The store revision the replayed list was read at. */
+  readonly revision: number;
+  readonly initial: true;
+}
+
+/** What `Store.watch` emits: resource changes, and the end of the initial list. */
+export type WatchEvent<Spec = unknown, Status = unknown> = ResourceEvent<Spec, Status> | SyncedEvent;
+
+/** Options of `Store.watch`. */
+export interface WatchOptions {
+  /**
+   * Resume: no list, but every change of the kind after this revision, then new changes. A revision
+   * the store no longer remembers (compacted) fails the watch with `CompactedError`: list again.
+   */
+  readonly sinceRevision?: number;
 }
 
 /** Options of `Store.list`. */
@@ -153,6 +189,10 @@ export interface Store {
    * resource; otherwise removes it. Resolves to the marked resource, or `undefined` once gone.
    */
   delete(kind: string, key: Key): Promise<Resource | undefined>;
-  /** The current list (as `initial` events), then every change, in write order. */
-  watch<Spec = unknown, Status = unknown>(kind: string): Observable<WatchEvent<Spec, Status>>;
+  /**
+   * The current list (as `initial` events) and a `synced` event, then every change, in write order;
+   * or, with `sinceRevision`, every change after that revision, then new ones. Errors of the stream
+   * are the store's (a lost connection, `CompactedError`): the caller restarts it.
+   */
+  watch<Spec = unknown, Status = unknown>(kind: string, options?: WatchOptions): Observable<WatchEvent<Spec, Status>>;
 }

@@ -192,6 +192,7 @@ describe('dependency triggers', () => {
       metadata: {
         name: 'p',
         version: '1',
+        revision: 1,
         generation: 1,
         uid: 'u',
         creationTimestamp: '',

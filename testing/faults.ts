@@ -8,7 +8,7 @@
 import { Observable, asyncScheduler } from 'rxjs';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { ConflictError, TransientError, keyOf } from '../src/index.js';
-import type { ListOptions, NewResource, Resource, Store, WatchEvent } from '../src/index.js';
+import type { ListOptions, NewResource, Resource, Store, WatchEvent, WatchOptions } from '../src/index.js';
 import { seededRandom } from './random.js';
 import type { Random } from './random.js';
 import type { Items, World } from './world.js';
@@ -392,7 +392,7 @@ export function faultyStore(store: Store, options: FaultOptions & { readonly fau
       return write('delete', kind, key, () => store.delete(kind, key));
     },
 
-    watch<Spec, Status>(kind: string): Observable<WatchEvent<Spec, Status>> {
+    watch<Spec, Status>(kind: string, watchOptions?: WatchOptions): Observable<WatchEvent<Spec, Status>> {
       return new Observable<WatchEvent<Spec, Status>>((subscriber) => {
         const timers = new Set<Subscription>();
         let held: WatchEvent<Spec, Status> | undefined;
@@ -415,7 +415,7 @@ export function faultyStore(store: Store, options: FaultOptions & { readonly fau
           if (event !== undefined) emit(event);
         };
         const maxDelay = faults.maxEventDelay ?? 1000;
-        const inner = store.watch<Spec, Status>(kind).subscribe({
+        const inner = store.watch<Spec, Status>(kind, watchOptions).subscribe({
           next: (event) => {
             if (event.initial) return emit(event);
             const what = `${event.type} ${kind}/${keyOf(event.object)}`;

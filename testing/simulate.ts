@@ -493,6 +493,7 @@ export class Simulation<Spec, Status, V> {
   }
 
   private recordContent(event: WatchEvent): void {
+    if (event.type === 'synced') return;
     const key = keyOf(event.object);
     if (event.type === 'deleted') this.content.delete(key);
     else this.content.set(key, stableJson(contentOf(event.object)));
@@ -525,7 +526,7 @@ export class Simulation<Spec, Status, V> {
     return {
       get: (kind, key) => store.get(kind, key),
       list: (kind, options) => store.list(kind, options),
-      watch: (kind) => store.watch(kind),
+      watch: (kind, options) => store.watch(kind, options),
       create: <S, St>(kind: string, resource: NewResource<S, St>) => record('create', kind, newKey(resource), () => store.create<S, St>(kind, resource)),
       update: (resource) => record('update', resource.kind, keyOf(resource), () => store.update(resource)),
       updateStatus: (resource) => record('updateStatus', resource.kind, keyOf(resource), () => store.updateStatus(resource)),

@@ -67,7 +67,7 @@ export function countingStore(store: Store): { store: Store; writes: string[] } 
     store: {
       get: (kind, key) => store.get(kind, key),
       list: (kind, options) => store.list(kind, options),
-      watch: (kind) => store.watch(kind),
+      watch: (kind, options) => store.watch(kind, options),
       create: (kind, resource) => {
         writes.push(`create ${resource.metadata.name}`);
         return store.create(kind, resource);

@@ -9,7 +9,8 @@ import type { Resource, Store, WatchEvent } from 'rx-reconcile';
 import { ignoreOwnWrites } from 'rx-reconcile/operators';
 import { Clock } from './helpers.js';
 
-const summary = (events: WatchEvent[]) => events.map((e) => `${e.type} ${e.object.metadata.name}@${e.object.metadata.version}`);
+const summary = (events: WatchEvent[]) =>
+  events.flatMap((e) => (e.type === 'synced' ? [] : [`${e.type} ${e.object.metadata.name}@${e.object.metadata.version}`]));
 
 async function scenario(store: Store, clock: Clock) {
   const own = ignoreOwnWrites(store);

@@ -124,11 +124,14 @@ describe('faultyStore', () => {
     const events: WatchEvent[] = [];
     faulty.watch('T').subscribe((e) => events.push(e));
     await store.create('T', { metadata: { name: 'b' }, spec: 1 });
-    expect(events.map((e) => `${e.type} ${e.object.metadata.name} ${e.initial}`)).toEqual(['added a true']);
+    expect(events.map((e) => (e.type === 'synced' ? 'synced' : `${e.type} ${e.object.metadata.name} ${e.initial}`))).toEqual([
+      'added a true',
+      'synced',
+    ]);
 
     const twice = await setup({ duplicateEvent: 1 });
     const got: string[] = [];
-    twice.faulty.watch('T').subscribe((e) => got.push(e.object.metadata.name));
+    twice.faulty.watch('T').subscribe((e) => e.type === 'synced' || got.push(e.object.metadata.name));
     await twice.store.create('T', { metadata: { name: 'c' }, spec: 1 });
     expect(got).toEqual(['c', 'c']);
   });
@@ -136,7 +139,7 @@ describe('faultyStore', () => {
   it('delays and reorders events in scheduler time', async () => {
     const { store, faulty, scheduler } = await setup({ reorderEvent: 1, maxEventDelay: 50 });
     const got: string[] = [];
-    faulty.watch('T').subscribe((e) => got.push(e.object.metadata.name));
+    faulty.watch('T').subscribe((e) => e.type === 'synced' || got.push(e.object.metadata.name));
     await store.create('T', { metadata: { name: 'a' }, spec: 1 });
     await store.create('T', { metadata: { name: 'b' }, spec: 1 });
     expect(got).toEqual(['b', 'a']); // a was held back and delivered after the next event
@@ -147,7 +150,7 @@ describe('faultyStore', () => {
 
     const delayed = await setup({ delayEvent: 1, maxEventDelay: 50 });
     const later: number[] = [];
-    delayed.faulty.watch('T').subscribe(() => later.push(delayed.scheduler.now()));
+    delayed.faulty.watch('T').subscribe((e) => e.type === 'synced' || later.push(delayed.scheduler.now()));
     await delayed.store.create('T', { metadata: { name: 'x' }, spec: 1 });
     expect(later).toEqual([]);
     await delayed.scheduler.runUntil(100);
