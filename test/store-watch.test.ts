@@ -32,7 +32,7 @@ describe('memory store watch', () => {
     const c = await store.updateStatus({ ...b, status: { ok: true } });
     expect(events.map(line)).toEqual(['synced@0', 'added a@1', 'modified a@2', 'modified a@3']);
     const modified = events.filter((e) => e.type === 'modified');
-    expect(modified.map((e) => e.old)).toEqual([a, b]);
+    expect(modified.map((e) => (e.type === 'modified' ? e.old : undefined))).toEqual([a, b]);
     expect(c.metadata).toMatchObject({ revision: 3, version: '3', generation: 2 });
     expect(store.revision).toBe(3);
   });
