@@ -142,7 +142,7 @@ export interface WorkQueueOptions {
   readonly convergenceDeadline?: number;
   /** After this many high-lane starts in a row, one low-lane key starts (aging). Default 4. */
   readonly agingEvery?: number;
-  /** Random source for backoff jitter. Default `Math.random`. */
+  /** Random source for backoff jitter and the prefix of pass ids (`reconcileId`). Default `Math.random`. */
   readonly random?: () => number;
   /** Observability callbacks. */
   readonly hooks?: QueueHooks;

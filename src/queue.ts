@@ -346,8 +346,8 @@ export class KeyedQueue {
   private readonly agingEvery: number;
   private readonly random: () => number;
   private readonly hooks: QueueHooks | undefined;
-  /** Pass ids: a random prefix per queue, then a count. */
-  private readonly idPrefix = `${Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0')}-`;
+  /** Pass ids: a random prefix per queue (drawn from `random`, so a seeded run replays its ids), then a count. */
+  private readonly idPrefix: string;
   private passSeq = 0;
   private startSeq = 0;
 
@@ -414,6 +414,7 @@ export class KeyedQueue {
     }
     this.agingEvery = options.agingEvery ?? 4;
     this.random = options.random ?? Math.random;
+    this.idPrefix = `${Math.floor(this.random() * 0x100000000).toString(16).padStart(8, '0')}-`;
     this.hooks = options.hooks;
   }
 
