@@ -465,6 +465,7 @@ export class KeyedQueue implements PassOwner {
       running: this.running,
       delayed: this.delayed.size,
       parked: this.parkedCount,
+      paused: this.paused,
       oldestRunningSince: oldest,
       runningSince: this.runningPasses.map((pass) => pass.startedAt).sort((a, b) => a - b),
       counters: this.counts,
