@@ -144,14 +144,23 @@ export class ChangeFeed {
 
   /** Ends every watch with the error made for its kind (after the events already queued for it). */
   fail(errorOf: (kind: string) => Error): void {
+    for (const watcher of this.removeAll()) {
+      const error = errorOf(watcher.kind);
+      this.enqueue(() => watcher.subscriber.closed || watcher.subscriber.error(error));
+    }
+  }
+
+  /** Completes every watch (after the events already queued for it): the store is closing. */
+  complete(): void {
+    for (const watcher of this.removeAll()) this.enqueue(() => watcher.subscriber.closed || watcher.subscriber.complete());
+  }
+
+  private removeAll(): Watcher[] {
     const all = [...this.watchers.values()].flatMap((set) => [...set]);
     this.watchers.clear();
     this.count = 0;
     this.stopPolling();
-    for (const watcher of all) {
-      const error = errorOf(watcher.kind);
-      this.enqueue(() => watcher.subscriber.closed || watcher.subscriber.error(error));
-    }
+    return all;
   }
 
   /** Queues a delivery; deliveries run in order in a microtask, after the writes' Promises resolved. */

@@ -78,8 +78,9 @@ export interface SqliteStore extends Store {
   /** The database file. */
   readonly path: string;
   /**
-   * Commits writes already called, ends running watches with `StoreClosedError`, stops the poll
-   * timer and closes the file. Every later call rejects with `StoreClosedError`. Idempotent.
+   * Commits writes already called, completes running watches (stop loops first), stops the poll
+   * timer and closes the file. Every later call rejects with `StoreClosedError` (a later watch fails
+   * with it). Idempotent.
    */
   close(): Promise<void>;
 }
@@ -435,7 +436,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       if (closed) return;
       if (pending.length > 0) flush();
       closed = true;
-      feed.fail(() => new StoreClosedError('this SQLite store'));
+      feed.complete();
       db.close();
     },
   };
