@@ -8,7 +8,8 @@
  *   second store on the same file) are noticed with `PRAGMA data_version`, checked every
  *   `pollInterval` ms through the injected scheduler, and only while something is watched: an idle
  *   store runs no timer. A change is then read from the `changes` table.
- * - Events are delivered in a microtask queued after the write's Promise resolved, so a writer
+ * - A new watch gets its replay (list or kept changes) at once, inside `subscribe`.
+ * - Change events are delivered in a microtask queued after the write's Promise resolved, so a writer
  *   awaiting its write knows the new version before its own event arrives (`ignoreOwnWrites` relies
  *   on it), and watchers see every change once, in revision order.
  * - When the `changes` table no longer holds a change the feed has not read (compacted by another
@@ -18,8 +19,8 @@
  * @module
  */
 import type { SchedulerAction, SchedulerLike, Subscriber, Subscription } from 'rxjs';
-import { CompactedError } from '../src/index.js';
-import type { ResourceEvent, WatchEvent } from '../src/index.js';
+import { CompactedError } from '../src/errors.js';
+import type { ResourceEvent, WatchEvent } from '../src/types.js';
 
 /** One row of the `changes` table. */
 export interface ChangeRow {
@@ -82,7 +83,7 @@ export class ChangeFeed {
 
   /**
    * Adds a watcher of `kind` that is up to date as of revision `at` (the snapshot its `replay` was
-   * read at); the replay is delivered first, then every change after `at`. Returns the removal.
+   * read at); the replay is delivered at once, then every change after `at`. Returns the removal.
    */
   add(kind: string, at: number, subscriber: Subscriber<WatchEvent>, replay: readonly WatchEvent[]): () => void {
     if (this.count === 0) {
@@ -93,16 +94,13 @@ export class ChangeFeed {
     const set = this.watchers.get(kind) ?? new Set<Watcher>();
     this.watchers.set(kind, set.add(watcher));
     this.count += 1;
-    let events: readonly WatchEvent[] | undefined = replay;
-    this.enqueue(() => {
-      const list = events ?? [];
-      events = undefined; // the replay must not outlive its delivery
-      for (const event of list) {
-        if (subscriber.closed) return;
-        subscriber.next(event);
-      }
-    });
     this.startPolling();
+    // The replay now, inside subscribe (as the memory store does): changes after `at` reach this
+    // watcher only through the outbox, after it. A loop's `whenIdle()` sees the listed keys queued.
+    for (const event of replay) {
+      if (subscriber.closed) break;
+      subscriber.next(event);
+    }
     return () => this.remove(watcher);
   }
 

@@ -6,8 +6,10 @@
  */
 import type { SchedulerLike } from 'rxjs';
 import { z } from 'zod';
-import { InvalidArgumentError, defaultMaxResourceBytes } from '../src/index.js';
-import type { KindOptions, Logger } from '../src/index.js';
+import { InvalidArgumentError } from '../src/errors.js';
+import type { Logger } from '../src/ports.js';
+import { defaultMaxResourceBytes } from '../src/store.js';
+import type { KindOptions } from '../src/store.js';
 
 /** Options of `createSqliteStore`. */
 export interface SqliteStoreOptions {

@@ -6,8 +6,9 @@
  *
  * @module
  */
-import { MalformedResourceError, keyOf } from '../src/index.js';
-import type { Resource } from '../src/index.js';
+import { MalformedResourceError } from '../src/errors.js';
+import { keyOf } from '../src/key.js';
+import type { Resource } from '../src/types.js';
 import { metadataIssues } from '../src/metadata-schema.js';
 import { deepFreeze } from '../src/plain-data.js';
 

@@ -34,7 +34,7 @@
  * @module
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import { InvalidArgumentError } from '../src/index.js';
+import { InvalidArgumentError } from '../src/errors.js';
 
 /** `PRAGMA application_id` of an rx-reconcile file ("rxRc"). */
 export const APPLICATION_ID = 0x72785263;

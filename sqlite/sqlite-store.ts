@@ -42,10 +42,11 @@ import {
   MalformedResourceError,
   NotFoundError,
   StoreClosedError,
-  keyOf,
-  noopLogger,
-} from '../src/index.js';
-import type { Key, KindOptions, ListOptions, NewResource, Resource, ResourceEvent, Store, WatchEvent, WatchOptions } from '../src/index.js';
+} from '../src/errors.js';
+import { keyOf } from '../src/key.js';
+import { noopLogger } from '../src/ports.js';
+import type { KindOptions } from '../src/store.js';
+import type { Key, ListOptions, NewResource, Resource, ResourceEvent, Store, WatchEvent, WatchOptions } from '../src/types.js';
 import {
   checkKey,
   checkKind,
@@ -421,8 +422,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         } else {
           const found = readSince(kind, since);
           if ('compacted' in found) {
-            const error = new CompactedError(kind, since, found.compacted);
-            feed.enqueue(() => subscriber.error(error));
+            subscriber.error(new CompactedError(kind, since, found.compacted));
             return undefined;
           }
           at = found.revision;

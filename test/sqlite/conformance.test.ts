@@ -53,7 +53,7 @@ describe('checkStoreConformance', () => {
   });
 
   it('the SQLite store keeps the store contract, across two connections too', async () => {
-    const report = await checkStoreConformance(makeSqlite, { capabilities, numRuns: 15 });
+    const report = await checkStoreConformance(makeSqlite, { capabilities, numRuns: 10 });
     expect(report.properties.filter((p) => p.skipped !== undefined)).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { filter } from 'rxjs';
 import { ConflictError, createMemoryStore } from 'rx-reconcile';
-import type { Resource, Store } from 'rx-reconcile';
+import type { Resource, Store, WatchOptions } from 'rx-reconcile';
 import { StoreConformanceError, checkStoreConformance } from 'rx-reconcile/testing';
 import type { MakeStore } from 'rx-reconcile/testing';
 
@@ -42,12 +42,12 @@ const bugs: [string, string, MakeStore][] = [
     'updateStatus writes an equal status anyway',
     'a write that changes nothing is not written (no new version, no event)',
     broken((inner) => ({
-      updateStatus: async (r) => {
+      updateStatus: (async (r: Resource) => {
         const written = await inner.updateStatus(r);
         if (written.metadata.version !== r.metadata.version) return written;
         const touched = await inner.updateStatus({ ...written, status: { touched: true } });
         return inner.updateStatus({ ...touched, status: r.status });
-      },
+      }) as Store['updateStatus'],
     })),
   ],
   [
@@ -64,7 +64,7 @@ const bugs: [string, string, MakeStore][] = [
   [
     'watch never says synced',
     'writes, lists and watches follow the reference store',
-    broken((inner) => ({ watch: (kind, options) => inner.watch(kind, options).pipe(filter((e) => e.type !== 'synced')) })),
+    broken((inner) => ({ watch: ((kind: string, options?: WatchOptions) => inner.watch(kind, options).pipe(filter((e) => e.type !== 'synced'))) as Store['watch'] })),
   ],
   [
     'resume skips the first change after the revision',
