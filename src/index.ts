@@ -86,8 +86,13 @@ export type { Condition, ConditionStatus, ConditionType, PassReport, ReconcileSt
 
 /* Work queue engine */
 export { KeyedQueue, QueueControl, createQueueControl } from './queue.js';
+export { checkWorkQueueOptions, defaultHotKeys, defaultTimeSlice } from './queue-options.js';
+export { decide } from './failure-model.js';
+export type { Decision, FailurePolicy, Hold } from './failure-model.js';
+export { maxTimerDelay, scheduleAfter } from './timer.js';
 export type {
   DelayedKey,
+  HotKey,
   InFlightKey,
   ParkReason,
   ParkedKey,
