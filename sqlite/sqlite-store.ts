@@ -195,7 +195,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const applyBatch = db.transaction((writes: readonly PendingWrite[]) => {
     // Changes other connections committed since the feed's cursor come before ours.
     if (feed.active && currentRevision() > feed.position) feed.catchUp();
-    let revision = currentRevision();
+    const first = currentRevision();
+    let revision = first;
     const outcomes: ({ ok: true; value: ReturnType<PendingWrite['apply']>; revision: number } | { ok: false; error: unknown })[] = [];
     for (const write of writes) {
       try {
@@ -206,7 +207,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         outcomes.push({ ok: false, error });
       }
     }
-    sql.compact.run(revision - o.history);
+    if (revision > first) sql.compact.run(revision - o.history);
     return outcomes;
   });
 
