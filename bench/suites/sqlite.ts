@@ -40,7 +40,7 @@ export const SQLITE_BENCHMARKS: Benchmark[] = [
   {
     n: 22,
     name: 'sqlite/batched-creates',
-    inQuick: true,
+    inQuick: false,
     runs: (quick) => [spec('b22', FILE, { case: 'batch', N: quick ? 500 : 20_000, batch: 100 }, { role: 'library', needs: [], reps: quick ? 1 : 3 })],
     evaluate(get) {
       const A = get('b22');
@@ -142,7 +142,7 @@ export const SQLITE_BENCHMARKS: Benchmark[] = [
   {
     n: 25,
     name: 'sqlite/relist',
-    inQuick: true,
+    inQuick: false,
     runs: (quick) => [spec('b25', FILE, { case: 'relist', K: quick ? 2000 : 100_000 }, { role: 'library', needs: [], reps: 1, timeoutMs: 600_000 })],
     evaluate(get, quick) {
       const A = get('b25');
