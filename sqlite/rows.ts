@@ -65,7 +65,24 @@ function listsWellFormed(m: Readonly<Record<string, unknown>>): boolean {
     Array.isArray(m['finalizers']) &&
     m['finalizers'].every((f) => typeof f === 'string' && f !== '') &&
     Array.isArray(m['ownerReferences']) &&
-    (m['ownerReferences'].length === 0 || metadataIssues({ ownerReferences: m['ownerReferences'] }).length === 0)
+    m['ownerReferences'].every(ownerReferenceWellFormed)
+  );
+}
+
+const ownerKeys = new Set(['kind', 'name', 'namespace', 'controller']);
+
+function ownerReferenceWellFormed(value: unknown): boolean {
+  if (!isRecord(value)) return false;
+  const { kind, name, namespace, controller } = value;
+  return (
+    typeof kind === 'string' &&
+    kind !== '' &&
+    typeof name === 'string' &&
+    name !== '' &&
+    !name.includes('/') &&
+    (namespace === undefined || typeof namespace === 'string') &&
+    (controller === undefined || typeof controller === 'boolean') &&
+    Object.keys(value).every((k) => ownerKeys.has(k))
   );
 }
 
