@@ -86,9 +86,40 @@ export function todoOptions(files: TodoFiles): Omit<ReconcileLoopOptions<TodoSpe
   return {
     name: 'todo',
     kind: 'Todo',
+    // The store refuses bad specs on write; the loop checks what it reads too (and describeLoops
+    // generates the desired-state example from it).
+    schema: TodoSpec,
     workers: 2,
     // Level-triggered safety net: a lost watch event is repaired within a minute.
     resync: 60_000,
+    // What `describeLoops` cannot read from the code (`npm run describe`).
+    describe: {
+      owners: {
+        en: 'whoever writes `Todo` resources: the demo script, the admin of the SQLite file',
+        zh: '写入 `Todo` 资源的人或程序：演示脚本、SQLite 文件的管理者',
+      },
+      observe: { en: "reads the todo's Markdown file `<name>.md` in the folder", zh: '读取目录中该 todo 的 Markdown 文件 `<name>.md`' },
+      compare: {
+        en: 'the file\'s text against the text the spec renders to (`todoText`); `status.phase` against `spec.done`',
+        zh: '文件内容与 spec 渲染出的文本（`todoText`）比较；`status.phase` 与 `spec.done` 比较',
+      },
+      corrections: [
+        {
+          difference: { en: 'a live todo has no file, or a file with other text', zh: '存活的 todo 没有文件，或文件内容不同' },
+          action: { en: 'write the file (a temporary file renamed over it)', zh: '写入文件（先写临时文件再重命名覆盖）' },
+          guarantee: { en: 'the file is named after the todo and written only when its text differs', zh: '文件以 todo 命名，仅在内容不同时写入' },
+        },
+        {
+          difference: { en: 'a todo is being deleted', zh: 'todo 正在被删除' },
+          action: { en: 'remove its file, then the finalizer', zh: '删除其文件，然后移除 finalizer' },
+          guarantee: { en: 'removing a missing file is fine (like `rm -f`)', zh: '删除不存在的文件不会出错（同 `rm -f`）' },
+        },
+      ],
+      conflicts: {
+        en: 'Only this loop writes the folder; its status and finalizer writes are compare-and-set, so a concurrent edit of a todo wins and is reconciled next.',
+        zh: '只有这个闭环写该目录；它对状态与 finalizer 的写入是比较并交换的，因此并发修改的 todo 会胜出，并在下一次协调中处理。',
+      },
+    },
     async reconcile(_request, ctx) {
       const todo = await ctx.get();
       if (todo === undefined) return Outcome.converged(); // gone: nothing left to do
@@ -117,10 +148,13 @@ export function todoOptions(files: TodoFiles): Omit<ReconcileLoopOptions<TodoSpe
   };
 }
 
-/** Builds the Todo loop over `store`, keeping one file per todo in `folder`. */
-export function todoLoop(store: Store, folder: string, options: { readonly scheduler?: SchedulerLike } = {}) {
+/**
+ * Builds the Todo loop over `store`, keeping one file per todo in `folder` (or in `options.files`,
+ * e.g. files in memory for a run in virtual time).
+ */
+export function todoLoop(store: Store, folder: string, options: { readonly scheduler?: SchedulerLike; readonly files?: TodoFiles } = {}) {
   return defineLoop<TodoSpec, TodoStatus>({
-    ...todoOptions(folderFiles(folder)),
+    ...todoOptions(options.files ?? folderFiles(folder)),
     store,
     ...(options.scheduler ? { scheduler: options.scheduler } : {}),
   });

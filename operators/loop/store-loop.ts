@@ -21,6 +21,7 @@ import type { PhaseLoopOptions, ReconcileLoopOptions, ResolvedLoopOptions } from
 import { passOf } from './loop-pass.js';
 import { LoopRuntime } from './loop-runtime.js';
 import type { Loop } from './loop.js';
+import { phaseFacts } from './loop.js';
 import { recordParked } from './record-parked.js';
 import { worldKeysSource } from './world-keys.js';
 
@@ -87,7 +88,7 @@ export function storeLoop<Spec, Status, C, T>(options: ResolvedLoopOptions<Spec,
     work,
     queueOptions: options,
     ...(options.conditions === false ? {} : { onFinish: (result) => recordParked(result, { store: own, kind, scheduler, logger }) }),
-    describe: { ...base, kind, style: 'reconcile' in options ? 'reconcile' : 'phases', mode: 'store' } as LoopDescription,
+    describe: { ...base, kind, style: 'reconcile' in options ? 'reconcile' : 'phases', mode: 'store', ...phaseFacts(options) } as LoopDescription,
     source,
     usage,
   });
