@@ -65,11 +65,12 @@ export interface LoopDocs {
   readonly example?: unknown;
 }
 
+const nonEmpty = z.string({ error: 'must be a non-empty string' }).min(1, 'must be a non-empty string, or { en?, zh? }');
 const text = z.union(
   [
-    z.string().min(1),
+    nonEmpty,
     z
-      .strictObject({ en: z.string().min(1).optional(), zh: z.string().min(1).optional() })
+      .strictObject({ en: nonEmpty.optional(), zh: nonEmpty.optional() })
       .refine((t) => t.en !== undefined || t.zh !== undefined, 'must have en or zh'),
   ],
   { error: 'must be a non-empty string, or { en?, zh? } with at least one non-empty string' },

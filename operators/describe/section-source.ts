@@ -86,17 +86,17 @@ function exampleBlocks(ctx: DescribeContext, f: LoopFacts): Block[] {
         generated.reason === 'not-zod'
           ? say.t({ en: 'the `schema` is not a zod schema', zh: '`schema` 不是 zod schema' })
           : say.t({ en: `no valid example could be generated from the \`schema\`${generated.detail === undefined ? '' : ` (${generated.detail})`}`, zh: `无法从 \`schema\` 生成有效示例${generated.detail === undefined ? '' : `（${generated.detail}）`}` });
-      return [paragraph(`${say.t({ en: 'Example', zh: '期望状态示例' })}${say.colon}${why}${say.semicolon}${say.t({ en: 'declare one in `describe.example`.', zh: '请在 `describe.example` 中声明。' })}`)];
+      return [paragraph(say.t({ en: `Desired-state example: none — ${why}; declare one in \`describe.example\`.`, zh: `期望状态示例：无——${why}；请在 \`describe.example\` 中声明。` }))];
     }
     spec = generated.value;
     note = say.t({ en: 'generated from the `schema`, and passes it', zh: '由 `schema` 生成，并通过其校验' });
   } else {
     return [
       paragraph(
-        `${say.t({ en: 'Example', zh: '期望状态示例' })}${say.colon}${say.t({
-          en: 'none: the loop has no `schema` to generate one from; give it one (or a typed kind from `defineKind`), or declare `describe.example`.',
-          zh: '无：闭环没有可用于生成示例的 `schema`；请设置 `schema`（或使用 `defineKind` 的类型化 kind），或声明 `describe.example`。',
-        })}`,
+        say.t({
+          en: 'Desired-state example: none — the loop has no `schema` to generate one from; give it one (or a typed kind from `defineKind`), or declare `describe.example`.',
+          zh: '期望状态示例：无——闭环没有可用于生成示例的 `schema`；请设置 `schema`（或使用 `defineKind` 的类型化 kind），或声明 `describe.example`。',
+        }),
       ),
     ];
   }
