@@ -146,15 +146,24 @@ function stringFor(node: { readonly [key: string]: unknown }): string {
 }
 
 function numberFor(node: { readonly [key: string]: unknown }, integer: boolean): number {
-  const num = (key: string): number | undefined => (typeof node[key] === 'number' ? (node[key] as number) : undefined);
+  // zod writes ±Number.MAX_SAFE_INTEGER as the bounds of a plain integer: no real bound.
+  const num = (key: string): number | undefined => {
+    const value = node[key];
+    return typeof value === 'number' && Math.abs(value) < Number.MAX_SAFE_INTEGER ? value : undefined;
+  };
   const step = integer ? 1 : 0.5;
   const exclusiveMin = num('exclusiveMinimum');
   const exclusiveMax = num('exclusiveMaximum');
   const low = num('minimum') ?? (exclusiveMin === undefined ? undefined : exclusiveMin + step);
   const high = num('maximum') ?? (exclusiveMax === undefined ? undefined : exclusiveMax - step);
-  let value = low ?? (high === undefined ? 1 : Math.min(high, 1));
+  // 1 reads best (one replica, one item); otherwise the bound nearest to it.
+  let value = Math.min(Math.max(1, low ?? -Infinity), high ?? Infinity);
+  if (!Number.isFinite(value)) value = 1;
   const multipleOf = num('multipleOf');
-  if (multipleOf !== undefined && multipleOf > 0) value = Math.ceil(value / multipleOf) * multipleOf;
+  if (multipleOf !== undefined && multipleOf > 0) {
+    value = Math.ceil(value / multipleOf) * multipleOf;
+    if (high !== undefined && value > high) value -= multipleOf;
+  }
   return integer ? Math.ceil(value) : value;
 }
 

@@ -123,7 +123,7 @@ describe('the trigger and concurrency checklists', () => {
   });
 
   it('checks leader election / sharding when the loop has a coordinator', async () => {
-    const markdown = await described(plain, {}, (loop) => ({ ...loop, options: { ...loop.options, coordinator: { name: 'etcd' } } as typeof loop.options }));
+    const markdown = await described(plain, {}, (loop) => ({ ...loop, options: { ...loop.options, coordinator: { name: "etcd" } } as unknown as typeof loop.options }));
     expect(checked(markdown, 'Leader election / sharding')).toBe(true);
     expect(markdown).toContain("writes are fenced by the `coordinator`: a deposed replica's writes are refused (`FencedError`)");
     expect(checked(await described(plain), 'Leader election / sharding')).toBe(false);
