@@ -106,6 +106,7 @@ export { deepEqual } from './equal.js';
 export type { Items, SetDiffOptions } from './diff.js';
 
 /* Ports */
+export type { Coordinator, Fence, Hold, OwnershipChange } from './coordinator.js';
 export { noopLogger, noopMetrics } from './ports.js';
 export type { LogFields, Logger, LoopProbe, Metrics } from './ports.js';
 

@@ -1,0 +1,315 @@
+/**
+ * The `Store` on etcd v3: {@link createEtcdStore}.
+ *
+ * @module
+ */
+import { asyncScheduler } from 'rxjs';
+import type { Observable, SchedulerLike } from 'rxjs';
+import type { Etcd3, IKeyValue, ITxnResponse } from 'etcd3';
+import { z } from 'zod';
+import type { ZodType } from 'zod';
+import type { Fence } from '../src/coordinator.js';
+import { AlreadyExistsError, ConflictError, FencedError, InvalidArgumentError, NotFoundError, ResourceTooLargeError } from '../src/errors.js';
+import { keyOf } from '../src/key.js';
+import { noopLogger } from '../src/ports.js';
+import type { Logger } from '../src/ports.js';
+import { defaultMaxResourceBytes } from '../src/store.js';
+import type { KindOptions } from '../src/store.js';
+import {
+  checkKey,
+  checkKind,
+  checkSinceRevision,
+  matchesList,
+  planCreate,
+  planDelete,
+  planStatus,
+  planUpdate,
+  targetKey,
+} from '../src/store-writes.js';
+import type { WritePlan, WriteRules } from '../src/store-writes.js';
+import type { Key, ListOptions, NewResource, Resource, Store, WatchEvent, WatchOptions } from '../src/types.js';
+import { deadline, etcdCall, isTooLarge } from './etcd-call.js';
+import { decodeResource, encodeResource, kindPrefix, resourcePath, stamp } from './etcd-layout.js';
+import { listKind } from './list-kind.js';
+import { checkOptions } from './check-options.js';
+import { watchKind } from './watch-kind.js';
+
+/**
+ * The etcd store's default largest resource: etcd's default request limit (1.5 MiB) less 8 KiB for
+ * the key and the transaction around the value.
+ */
+export const defaultEtcdMaxResourceBytes = defaultMaxResourceBytes - 8192;
+
+/** Options of {@link createEtcdStore}. */
+export interface EtcdStoreOptions {
+  /** An `etcd3` client (`new Etcd3({ hosts })`); the store never closes it. */
+  readonly client: Etcd3;
+  /** Key prefix of every resource, e.g. `/my-app`: resources live at `<prefix>/<kind>/<name>`. */
+  readonly prefix: string;
+  /** Kinds to register up front, e.g. with a spec schema (as `registerKind`). */
+  readonly kinds?: Readonly<Record<string, KindOptions<unknown>>>;
+  /**
+   * Largest resource accepted, in bytes of its JSON. Default 1.5 MiB less 8 KiB
+   * ({@link defaultEtcdMaxResourceBytes}); raising it needs etcd's `--max-request-bytes` raised too.
+   */
+  readonly maxResourceBytes?: number;
+  /** Deadline of every etcd request, in ms (retries by etcd3 included). Default 5000. */
+  readonly callTimeout?: number;
+  /** Where watch re-lists and skipped values are logged (pino-compatible). Default: silent. */
+  readonly logger?: Logger;
+  /** Clock for timestamps and deadlines, timers of watch retries. Default `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike;
+}
+
+/** The etcd {@link Store}, with kind registration and fenced views. */
+export interface EtcdStore extends Store {
+  /** Registers (or replaces) the options of a kind, e.g. its spec schema. */
+  registerKind<S>(kind: string, options: KindOptions<S>): void;
+  /**
+   * A view whose writes are applied only while `fence` (from `etcdCoordinator` on the same etcd) is
+   * current: each write is one transaction that also compares the fence's lock key's create revision
+   * with its token. A deposed owner's write fails with `FencedError` and writes nothing.
+   */
+  fenced(fence: Fence): Store;
+  /** The key prefix, without a trailing `/`. */
+  readonly prefix: string;
+}
+
+const optionsSchema = z.strictObject({
+  client: z.custom<Etcd3>(
+    (value) => typeof value === 'object' && value !== null && typeof (value as Etcd3).if === 'function' && typeof (value as Etcd3).watch === 'function',
+    'must be an etcd3 client: new Etcd3({ hosts: "127.0.0.1:2379" })',
+  ),
+  prefix: z.string().refine((p) => p.replace(/\/+$/, '') !== '', 'must be a key prefix such as "/my-app"'),
+  kinds: z.record(z.string(), z.object({ schema: z.custom<ZodType<unknown>>().optional() })).optional(),
+  maxResourceBytes: z.number().int().min(64).max(2 ** 31 - 1).optional(),
+  callTimeout: z.number().int().min(1).max(2 ** 31 - 1).optional(),
+  logger: z.custom<Logger>((value) => typeof value === 'object' && value !== null && typeof (value as Logger).warn === 'function', 'must be a pino-compatible logger').optional(),
+  scheduler: z.custom<SchedulerLike>((value) => typeof (value as SchedulerLike | undefined)?.schedule === 'function', 'must be an RxJS scheduler').optional(),
+});
+
+/** Resources kept by version to spare the read before an update (a CAS on `mod_revision` still guards it). */
+const CACHE_SIZE = 4096;
+/** A `delete` is a read and a compare-and-set; it tries again this often when the resource changes meanwhile. */
+const DELETE_ATTEMPTS = 5;
+
+/**
+ * Creates a {@link Store} on etcd v3 through the `etcd3` client: the desired state of several
+ * replicas on several machines.
+ *
+ * Use it with `defineLoop({ store, coordinator: etcdCoordinator(...) })` so each replica reconciles
+ * its share of the keys and every write of a pass is fenced. It behaves like the memory store (same
+ * checks, errors, generations, no-op writes, finalizers, schema output stored, watch contract).
+ *
+ * ## Example
+ * ```ts
+ * import { Etcd3 } from 'etcd3';
+ * import { createEtcdStore } from 'rx-reconcile/etcd';
+ *
+ * const client = new Etcd3({ hosts: '127.0.0.1:2379' });
+ * const store = createEtcdStore({ client, prefix: '/todo-app' });
+ * await store.create('Todo', { metadata: { name: 'milk' }, spec: { title: 'buy milk' } });
+ * ```
+ *
+ * ## Guarantees
+ * - A resource is JSON at `<prefix>/<kind>/<name>` (`<prefix>/<kind>/<namespace>/<name>`);
+ *   `metadata.revision` is the key's `mod_revision` and `version` that number as a string.
+ * - `create` is a transaction that writes only if the key is absent; `update`, `updateStatus` and
+ *   `delete` are compare-and-set on `mod_revision`, so no write is lost and none applies twice, even
+ *   when etcd3 retries a request whose answer was lost.
+ * - Every request has a deadline (`callTimeout`); a request that misses it fails with a
+ *   `TransientError` and is retried by the loop.
+ * - The watch follows `watchKind`: resume after a lost connection without gaps, a logged re-list
+ *   when etcd cancels it (compaction), `CompactedError` for a `sinceRevision` etcd no longer has.
+ *
+ * ## Caveats
+ * - Revisions are etcd's: store-wide and increasing, but with gaps (other keys' writes count too).
+ * - A `deleted` event carries the resource's last stored state (without finalizers); other fields
+ *   changed by the update that removed the last finalizer are not in it.
+ * - etcd3's default fault handling opens a circuit breaker for 5 s after three failed requests to a
+ *   host; pass `faultHandling` to your client if that is too long for you.
+ */
+export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
+  checkOptions('createEtcdStore', optionsSchema, options);
+  const { client } = options;
+  const prefix = options.prefix.replace(/\/+$/, '');
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const logger = options.logger ?? noopLogger;
+  const timeoutMs = options.callTimeout ?? 5000;
+  const maxBytes = options.maxResourceBytes ?? defaultEtcdMaxResourceBytes;
+  const schemas = new Map<string, ZodType<unknown> | undefined>();
+  const rules: WriteRules = {
+    schemaOf: (kind) => schemas.get(kind),
+    maxBytes,
+    now: () => new Date(scheduler.now()).toISOString(),
+  };
+  const listContext = { client, scheduler, timeoutMs, logger };
+  /** Recently read or written resources by etcd key, oldest first. */
+  const cache = new Map<string, Resource>();
+
+  const remember = (path: string, resource: Resource | undefined): void => {
+    cache.delete(path);
+    if (resource === undefined) return;
+    cache.set(path, resource);
+    if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+  };
+
+  async function read(kind: string, key: Key, path: string): Promise<Resource | undefined> {
+    const response = await etcdCall(`get ${path}`, timeoutMs, () => client.get(path).options(deadline(scheduler, timeoutMs)).exec());
+    const kv = response.kvs[0];
+    const resource = kv === undefined ? undefined : decodeResource(kv);
+    if (kv !== undefined && resource === undefined) {
+      throw new InvalidArgumentError(`${kind} "${key}": the value at ${path} is not a resource written by this store; remove or fix it.`);
+    }
+    remember(path, resource);
+    return resource;
+  }
+
+  /**
+   * One write as one transaction: the key's `mod_revision` must be `expected` (0: the key is absent)
+   * and, with a fence, the fence's lock key must still have been created at its token. Resolves to
+   * the revision of the write; a failed compare becomes `FencedError`, `AlreadyExistsError`,
+   * `NotFoundError` or `ConflictError`, in that order.
+   */
+  async function transact(kind: string, key: Key, path: string, expected: number, value: string | undefined, fence: Fence | undefined): Promise<number> {
+    const txn = client.if(path, expected === 0 ? 'Create' : 'Mod', '==', expected);
+    if (fence !== undefined) txn.and(fence.lock, 'Create', '==', fence.token);
+    txn
+      .then(value === undefined ? client.delete().key(path) : client.put(path).value(value))
+      .else(client.get(path), ...(fence === undefined ? [] : [client.get(fence.lock)]))
+      .options(deadline(scheduler, timeoutMs));
+    let response: ITxnResponse;
+    try {
+      response = await etcdCall(`write ${path}`, timeoutMs, () => txn.commit());
+    } catch (error) {
+      if (isTooLarge((error as { cause?: unknown }).cause)) throw new ResourceTooLargeError(kind, key, maxBytes, 'the request etcd received');
+      throw error;
+    }
+    if (response.succeeded) return Number(response.header.revision);
+    cache.delete(path);
+    const current: IKeyValue | undefined = response.responses[0]?.response_range?.kvs[0];
+    if (fence !== undefined) {
+      const lock = response.responses[1]?.response_range?.kvs[0];
+      if (lock === undefined || Number(lock.create_revision) !== fence.token) throw new FencedError(key, String(fence.token));
+    }
+    if (expected === 0) throw new AlreadyExistsError(kind, key);
+    if (current === undefined) throw new NotFoundError(kind, key);
+    throw new ConflictError(kind, key, String(expected), current.mod_revision);
+  }
+
+  /** Commits a plan for `stored`; resolves to what the store returns. */
+  async function commit(stored: Resource, path: string, plan: WritePlan, fence: Fence | undefined): Promise<Resource> {
+    if (plan.type === 'unchanged') return stored;
+    const key = keyOf(stored);
+    const value = plan.type === 'deleted' ? undefined : encodeResource(plan.resource);
+    if (value !== undefined) checkBytes(stored.kind, key, value);
+    const revision = await transact(stored.kind, key, path, stored.metadata.revision, value, fence);
+    const written = stamp(plan.resource, revision);
+    remember(path, plan.type === 'deleted' ? undefined : written);
+    return written;
+  }
+
+  function checkBytes(kind: string, key: Key, value: string): void {
+    if (Buffer.byteLength(value, 'utf8') > maxBytes) throw new ResourceTooLargeError(kind, key, maxBytes, 'the whole resource (bytes of JSON)');
+  }
+
+  /** The stored resource a versioned write targets: the cached copy when it is that version, else etcd's. */
+  async function target(resource: Resource): Promise<{ stored: Resource; path: string }> {
+    const { kind, key } = targetKey(resource);
+    const path = resourcePath(prefix, kind, key);
+    const cached = cache.get(path);
+    const stored = cached !== undefined && cached.metadata.version === resource.metadata.version ? cached : await read(kind, key, path);
+    if (stored === undefined) throw new NotFoundError(kind, key);
+    if (resource.metadata.version !== stored.metadata.version) {
+      throw new ConflictError(kind, key, resource.metadata.version, stored.metadata.version);
+    }
+    return { stored, path };
+  }
+
+  function writer(fence: Fence | undefined): Pick<Store, 'create' | 'update' | 'updateStatus' | 'delete'> {
+    return {
+      async create<Spec, Status>(kind: string, resource: NewResource<Spec, Status>): Promise<Resource<Spec, Status>> {
+        const planned = planCreate(kind, resource as NewResource, rules);
+        const path = resourcePath(prefix, kind, planned.key);
+        const value = encodeResource(planned.resource);
+        checkBytes(kind, planned.key, value);
+        const revision = await transact(kind, planned.key, path, 0, value, fence);
+        const created = stamp(planned.resource, revision);
+        remember(path, created);
+        return created as Resource<Spec, Status>;
+      },
+      async update<Spec, Status>(resource: Resource<Spec, Status>): Promise<Resource<Spec, Status>> {
+        const { stored, path } = await target(resource as Resource);
+        return (await commit(stored, path, planUpdate(stored, resource as Resource, rules), fence)) as Resource<Spec, Status>;
+      },
+      async updateStatus<Spec, Status>(resource: Resource<Spec, Status>): Promise<Resource<Spec, Status>> {
+        const { stored, path } = await target(resource as Resource);
+        return (await commit(stored, path, planStatus(stored, resource as Resource, rules), fence)) as Resource<Spec, Status>;
+      },
+      async delete(kind: string, key: Key): Promise<Resource | undefined> {
+        checkKind(kind);
+        checkKey(key);
+        const path = resourcePath(prefix, kind, key);
+        for (let attempt = 1; ; attempt++) {
+          const stored = await read(kind, key, path);
+          if (stored === undefined) throw new NotFoundError(kind, key);
+          const plan = planDelete(stored, rules);
+          try {
+            const written = await commit(stored, path, plan, fence);
+            return plan.type === 'deleted' ? undefined : written;
+          } catch (error) {
+            // Changed between the read and the write: read again (the caller gave no version).
+            if (!(error instanceof ConflictError) || attempt >= DELETE_ATTEMPTS) throw error;
+          }
+        }
+      },
+    };
+  }
+
+  const reads: Pick<Store, 'get' | 'list' | 'watch'> = {
+    async get<Spec, Status>(kind: string, key: Key): Promise<Resource<Spec, Status> | undefined> {
+      checkKind(kind);
+      checkKey(key);
+      return (await read(kind, key, resourcePath(prefix, kind, key))) as Resource<Spec, Status> | undefined;
+    },
+    async list<Spec, Status>(kind: string, listOptions: ListOptions = {}): Promise<Resource<Spec, Status>[]> {
+      checkKind(kind);
+      const { resources } = await listKind(listContext, kindPrefix(prefix, kind));
+      return resources.filter((r) => matchesList(r, listOptions)) as Resource<Spec, Status>[];
+    },
+    watch<Spec, Status>(kind: string, watchOptions: WatchOptions = {}): Observable<WatchEvent<Spec, Status>> {
+      checkKind(kind);
+      checkSinceRevision(watchOptions.sinceRevision);
+      const context = {
+        ...listContext,
+        kind,
+        prefix: kindPrefix(prefix, kind),
+        pathOf: (resource: Resource) => resourcePath(prefix, kind, keyOf(resource)),
+      };
+      return watchKind(context, watchOptions.sinceRevision) as Observable<WatchEvent<Spec, Status>>;
+    },
+  };
+
+  function registerKind<S>(kind: string, kindOptions: KindOptions<S>): void {
+    checkKind(kind);
+    schemas.set(kind, kindOptions.schema as ZodType<unknown> | undefined);
+  }
+  for (const [kind, kindOptions] of Object.entries(options.kinds ?? {})) registerKind(kind, kindOptions);
+
+  return {
+    ...reads,
+    ...writer(undefined),
+    registerKind,
+    prefix,
+    fenced(fence: Fence): Store {
+      checkFence(fence);
+      return { ...reads, ...writer(fence) };
+    },
+  };
+}
+
+function checkFence(fence: Fence): void {
+  if (typeof fence !== 'object' || fence === null || typeof fence.lock !== 'string' || !Number.isSafeInteger(fence.token) || fence.token <= 0) {
+    throw new InvalidArgumentError('fenced(fence) needs a fence from a coordinator ({ lock, token, signal }), e.g. coordinator.fence(key).');
+  }
+}
