@@ -135,8 +135,9 @@ export function watchKind(context: WatchKindContext, since: number | undefined):
       });
       w.on('error', (error: Error) => {
         if (watcher !== w) return;
+        // etcd cancelled it already: cancelling again would make etcd answer for a watcher etcd3 has
+        // forgotten, and etcd3 throws on that answer ("Failed to find watcher"), breaking the stream.
         watcher = undefined;
-        w.cancel().catch(() => undefined);
         void onCancel(error);
       });
     };
