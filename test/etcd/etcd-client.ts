@@ -8,8 +8,8 @@ import type { IOptions } from 'etcd3';
 
 type HostPolicy = ReturnType<NonNullable<NonNullable<IOptions['faultHandling']>['host']>>;
 
-/** A policy that runs each call once, as it is. */
-const passThrough = { execute: <T>(fn: () => T): T => fn() } as unknown as HostPolicy;
+/** A policy that runs each call once, as it is (returning a Promise, which etcd3 expects). */
+const passThrough = { execute: async <T>(fn: () => T | Promise<T>): Promise<T> => fn() } as unknown as HostPolicy;
 
 export function testClient(endpoint: string): Etcd3 {
   return new Etcd3({ hosts: endpoint, faultHandling: { host: () => passThrough } });
