@@ -4,7 +4,9 @@ import { InvalidArgumentError, createQueueControl, keyOf, noopLogger, produceSta
 import type {
   BackoffPolicy,
   Classifier,
+  Coordinator,
   Correction,
+  Fence,
   Key,
   Logger,
   MaybeAsync,
@@ -36,6 +38,7 @@ import { triggerOwners } from './trigger-owners.js';
 import { triggerWith } from './trigger-with.js';
 import { verify } from './verify.js';
 import { isWellFormedEvent as isResourceEvent, watchRequests } from './watch-requests.js';
+import { ownershipOf, withOwnership } from './with-ownership.js'; // coordinator (issue 12)
 import { withConditions } from './with-conditions.js';
 import { withFinalizer } from './with-finalizer.js';
 import { withSchema } from './with-schema.js';
@@ -54,6 +57,12 @@ export interface LoopContext<Spec, Status> extends PassContext {
   readonly logger: Logger;
   /** A fresh id for this pass, also in every log line of the pass. */
   readonly reconcileId: string;
+  /**
+   * With a `coordinator`: the fence of this pass (its `token` grows with every new owner of the key).
+   * `store` is then fenced by it; give `fence.token` to world adapters so they refuse a deposed
+   * owner's writes (keep the largest token seen per target, refuse smaller ones). Undefined without.
+   */
+  readonly fence: Fence | undefined;
   /** The scheduler's time as an ISO string (for timestamps in status). */
   now(): string;
   /**
@@ -155,6 +164,11 @@ export interface LoopOptionsBase<Spec, Status> extends LoopQueueOptions {
   readonly metrics?: Metrics;
   /** Extra queue hooks, called after the library's own. */
   readonly hooks?: QueueHooks;
+  /**
+   * Several replicas: run passes only for the keys this replica owns (e.g. `etcdCoordinator`), re-list
+   * on gains, and fence every store write of a pass (see `withOwnership`). Default: this process owns all.
+   */
+  readonly coordinator?: Coordinator;
 }
 
 /** Halo style: one `reconcile(request)` returning an `Outcome` or nothing. */
@@ -269,11 +283,13 @@ export function defineLoop<Spec = unknown, Status = unknown, C = unknown, T = un
   const logger = (options.logger ?? noopLogger).child({ loop: name });
   const control = createQueueControl({ scheduler });
   /** The loop's own writes (conditions, finalizer) through this view do not come back as triggers. */
-  const own = ignoreOwnWrites(store);
+  const owned = options.coordinator ? withOwnership({ coordinator: options.coordinator, store, kind, logger, scheduler }) : undefined; // coordinator
+  const own = ignoreOwnWrites(owned?.store ?? store);
   const env: LoopEnv = { loop: name, kind, store, scheduler, logger };
 
   const pass = passOf(options, own, logger);
-  const work: Work = (request, queuePass) => pass(request, new LoopScope<Spec, Status>(env, request, queuePass));
+  const scoped: Work = (request, queuePass) => pass(request, new LoopScope<Spec, Status>(env, request, queuePass));
+  const work: Work = owned ? owned.work(scoped) : scoped; // coordinator
 
   const triggers: Observable<Key | Request>[] = [watchRequests<Spec, Status>(own, kind, { logger, ...(options.filter ? { filter: options.filter } : {}) })];
   if (options.resync !== undefined) {
@@ -298,7 +314,7 @@ export function defineLoop<Spec = unknown, Status = unknown, C = unknown, T = un
   const started = new Promise<void>((resolve) => (markStarted = resolve));
   const subscription: Subscription = defer(() => {
     markStarted();
-    return merge(...triggers);
+    return owned ? merge(...triggers).pipe(owned.triggers) : merge(...triggers); // coordinator
   })
     .pipe(
       subscribeOn(scheduler),
@@ -452,6 +468,7 @@ class LoopScope<Spec, Status> implements LoopContext<Spec, Status> {
   readonly store: Store;
   readonly request: Request;
   readonly reconcileId: string;
+  readonly fence: Fence | undefined;
   private readonly env: LoopEnv;
   private readonly pass: PassContext;
   private snapshot: Promise<Resource<Spec, Status> | undefined> | undefined;
@@ -463,7 +480,8 @@ class LoopScope<Spec, Status> implements LoopContext<Spec, Status> {
     this.loop = env.loop;
     this.key = request.key;
     this.kind = env.kind;
-    this.store = env.store;
+    this.store = ownershipOf(pass)?.store ?? env.store; // coordinator: the fenced store
+    this.fence = ownershipOf(pass)?.fence;
     this.request = request;
     this.reconcileId = pass.reconcileId;
   }
