@@ -7,7 +7,7 @@ import { Subject, asyncScheduler } from 'rxjs';
 import type { Observable, SchedulerLike, Subscription } from 'rxjs';
 import type { Etcd3 } from 'etcd3';
 import { z } from 'zod';
-import type { Coordinator, Fence, Hold, OwnershipChange } from '../src/coordinator.js';
+import type { Coordinator, Fence, OwnershipHold, OwnershipChange } from '../src/coordinator.js';
 import { noopLogger } from '../src/ports.js';
 import type { Logger } from '../src/ports.js';
 import type { Key } from '../src/types.js';
@@ -389,7 +389,7 @@ export function etcdCoordinator(options: EtcdCoordinatorOptions): EtcdCoordinato
     shardOf: (key) => shardOf(key, shards),
     owns: (key) => ownedShard(key) !== undefined,
     fence: (key) => ownedShard(key)?.fence,
-    hold(key): Hold | undefined {
+    hold(key): OwnershipHold | undefined {
       const own = ownedShard(key);
       if (own === undefined) return undefined;
       own.holds++;

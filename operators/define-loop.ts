@@ -2,8 +2,6 @@ import { Subject, asyncScheduler, defer, filter, map, merge, mergeMap, of, subsc
 import type { Observable, SchedulerLike, Subscription } from 'rxjs';
 import { InvalidArgumentError, createQueueControl, keyOf, noopLogger, produceStatus, stampObservedGeneration } from '../src/index.js';
 import type {
-  BackoffPolicy,
-  Classifier,
   Coordinator,
   Correction,
   Fence,
@@ -17,7 +15,6 @@ import type {
   PassVerdict,
   QueueHooks,
   QueueSnapshot,
-  RateLimit,
   Request,
   Resource,
   ResourceEvent,

@@ -1,5 +1,5 @@
 import { asyncScheduler, catchError, defer, filter, finalize, from, map, merge, mergeMap, of, retry, switchMap, throwError, timer } from 'rxjs';
-import type { MonoTypeOperatorFunction, Observable, SchedulerLike } from 'rxjs';
+import type { MonoTypeOperatorFunction, SchedulerLike } from 'rxjs';
 import { FencedError, InvalidArgumentError, Outcome, keyOf, noopLogger } from '../src/index.js';
 import type { Coordinator, Fence, Key, Logger, PassContext, PassVerdict, Request, Store, Work } from '../src/index.js';
 import { toObservable } from './read.js';

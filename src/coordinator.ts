@@ -30,7 +30,7 @@ export interface Fence {
 }
 
 /** Work on a key under its current ownership; see {@link Coordinator.hold}. */
-export interface Hold {
+export interface OwnershipHold {
   readonly fence: Fence;
   /** The work is done: the key's ownership may be handed over. Idempotent. */
   release(): void;
@@ -62,7 +62,7 @@ export interface Coordinator {
    * Starts work on `key`: undefined when it is not owned; otherwise its fence, and the coordinator
    * hands the key over (on a membership change) only after `release()` or its release deadline.
    */
-  hold(key: Key): Hold | undefined;
+  hold(key: Key): OwnershipHold | undefined;
   /** Ownership changes, as they happen (hot; no replay of the past). */
   readonly changes$: Observable<OwnershipChange>;
   /** True when this replica is a member and owns everything the membership assigns to it. */

@@ -84,8 +84,13 @@ export type { Condition, ConditionStatus, ConditionType, PassReport, ReconcileSt
 
 /* Work queue engine */
 export { KeyedQueue, QueueControl, createQueueControl } from './queue.js';
+export { checkWorkQueueOptions, defaultHotKeys, defaultTimeSlice } from './queue-options.js';
+export { decide } from './failure-model.js';
+export type { Decision, FailurePolicy, Hold } from './failure-model.js';
+export { maxTimerDelay, scheduleAfter } from './timer.js';
 export type {
   DelayedKey,
+  HotKey,
   InFlightKey,
   ParkReason,
   ParkedKey,
@@ -106,7 +111,7 @@ export { deepEqual } from './equal.js';
 export type { Items, SetDiffOptions } from './diff.js';
 
 /* Ports */
-export type { Coordinator, Fence, Hold, OwnershipChange } from './coordinator.js';
+export type { Coordinator, Fence, OwnershipChange, OwnershipHold } from './coordinator.js';
 export { noopLogger, noopMetrics } from './ports.js';
 export type { LogFields, Logger, LoopProbe, Metrics } from './ports.js';
 

@@ -53,11 +53,13 @@ export class QueueControl {
       at: this.scheduler.now(),
       workers: 0,
       stopping: false,
+      paused: false,
       depth: 0,
       running: 0,
       inFlight: [],
       delayed: [],
       parked: [],
+      hot: [],
       counters: zeroCounters(),
     };
   }
@@ -123,6 +125,9 @@ export function zeroCounters(): { -readonly [K in keyof QueueCounters]: QueueCou
     quarantined: 0,
     released: 0,
     overdue: 0,
+    hot: 0,
+    yields: 0,
+    callbackErrors: 0,
     errorsByClass: { transient: 0, conflict: 0, permanent: 0, dependency: 0 },
   };
 }

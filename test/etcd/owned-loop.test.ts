@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Etcd3 } from 'etcd3';
 import { Subject } from 'rxjs';
 import { FencedError, Outcome, createMemoryStore, defineLoop } from 'rx-reconcile';
-import type { Coordinator, Fence, Hold, LogFields, Logger, Loop, OwnershipChange, PassResult } from 'rx-reconcile';
+import type { Coordinator, Fence, OwnershipHold, LogFields, Logger, Loop, OwnershipChange, PassResult } from 'rx-reconcile';
 import { createEtcdStore, etcdCoordinator } from 'rx-reconcile/etcd';
 import type { EtcdCoordinator } from 'rx-reconcile/etcd';
 import { etcdMissing, startEtcd } from '../../examples/support/etcd-server.js';
@@ -158,7 +158,7 @@ describe('a loop with a coordinator, on a store that cannot fence', () => {
       replica: 'me',
       owns: (key) => key.startsWith('mine'),
       fence: (key) => (key.startsWith('mine') ? fence : undefined),
-      hold: (key): Hold | undefined => (key.startsWith('mine') ? { fence, release: () => undefined } : undefined),
+      hold: (key): OwnershipHold | undefined => (key.startsWith('mine') ? { fence, release: () => undefined } : undefined),
       changes$: changes,
       ready: () => true,
     };
