@@ -7,11 +7,11 @@ import { Subject, asyncScheduler } from 'rxjs';
 import type { Observable, SchedulerLike, Subscription } from 'rxjs';
 import type { Etcd3 } from 'etcd3';
 import { z } from 'zod';
+import { checkOptions, fn, int, schedulerLike, withMethods } from '../src/check-options.js';
 import type { Coordinator, Fence, OwnershipHold, OwnershipChange } from '../src/coordinator.js';
 import { noopLogger } from '../src/ports.js';
 import type { Logger } from '../src/ports.js';
 import type { Key } from '../src/types.js';
-import { checkOptions } from './check-options.js';
 import { deadline, etcdCall } from './etcd-call.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { mirrorPrefix } from './prefix-mirror.js';
@@ -80,25 +80,27 @@ const MAX_MS = 2 ** 31 - 1;
 
 const optionsSchema = z
   .strictObject({
-    client: z.custom<Etcd3>(
-      (value) => typeof value === 'object' && value !== null && typeof (value as Etcd3).if === 'function' && typeof (value as Etcd3).leaseClient === 'object',
-      'must be an etcd3 client: new Etcd3({ hosts: "127.0.0.1:2379" })',
-    ),
-    prefix: z.string().refine((p) => p.replace(/\/+$/, '') !== '', 'must be a key prefix such as "/my-app/coordination"'),
-    replica: z.string().min(1, 'must name this replica (e.g. the host name)').refine((r) => !r.includes('/'), 'must not contain "/"'),
-    ttl: z.number().int().min(MIN_TTL, `must be at least ${MIN_TTL} ms (etcd's shortest lease)`).max(MAX_MS),
-    renewDeadline: z.number().int().min(1).max(MAX_MS).optional(),
-    shards: z.number().int().min(1).max(4096).optional(),
-    releaseDeadline: z.number().int().min(0).max(MAX_MS).optional(),
-    callTimeout: z.number().int().min(1).max(MAX_MS).optional(),
-    logger: z.custom<Logger>((value) => typeof value === 'object' && value !== null && typeof (value as Logger).warn === 'function', 'must be a pino-compatible logger').optional(),
-    scheduler: z.custom<SchedulerLike>((value) => typeof (value as SchedulerLike | undefined)?.schedule === 'function', 'must be an RxJS scheduler').optional(),
-    now: z.custom<() => number>((value) => typeof value === 'function', 'must be a function returning ms').optional(),
+    client: withMethods<Etcd3>('an etcd3 client: new Etcd3({ hosts: "127.0.0.1:2379" })', 'if', 'get', 'getAll', 'watch'),
+    prefix: z.string({ error: 'must be a key prefix such as "/my-app/coordination"' }).refine((p) => p.replace(/\/+$/, '') !== '', 'must be a key prefix such as "/my-app/coordination"'),
+    replica: z
+      .string({ error: 'must name this replica (e.g. the host name)' })
+      .min(1, 'must name this replica (e.g. the host name)')
+      .refine((r) => !r.includes('/'), 'must name this replica without "/"'),
+    ttl: int(MIN_TTL, MAX_MS),
+    renewDeadline: int(1, MAX_MS).optional(),
+    shards: int(1, 4096).optional(),
+    releaseDeadline: int(0, MAX_MS).optional(),
+    callTimeout: int(1, MAX_MS).optional(),
+    logger: withMethods<Logger>('a pino-compatible logger', 'debug', 'info', 'warn', 'error', 'child').optional(),
+    scheduler: schedulerLike<SchedulerLike>().optional(),
+    now: fn('a monotonic clock returning ms').optional(),
   })
   .refine((o) => o.renewDeadline === undefined || o.renewDeadline < o.ttl, {
     message: 'must be shorter than ttl, so a replica steps down before etcd gives its keys to another',
     path: ['renewDeadline'],
   });
+
+const OPTION_KEYS = ['client', 'prefix', 'replica', 'ttl', 'renewDeadline', 'shards', 'releaseDeadline', 'callTimeout', 'logger', 'scheduler', 'now'];
 
 /** One shard this replica owns. */
 interface Owned {
@@ -163,7 +165,7 @@ interface Owned {
  * - Replicas must agree on `shards`; changing it moves most keys (and is safe: tokens still fence).
  */
 export function etcdCoordinator(options: EtcdCoordinatorOptions): EtcdCoordinator {
-  checkOptions('etcdCoordinator', optionsSchema, options);
+  checkOptions('etcdCoordinator', optionsSchema, options, OPTION_KEYS);
   const { client, replica } = options;
   const prefix = options.prefix.replace(/\/+$/, '');
   const scheduler = options.scheduler ?? asyncScheduler;

@@ -8,6 +8,7 @@ import type { Observable, SchedulerLike } from 'rxjs';
 import type { Etcd3, IKeyValue, ITxnResponse } from 'etcd3';
 import { z } from 'zod';
 import type { ZodType } from 'zod';
+import { checkOptions, int, schedulerLike, withMethods } from '../src/check-options.js';
 import type { Fence } from '../src/coordinator.js';
 import { AlreadyExistsError, ConflictError, FencedError, InvalidArgumentError, NotFoundError, ResourceTooLargeError } from '../src/errors.js';
 import { keyOf } from '../src/key.js';
@@ -31,7 +32,6 @@ import type { Key, ListOptions, NewResource, Resource, Store, WatchEvent, WatchO
 import { deadline, etcdCall, isTooLarge } from './etcd-call.js';
 import { decodeResource, encodeResource, kindPrefix, resourcePath, stamp } from './etcd-layout.js';
 import { listKind } from './list-kind.js';
-import { checkOptions } from './check-options.js';
 import { watchKind } from './watch-kind.js';
 
 /**
@@ -76,16 +76,13 @@ export interface EtcdStore extends Store {
 }
 
 const optionsSchema = z.strictObject({
-  client: z.custom<Etcd3>(
-    (value) => typeof value === 'object' && value !== null && typeof (value as Etcd3).if === 'function' && typeof (value as Etcd3).watch === 'function',
-    'must be an etcd3 client: new Etcd3({ hosts: "127.0.0.1:2379" })',
-  ),
-  prefix: z.string().refine((p) => p.replace(/\/+$/, '') !== '', 'must be a key prefix such as "/my-app"'),
+  client: withMethods<Etcd3>('an etcd3 client: new Etcd3({ hosts: "127.0.0.1:2379" })', 'if', 'get', 'getAll', 'watch'),
+  prefix: z.string({ error: 'must be a key prefix such as "/my-app"' }).refine((p) => p.replace(/\/+$/, '') !== '', 'must be a key prefix such as "/my-app"'),
   kinds: z.record(z.string(), z.object({ schema: z.custom<ZodType<unknown>>().optional() })).optional(),
-  maxResourceBytes: z.number().int().min(64).max(2 ** 31 - 1).optional(),
-  callTimeout: z.number().int().min(1).max(2 ** 31 - 1).optional(),
-  logger: z.custom<Logger>((value) => typeof value === 'object' && value !== null && typeof (value as Logger).warn === 'function', 'must be a pino-compatible logger').optional(),
-  scheduler: z.custom<SchedulerLike>((value) => typeof (value as SchedulerLike | undefined)?.schedule === 'function', 'must be an RxJS scheduler').optional(),
+  maxResourceBytes: int(64, 2 ** 31 - 1).optional(),
+  callTimeout: int(1, 2 ** 31 - 1).optional(),
+  logger: withMethods<Logger>('a pino-compatible logger', 'debug', 'info', 'warn', 'error', 'child').optional(),
+  scheduler: schedulerLike<SchedulerLike>().optional(),
 });
 
 /** Resources kept by version to spare the read before an update (a CAS on `mod_revision` still guards it). */
