@@ -51,8 +51,11 @@ export async function freePort(): Promise<number> {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Starts a single-member etcd; resolves once `/health` says so. */
-export async function startEtcd(options: { readonly extraArgs?: readonly string[] } = {}): Promise<EtcdServer> {
+/**
+ * Starts a single-member etcd on 127.0.0.1 (and on `alsoListenOn`, an address of a test's own network
+ * namespace bridge, when given); resolves once `/health` says so.
+ */
+export async function startEtcd(options: { readonly extraArgs?: readonly string[]; readonly alsoListenOn?: string } = {}): Promise<EtcdServer> {
   const missing = etcdMissing();
   if (missing !== undefined) throw new Error(missing);
   const dataDir = await mkdtemp(join(tmpdir(), 'rx-reconcile-etcd-'));
@@ -63,7 +66,7 @@ export async function startEtcd(options: { readonly extraArgs?: readonly string[
   const args = [
     '--name', 'test',
     '--data-dir', join(dataDir, 'data'),
-    '--listen-client-urls', client,
+    '--listen-client-urls', options.alsoListenOn === undefined ? client : `${client},http://${options.alsoListenOn}:${clientPort}`,
     '--advertise-client-urls', client,
     '--listen-peer-urls', peer,
     '--initial-advertise-peer-urls', peer,

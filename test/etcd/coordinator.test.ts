@@ -10,7 +10,7 @@ import { etcdCoordinator } from 'rx-reconcile/etcd';
 import type { EtcdCoordinator } from 'rx-reconcile/etcd';
 import { etcdMissing, startEtcd } from '../../examples/support/etcd-server.js';
 import type { EtcdServer } from '../../examples/support/etcd-server.js';
-import { testClient } from './etcd-client.js';
+import { testClient } from '../../examples/support/etcd-client.js';
 import { startProxy } from './tcp-proxy.js';
 
 const missing = etcdMissing();

@@ -11,7 +11,7 @@ import type { LogFields, Logger, WatchEvent } from 'rx-reconcile';
 import { createEtcdStore } from 'rx-reconcile/etcd';
 import { etcdMissing, startEtcd } from '../../examples/support/etcd-server.js';
 import type { EtcdServer } from '../../examples/support/etcd-server.js';
-import { testClient } from './etcd-client.js';
+import { testClient } from '../../examples/support/etcd-client.js';
 import { startProxy } from './tcp-proxy.js';
 
 const missing = etcdMissing();

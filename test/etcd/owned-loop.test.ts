@@ -13,7 +13,7 @@ import { createEtcdStore, etcdCoordinator } from 'rx-reconcile/etcd';
 import type { EtcdCoordinator } from 'rx-reconcile/etcd';
 import { etcdMissing, startEtcd } from '../../examples/support/etcd-server.js';
 import type { EtcdServer } from '../../examples/support/etcd-server.js';
-import { testClient } from './etcd-client.js';
+import { testClient } from '../../examples/support/etcd-client.js';
 
 const missing = etcdMissing();
 if (missing !== undefined) console.warn(`owned loop tests skipped: ${missing}`);

@@ -1,5 +1,5 @@
 /**
- * etcd3 clients for tests: the host circuit breaker etcd3 installs by default (open for 5 s after
+ * etcd3 clients for examples, tests and benchmarks: the host circuit breaker etcd3 installs by default (open for 5 s after
  * three failures) is replaced by a pass-through policy, so a client reconnects as soon as etcd is
  * back; every request still has the adapter's deadline.
  */
