@@ -189,6 +189,7 @@ export function etcdCoordinator(options: EtcdCoordinatorOptions): EtcdCoordinato
   let joined = false;
   let stopping = false;
   let wasReady = false;
+  let lastMembers = '';
   let joinTimer: Subscription | undefined;
   const readyWaiters: (() => void)[] = [];
 
@@ -217,8 +218,10 @@ export function etcdCoordinator(options: EtcdCoordinatorOptions): EtcdCoordinato
 
   function emit(gained: readonly number[], lost: readonly number[]): void {
     const ready = isReady();
-    if (gained.length === 0 && lost.length === 0 && ready === wasReady) return;
+    const memberList = members().join('\u0000');
+    if (gained.length === 0 && lost.length === 0 && ready === wasReady && memberList === lastMembers) return;
     wasReady = ready;
+    lastMembers = memberList;
     if (gained.length > 0 || lost.length > 0) {
       logger.info({ gained, lost, owned: [...owned.keys()].filter((s) => !owned.get(s)?.draining).sort((a, b) => a - b) }, 'Ownership changed');
     }

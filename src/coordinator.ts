@@ -63,7 +63,10 @@ export interface Coordinator {
    * hands the key over (on a membership change) only after `release()` or its release deadline.
    */
   hold(key: Key): OwnershipHold | undefined;
-  /** Ownership changes, as they happen (hot; no replay of the past). */
+  /**
+   * Ownership changes, as they happen (hot; no replay of the past). A coordinator may also emit a
+   * change with nothing gained or lost (readiness or membership moved).
+   */
   readonly changes$: Observable<OwnershipChange>;
   /** True when this replica is a member and owns everything the membership assigns to it. */
   ready(): boolean;
