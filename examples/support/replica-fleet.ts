@@ -19,6 +19,7 @@ export interface WorkerLine {
   readonly code?: string;
   readonly owned?: readonly number[];
   readonly members?: readonly string[];
+  readonly ready?: boolean;
   readonly generation?: number;
 }
 
