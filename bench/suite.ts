@@ -4,11 +4,12 @@
  * DESIGN.md and issue 6 (benchmarks 1–18); every figure is measured, nothing is hard-coded.
  */
 import type { CaseResult, Violations } from './lib/util.js';
+import { ETCD_BENCHMARKS } from './suites/etcd.js';
 
 export type Role = 'library' | 'baseline' | 'naive' | 'info';
 
 /** Library features a run needs; runs whose features are missing are skipped and reported. */
-export type Feature = 'workQueue' | 'store' | 'loop' | 'status';
+export type Feature = 'workQueue' | 'store' | 'loop' | 'status' | 'etcd';
 
 export interface RunSpec {
   readonly id: string;
@@ -61,7 +62,7 @@ export interface Benchmark {
 
 const M = 1_000_000;
 
-function spec(
+export function spec(
   id: string,
   file: string,
   params: Record<string, unknown>,
@@ -115,7 +116,7 @@ function quotient(a: number | undefined, b: number | undefined): number | undefi
   return a !== undefined && b !== undefined ? a / b : undefined;
 }
 
-function missing(...aggs: (Aggregate | undefined)[]): string {
+export function missing(...aggs: (Aggregate | undefined)[]): string {
   for (const a of aggs) {
     if (a === undefined) return 'not run';
     if (a.skipped !== undefined) return `not yet measured: ${a.skipped}`;
@@ -136,7 +137,7 @@ function ratioOf(lib: number | undefined, base: number | undefined): number | nu
   return lib !== undefined && base !== undefined && base !== 0 ? lib / base : null;
 }
 
-interface GoalRowInput {
+export interface GoalRowInput {
   bench: string;
   measure: string;
   library?: number | undefined;
@@ -158,7 +159,7 @@ interface GoalRowInput {
   info?: boolean;
 }
 
-function row(input: GoalRowInput): Row {
+export function row(input: GoalRowInput): Row {
   const direction = input.direction ?? 'max';
   const checked = input.checked ?? null;
   let status: Status;
@@ -1260,6 +1261,7 @@ export const SUITE: Benchmark[] = [
       return rows;
     },
   },
+  ...ETCD_BENCHMARKS,
 ];
 
 /** Machine floors, to read absolute goals in context (set on a faster machine). */
