@@ -4,6 +4,7 @@
  * DESIGN.md and issue 6 (benchmarks 1–18); every figure is measured, nothing is hard-coded.
  */
 import type { CaseResult, Violations } from './lib/util.js';
+import { SQLITE_BENCHMARKS } from './suites/sqlite.js';
 import { ETCD_BENCHMARKS } from './suites/etcd.js';
 
 export type Role = 'library' | 'baseline' | 'naive' | 'info';
@@ -133,7 +134,7 @@ export function fmt(v: number | undefined | null, unit = '', digits?: number): s
   return unit === '' ? s : `${s} ${unit}`;
 }
 
-function ratioOf(lib: number | undefined, base: number | undefined): number | null {
+export function ratioOf(lib: number | undefined, base: number | undefined): number | null {
   return lib !== undefined && base !== undefined && base !== 0 ? lib / base : null;
 }
 
@@ -1261,6 +1262,7 @@ export const SUITE: Benchmark[] = [
       return rows;
     },
   },
+  ...SQLITE_BENCHMARKS,
   ...ETCD_BENCHMARKS,
 ];
 

@@ -12,7 +12,6 @@ import type { IKeyValue } from 'etcd3';
 import { deepFreeze } from '../src/plain-data.js';
 import { parseKey } from '../src/key.js';
 import type { Key, Resource } from '../src/types.js';
-import type { UnstampedResource } from '../src/store-writes.js';
 
 /** The etcd key prefix of every resource of `kind` (ends with `/`). */
 export function kindPrefix(prefix: string, kind: string): string {
@@ -25,13 +24,18 @@ export function resourcePath(prefix: string, kind: string, key: Key): string {
   return kindPrefix(prefix, kind) + (namespace === undefined ? '' : `${encodeURIComponent(namespace)}/`) + encodeURIComponent(name);
 }
 
-/** The JSON text stored for a planned resource. */
-export function encodeResource(resource: UnstampedResource): string {
-  return JSON.stringify(resource);
+/** A resource as stored in etcd: without `version` and `revision` (both come from `mod_revision`). */
+type StoredResource = Omit<Resource, 'metadata'> & { readonly metadata: Omit<Resource['metadata'], 'version' | 'revision'> };
+
+/** The JSON text stored for a resource: everything but `version` and `revision`. */
+export function encodeResource(resource: Resource): string {
+  const { version: _version, revision: _revision, ...metadata } = resource.metadata;
+  void [_version, _revision];
+  return JSON.stringify({ ...resource, metadata });
 }
 
 /** The shape a stored value must have to be read back as a resource. */
-function isStoredResource(value: unknown): value is UnstampedResource {
+function isStoredResource(value: unknown): value is StoredResource {
   if (typeof value !== 'object' || value === null) return false;
   const { kind, metadata } = value as { kind?: unknown; metadata?: { name?: unknown; generation?: unknown } };
   return typeof kind === 'string' && typeof metadata === 'object' && metadata !== null && typeof metadata.name === 'string' && typeof metadata.generation === 'number';
@@ -52,8 +56,8 @@ export function decodeResource(kv: IKeyValue): Resource | undefined {
   return stamp(value, Number(kv.mod_revision));
 }
 
-/** A planned resource as the store returns it after the write that got `revision`. */
-export function stamp(resource: UnstampedResource, revision: number): Resource {
+/** A resource as the store returns it after the write that got `revision` (spec and status shared). */
+export function stamp(resource: StoredResource | Resource, revision: number): Resource {
   return deepFreeze({ ...resource, metadata: { ...resource.metadata, version: String(revision), revision } }) as Resource;
 }
 

@@ -21,14 +21,16 @@ import {
   checkKey,
   checkKind,
   checkSinceRevision,
+  checkVersion,
+  createdResource,
+  deletedResource,
   matchesList,
-  planCreate,
-  planDelete,
-  planStatus,
-  planUpdate,
+  newResourceKey,
+  statusUpdated,
   targetKey,
-} from '../src/store-writes.js';
-import type { WritePlan, WriteRules } from '../src/store-writes.js';
+  updatedResource,
+} from '../src/store-rules.js';
+import type { WriteRules, Written } from '../src/store-rules.js';
 import type { Key, ListOptions, NewResource, Resource, Store, WatchEvent, WatchOptions } from '../src/types.js';
 import { deadline, etcdCall, isTooLarge } from './etcd-call.js';
 import { decodeResource, encodeResource, kindPrefix, resourcePath, stamp } from './etcd-layout.js';
@@ -209,16 +211,19 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
     return response.kvs[0];
   }
 
-  /** Commits a plan for `stored`; resolves to what the store returns. */
-  async function commit(stored: Resource, path: string, plan: WritePlan, fence: Fence | undefined): Promise<Resource> {
-    if (plan.type === 'unchanged') return stored;
+  /**
+   * Commits what the write rules built for `stored` (stamped with a placeholder revision), or nothing
+   * when they built nothing; resolves to what the store returns, stamped with the write's revision.
+   */
+  async function commit(stored: Resource, path: string, written: Written | undefined, fence: Fence | undefined): Promise<Resource> {
+    if (written === undefined) return stored;
     const key = keyOf(stored);
-    const value = plan.type === 'deleted' ? undefined : encodeResource(plan.resource);
+    const value = written.type === 'deleted' ? undefined : encodeResource(written.object);
     if (value !== undefined) checkBytes(stored.kind, key, value);
     const revision = await transact(stored.kind, key, path, stored.metadata.revision, value, fence);
-    const written = stamp(plan.resource, revision);
-    remember(path, plan.type === 'deleted' ? undefined : written);
-    return written;
+    const result = stamp(written.object, revision);
+    remember(path, written.type === 'deleted' ? undefined : result);
+    return result;
   }
 
   function checkBytes(kind: string, key: Key, value: string): void {
@@ -229,34 +234,33 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
   async function target(resource: Resource): Promise<{ stored: Resource; path: string }> {
     const { kind, key } = targetKey(resource);
     const path = resourcePath(prefix, kind, key);
+    const version = (resource.metadata as { version?: unknown } | undefined)?.version;
     const cached = cache.get(path);
-    const stored = cached !== undefined && cached.metadata.version === resource.metadata.version ? cached : await read(kind, key, path);
-    if (stored === undefined) throw new NotFoundError(kind, key);
-    if (resource.metadata.version !== stored.metadata.version) {
-      throw new ConflictError(kind, key, resource.metadata.version, stored.metadata.version);
-    }
+    const stored = checkVersion(kind, key, cached !== undefined && cached.metadata.version === version ? cached : await read(kind, key, path), version);
     return { stored, path };
   }
 
   function writer(fence: Fence | undefined): Pick<Store, 'create' | 'update' | 'updateStatus' | 'delete'> {
     return {
       async create<Spec, Status>(kind: string, resource: NewResource<Spec, Status>): Promise<Resource<Spec, Status>> {
-        const planned = planCreate(kind, resource as NewResource, rules);
-        const path = resourcePath(prefix, kind, planned.key);
-        const value = encodeResource(planned.resource);
-        checkBytes(kind, planned.key, value);
-        const revision = await transact(kind, planned.key, path, 0, value, fence);
-        const created = stamp(planned.resource, revision);
+        const { key } = newResourceKey(kind, resource);
+        const planned = createdResource(rules, kind, resource as NewResource, 0);
+        const path = resourcePath(prefix, kind, key);
+        const value = encodeResource(planned);
+        checkBytes(kind, key, value);
+        const revision = await transact(kind, key, path, 0, value, fence);
+        const created = stamp(planned, revision);
         remember(path, created);
         return created as Resource<Spec, Status>;
       },
       async update<Spec, Status>(resource: Resource<Spec, Status>): Promise<Resource<Spec, Status>> {
         const { stored, path } = await target(resource as Resource);
-        return (await commit(stored, path, planUpdate(stored, resource as Resource, rules), fence)) as Resource<Spec, Status>;
+        return (await commit(stored, path, updatedResource(rules, stored, resource as Resource, 0), fence)) as Resource<Spec, Status>;
       },
       async updateStatus<Spec, Status>(resource: Resource<Spec, Status>): Promise<Resource<Spec, Status>> {
         const { stored, path } = await target(resource as Resource);
-        return (await commit(stored, path, planStatus(stored, resource as Resource, rules), fence)) as Resource<Spec, Status>;
+        const object = statusUpdated(rules, stored, resource as Resource, 0);
+        return (await commit(stored, path, object === undefined ? undefined : { type: 'modified', object }, fence)) as Resource<Spec, Status>;
       },
       async delete(kind: string, key: Key): Promise<Resource | undefined> {
         checkKind(kind);
@@ -265,10 +269,10 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
         for (let attempt = 1; ; attempt++) {
           const stored = await read(kind, key, path);
           if (stored === undefined) throw new NotFoundError(kind, key);
-          const plan = planDelete(stored, rules);
+          const written = deletedResource(rules, stored, 0);
           try {
-            const written = await commit(stored, path, plan, fence);
-            return plan.type === 'deleted' ? undefined : written;
+            const result = await commit(stored, path, written, fence);
+            return written?.type === 'deleted' ? undefined : result;
           } catch (error) {
             // Changed between the read and the write: read again (the caller gave no version).
             if (!(error instanceof ConflictError) || attempt >= DELETE_ATTEMPTS) throw error;
@@ -287,7 +291,8 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
     async list<Spec, Status>(kind: string, listOptions: ListOptions = {}): Promise<Resource<Spec, Status>[]> {
       checkKind(kind);
       const { resources } = await listKind(listContext, kindPrefix(prefix, kind));
-      return resources.filter((r) => matchesList(r, listOptions)) as Resource<Spec, Status>[];
+      const wanted = Object.entries(listOptions.labels ?? {});
+      return resources.filter((r) => matchesList(r, listOptions.namespace, wanted)) as Resource<Spec, Status>[];
     },
     watch<Spec, Status>(kind: string, watchOptions: WatchOptions = {}): Observable<WatchEvent<Spec, Status>> {
       checkKind(kind);

@@ -8,7 +8,8 @@ import { Range } from 'etcd3';
 import type { Etcd3 } from 'etcd3';
 import type { SchedulerLike } from 'rxjs';
 import type { Logger } from '../src/ports.js';
-import { byKey } from '../src/store-writes.js';
+import { keyOf } from '../src/key.js';
+import { compareKeys } from '../src/store-rules.js';
 import type { Resource } from '../src/types.js';
 import { deadline, etcdCall, isExhausted } from './etcd-call.js';
 import { decodeResource } from './etcd-layout.js';
@@ -63,5 +64,5 @@ export async function listKind(context: ListContext, prefix: string): Promise<Ki
     if (!page.more || last === undefined) break;
     start = Buffer.concat([last.key, Buffer.from([0])]);
   }
-  return { resources: resources.sort(byKey), revision };
+  return { resources: resources.sort((a, b) => compareKeys(keyOf(a), keyOf(b))), revision };
 }

@@ -17,13 +17,19 @@ export class DelayTimer {
   private timer: Subscription | undefined;
   private timerAt = Infinity;
   private halted = false;
+  /** How far before `timerAt` the armed timer fires (a chained wait); 0 normally. */
+  private lastChainGap = 0;
   private readonly scheduler: SchedulerLike;
-  private readonly now: () => number;
+  private readonly now: (atLeast?: number) => number;
   private readonly due: (st: KeyState) => void;
   private readonly after: () => void;
 
-  /** `due` is called for each key whose time came, then `after` once per firing. */
-  constructor(scheduler: SchedulerLike, now: () => number, due: (st: KeyState) => void, after: () => void) {
+  /**
+   * `due` is called for each key whose time came, then `after` once per firing. `now(atLeast)` reads
+   * the queue's clock; a firing timer tells it the time it was armed for, since a timer that fired
+   * proves that much time passed even if the scheduler's clock stepped back meanwhile.
+   */
+  constructor(scheduler: SchedulerLike, now: (atLeast?: number) => number, due: (st: KeyState) => void, after: () => void) {
     this.scheduler = scheduler;
     this.now = now;
     this.due = due;
@@ -66,7 +72,9 @@ export class DelayTimer {
     this.disarm();
     if (top === undefined || this.halted) return;
     this.timerAt = due;
-    this.timer = this.scheduler.schedule(() => this.fire(), Math.min(maxTimerDelay, Math.max(0, due - this.now())));
+    const wait = Math.max(0, due - this.now());
+    this.lastChainGap = wait > maxTimerDelay ? wait - maxTimerDelay : 0;
+    this.timer = this.scheduler.schedule(() => this.fire(), Math.min(maxTimerDelay, wait));
   }
 
   private disarm(): void {
@@ -76,9 +84,11 @@ export class DelayTimer {
   }
 
   private fire(): void {
+    const armedFor = this.timerAt;
     this.timer = undefined;
     this.timerAt = Infinity;
-    const now = this.now();
+    // A chained timer (a delay past maxTimerDelay) fires before its due time: it proves less.
+    const now = this.now(armedFor - this.lastChainGap);
     for (let top = this.heap.peek(); top !== undefined && top.dueAt <= now; top = this.heap.peek()) {
       this.heap.pop();
       this.due(top);

@@ -43,12 +43,14 @@ export {
   DependencyNotReadyError,
   FencedError,
   InvalidArgumentError,
+  MalformedResourceError,
   NonErrorThrownError,
   NotFoundError,
   PermanentError,
   ReconcileError,
   ResourceTooLargeError,
   StoppedError,
+  StoreClosedError,
   TimeoutError,
   TransientError,
   ValidationError,
@@ -87,7 +89,7 @@ export { KeyedQueue, QueueControl, createQueueControl } from './queue.js';
 export { checkWorkQueueOptions, defaultHotKeys, defaultTimeSlice } from './queue-options.js';
 export { decide } from './failure-model.js';
 export type { Decision, FailurePolicy, Hold } from './failure-model.js';
-export { maxTimerDelay, scheduleAfter } from './timer.js';
+export { every, maxTimerDelay, scheduleAfter, timerAfter } from './timer.js';
 export type {
   DelayedKey,
   HotKey,
@@ -112,7 +114,7 @@ export type { Items, SetDiffOptions } from './diff.js';
 
 /* Ports */
 export type { Coordinator, Fence, OwnershipChange, OwnershipHold } from './coordinator.js';
-export { noopLogger, noopMetrics } from './ports.js';
+export { noopLogger, noopMetrics, safeLogger } from './ports.js';
 export type { LogFields, Logger, LoopProbe, Metrics } from './ports.js';
 
 /* Metrics adapters */

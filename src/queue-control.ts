@@ -46,6 +46,22 @@ export class QueueControl {
     return released;
   }
 
+  /** Stops starting passes (running ones finish; triggers are still collected). False when not attached. */
+  pause(): boolean {
+    if (!this.queue) return false;
+    this.queue.pause();
+    this.notify();
+    return true;
+  }
+
+  /** Starts passes again after {@link pause}. False when not attached. */
+  resume(): boolean {
+    if (!this.queue) return false;
+    this.queue.resume();
+    this.notify();
+    return true;
+  }
+
   /** The current state; an empty snapshot when not attached. */
   snapshot(): QueueSnapshot {
     if (this.queue) return this.queue.snapshot();

@@ -126,6 +126,11 @@ export interface QueueHooks {
    * `hooks.onFinish`. Called at most once per failing call; if it throws too, that is dropped.
    */
   onCallbackError?(error: Error, where: string): void;
+  /**
+   * A trigger source of the loop failed (`source`: e.g. `watch Todo`, `resync`, `triggers[0]`) and
+   * restarts by itself. Called by `defineLoop`, not by the queue.
+   */
+  onSourceError?(source: string, error: Error): void;
 }
 
 /** Options of the work queue. */
@@ -252,6 +257,8 @@ export interface QueueStats {
   readonly running: number;
   readonly delayed: number;
   readonly parked: number;
+  /** True while paused. */
+  readonly paused: boolean;
   /** Start time of the longest-running pass, if any runs. */
   readonly oldestRunningSince: number | undefined;
   /** Start times of the running passes. */

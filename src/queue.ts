@@ -78,6 +78,9 @@ import type { Key, Request, TriggerReason } from './types.js';
 export type * from './queue-types.js';
 export { QueueControl, createQueueControl } from './queue-control.js';
 
+/** A timer firing this much before the clock says it is due proves the clock stepped back. */
+const CLOCK_TOLERANCE = 1000;
+
 const LOW_REASONS: ReadonlySet<TriggerReason> = new Set<TriggerReason>(['resync', 'initial']);
 const KNOWN_REASONS: ReadonlySet<string> = new Set<TriggerReason>(['watch', 'resync', 'manual', 'dependency', 'requeue', 'retry', 'initial']);
 
@@ -148,7 +151,7 @@ export class KeyedQueue implements PassOwner {
     this.lanes = new Lanes(options.agingEvery ?? 4);
     this.delayed = new DelayTimer(
       this.scheduler,
-      () => this.now(),
+      (atLeast) => this.now(atLeast),
       (st) => {
         st.reason = st.hold === HOLD_BACKOFF ? 'retry' : 'requeue';
         this.enqueue(st, LANE_HIGH);
@@ -184,8 +187,14 @@ export class KeyedQueue implements PassOwner {
    * stalls. Timers themselves are relative (a delay, not a date), so a forward step only makes keys
    * due early: one pass sooner, harmless for a level-triggered loop.
    */
-  private now(): number {
-    const t = this.scheduler.now() + this.clockOffset;
+  private now(atLeast?: number): number {
+    let t = this.scheduler.now() + this.clockOffset;
+    if (atLeast !== undefined && t < atLeast - CLOCK_TOLERANCE && Number.isFinite(atLeast)) {
+      // A timer fired: at least its delay passed, whatever the clock says (the clock stepped back
+      // meanwhile). Timers firing a few ms early are normal and left alone (no drift).
+      this.clockOffset += atLeast - t;
+      t = atLeast;
+    }
     if (t >= this.lastNow) {
       this.lastNow = t;
       return t;
@@ -465,6 +474,7 @@ export class KeyedQueue implements PassOwner {
       running: this.running,
       delayed: this.delayed.size,
       parked: this.parkedCount,
+      paused: this.paused,
       oldestRunningSince: oldest,
       runningSince: this.runningPasses.map((pass) => pass.startedAt).sort((a, b) => a - b),
       counters: this.counts,

@@ -27,25 +27,24 @@
 import { Observable, asyncScheduler } from 'rxjs';
 import type { SchedulerLike } from 'rxjs';
 import type { ZodType } from 'zod';
-import { AlreadyExistsError, CompactedError, ConflictError, InvalidArgumentError, NotFoundError } from './errors.js';
+import { AlreadyExistsError, CompactedError, InvalidArgumentError, NotFoundError } from './errors.js';
 import { keyOf } from './key.js';
-import { deepFreeze } from './plain-data.js';
 import {
-  byKey,
   checkKey,
   checkKind,
-  checkMetadata,
   checkSinceRevision,
-  isObject,
+  checkVersion,
+  compareKeys,
+  createdResource,
+  deletedResource,
   matchesList,
-  planCreate,
-  planDelete,
-  planStatus,
-  planUpdate,
+  newResourceKey,
   show,
+  statusUpdated,
   targetKey,
-} from './store-writes.js';
-import type { UnstampedResource, WritePlan, WriteRules } from './store-writes.js';
+  updatedResource,
+} from './store-rules.js';
+import type { WriteRules } from './store-rules.js';
 import type { Key, ListOptions, NewResource, Resource, ResourceEvent, Store, WatchEvent, WatchOptions } from './types.js';
 
 /** Per-kind options: an optional zod schema that every written `spec` must pass. */
@@ -107,7 +106,6 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   let size = 0;
 
   const now = (): string => new Date(scheduler.now()).toISOString();
-  const rules: WriteRules = { schemaOf: (kind) => schemas.get(kind), maxBytes, now };
   const bucket = (kind: string): Map<Key, Resource> => {
     let found = kinds.get(kind);
     if (found === undefined) kinds.set(kind, (found = new Map()));
@@ -179,28 +177,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     return object;
   }
 
-  /** Stamps a planned resource with the next revision (its version is that number as a string). */
-  function stamp(planned: UnstampedResource): Resource {
-    revision += 1;
-    return deepFreeze({ ...planned, metadata: { ...planned.metadata, version: String(revision), revision } });
-  }
+  const rules: WriteRules = { maxBytes, schemaOf: (kind) => schemas.get(kind), now };
 
-  /** Finds the stored resource an update targets; checks its existence and version. */
+  /** The stored resource an update targets: it exists and has the caller's version. */
   function target(resource: Resource): Resource {
     const { kind, key } = targetKey(resource);
-    const stored = kinds.get(kind)?.get(key);
-    if (stored === undefined) throw new NotFoundError(kind, key);
-    if (resource.metadata.version !== stored.metadata.version) {
-      throw new ConflictError(kind, key, resource.metadata.version, stored.metadata.version);
-    }
-    return stored;
-  }
-
-  /** Commits a plan for `stored`: nothing, a replacement, or a removal. */
-  function apply(stored: Resource, plan: WritePlan): Resource {
-    if (plan.type === 'unchanged') return stored;
-    const next = stamp(plan.resource);
-    return plan.type === 'deleted' ? commit('deleted', next) : commit('modified', next, stored);
+    return checkVersion(kind, key, kinds.get(kind)?.get(key), resource.metadata.version);
   }
 
   function registerKind<S>(kind: string, kindOptions: KindOptions<S>): void {
@@ -228,28 +210,33 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
 
     async list<Spec, Status>(kind: string, listOptions: ListOptions = {}): Promise<Resource<Spec, Status>[]> {
       checkKind(kind);
-      return [...(kinds.get(kind)?.values() ?? [])].sort(byKey).filter((r) => matchesList(r, listOptions)) as Resource<Spec, Status>[];
+      const { namespace, labels = {} } = listOptions;
+      const wanted = Object.entries(labels);
+      return sorted(kinds.get(kind)).filter((r) => matchesList(r, namespace, wanted)) as Resource<Spec, Status>[];
     },
 
     async create<Spec, Status>(kind: string, resource: NewResource<Spec, Status>): Promise<Resource<Spec, Status>> {
-      checkKind(kind);
-      if (isObject(resource)) {
-        const { name, namespace } = checkMetadata(resource.metadata);
-        const key = keyOf({ metadata: { name, ...(namespace === undefined ? {} : { namespace }) } });
-        if (bucket(kind).has(key)) throw new AlreadyExistsError(kind, key);
-      }
-      const planned = planCreate(kind, resource, rules);
-      return commit('added', stamp(planned.resource)) as Resource<Spec, Status>;
+      const { key } = newResourceKey(kind, resource);
+      if (bucket(kind).has(key)) throw new AlreadyExistsError(kind, key);
+      const created = createdResource(rules, kind, resource, revision + 1);
+      revision += 1;
+      return commit('added', created) as Resource<Spec, Status>;
     },
 
     async update<Spec, Status>(resource: Resource<Spec, Status>): Promise<Resource<Spec, Status>> {
       const stored = target(resource);
-      return apply(stored, planUpdate(stored, resource, rules)) as Resource<Spec, Status>;
+      const written = updatedResource(rules, stored, resource, revision + 1);
+      if (written === undefined) return stored as Resource<Spec, Status>;
+      revision += 1;
+      return commit(written.type, written.object, stored) as Resource<Spec, Status>;
     },
 
     async updateStatus<Spec, Status>(resource: Resource<Spec, Status>): Promise<Resource<Spec, Status>> {
       const stored = target(resource);
-      return apply(stored, planStatus(stored, resource, rules)) as Resource<Spec, Status>;
+      const next = statusUpdated(rules, stored, resource, revision + 1);
+      if (next === undefined) return stored as Resource<Spec, Status>;
+      revision += 1;
+      return commit('modified', next, stored) as Resource<Spec, Status>;
     },
 
     async delete(kind: string, key: Key): Promise<Resource | undefined> {
@@ -257,8 +244,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       checkKey(key);
       const stored = kinds.get(kind)?.get(key);
       if (stored === undefined) throw new NotFoundError(kind, key);
-      const written = apply(stored, planDelete(stored, rules));
-      return written === stored || kinds.get(kind)?.has(key) === true ? written : undefined;
+      const written = deletedResource(rules, stored, revision + 1);
+      if (written === undefined) return stored;
+      revision += 1;
+      const object = commit(written.type, written.object, stored);
+      return written.type === 'deleted' ? undefined : object;
     },
 
     watch<Spec, Status>(kind: string, watchOptions: WatchOptions = {}): Observable<WatchEvent<Spec, Status>> {
@@ -301,7 +291,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
 }
 
 function sorted(resources: Map<Key, Resource> | undefined): Resource[] {
-  return [...(resources?.values() ?? [])].sort(byKey);
+  return [...(resources ?? [])].sort(([a], [b]) => compareKeys(a, b)).map(([, r]) => r);
 }
 
 function checkCount(name: string, value: number | undefined, fallback: number, min: number): number {

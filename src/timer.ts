@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { Subscription } from 'rxjs';
+import { Observable, Subscription } from 'rxjs';
 import type { SchedulerLike } from 'rxjs';
 import { maxTimerDelay } from './check-options.js';
 
@@ -39,4 +39,46 @@ export function scheduleAfter(scheduler: SchedulerLike, delay: number, work: () 
   };
   chain.add(scheduler.schedule(step, maxTimerDelay));
   return chain;
+}
+
+/**
+ * An Observable that emits `0` and completes after `delay` ms of `scheduler` time, for delays of any
+ * length (RxJS `timer` hands long delays to a JavaScript timer, which fires them after 1 ms).
+ *
+ * ## Example
+ * ```ts
+ * timerAfter(45 * 86_400_000, asyncScheduler).subscribe(() => console.log('45 days later'));
+ * ```
+ */
+export function timerAfter(delay: number, scheduler: SchedulerLike): Observable<0> {
+  return new Observable<0>((subscriber) =>
+    scheduleAfter(scheduler, delay, () => {
+      subscriber.next(0);
+      subscriber.complete();
+    }),
+  );
+}
+
+/**
+ * An Observable that emits 0, 1, 2… every `period` ms of `scheduler` time, for periods of any length
+ * (RxJS `interval` with a period above 2³¹ − 1 ms fires every millisecond).
+ *
+ * ## Example
+ * ```ts
+ * every(30 * 86_400_000, asyncScheduler).subscribe(() => resyncEverything()); // monthly
+ * ```
+ */
+export function every(period: number, scheduler: SchedulerLike): Observable<number> {
+  return new Observable<number>((subscriber) => {
+    let count = 0;
+    let timer: Subscription | undefined;
+    const arm = (): void => {
+      timer = scheduleAfter(scheduler, period, () => {
+        subscriber.next(count++);
+        if (!subscriber.closed) arm();
+      });
+    };
+    arm();
+    return () => timer?.unsubscribe();
+  });
 }
