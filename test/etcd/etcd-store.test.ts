@@ -84,16 +84,20 @@ describe.skipIf(missing !== undefined)('etcd store (real etcd)', () => {
     expect((await store.get('Post', 'a'))?.spec).toEqual({ n: 3 });
   });
 
-  it('a CAS decided by etcd: two writers of the same version, exactly one wins, even when neither cached it', async () => {
+  it('a CAS decided by etcd: a writer whose copy went stale in its cache is refused by etcd, not by itself', async () => {
     const one = fresh();
     const other = createEtcdStore({ client, prefix: one.prefix });
     const a = await one.create('Post', { metadata: { name: 'a' }, spec: { n: 0 } });
-    const results = await Promise.allSettled([one.update({ ...a, spec: { n: 1 } }), other.update({ ...a, spec: { n: 2 } })]);
+    expect(await other.get('Post', 'a')).toEqual(a); // other caches version 1
+    const b = await one.update({ ...a, spec: { n: 1 } });
+    // other believes its cached copy is current: only etcd's compare on mod_revision can refuse it.
+    await expect(other.update({ ...a, spec: { n: 2 } })).rejects.toMatchObject({ code: 'CONFLICT', expectedVersion: a.metadata.version, actualVersion: b.metadata.version });
+    await expect(other.updateStatus({ ...a, status: { s: 1 } })).rejects.toBeInstanceOf(ConflictError);
+    expect((await one.get('Post', 'a'))?.spec).toEqual({ n: 1 });
+    // Two writers racing from the same version: exactly one wins.
+    const results = await Promise.allSettled([one.update({ ...b, spec: { n: 3 } }), other.update({ ...b, spec: { n: 4 } })]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     expect(results.filter((r) => r.status === 'rejected' && r.reason instanceof ConflictError)).toHaveLength(1);
-    // The loser's cache was dropped: it reads the winner's write.
-    const stored = await other.get('Post', 'a');
-    expect([1, 2]).toContain((stored?.spec as { n: number }).n);
   });
 
   it('deletes finalizer-aware: marks while finalizers remain, removes when the last one goes', async () => {
