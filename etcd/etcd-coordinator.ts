@@ -16,7 +16,7 @@ import { deadline, etcdCall } from './etcd-call.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { mirrorPrefix } from './prefix-mirror.js';
 import type { PrefixMirror } from './prefix-mirror.js';
-import { ownerOf, shardOf } from './rendezvous.js';
+import { assignShards, shardOf } from './rendezvous.js';
 
 /** Options of {@link etcdCoordinator}. */
 export interface EtcdCoordinatorOptions {
@@ -119,8 +119,8 @@ interface Owned {
  * to give `defineLoop({ coordinator })`.
  *
  * Each replica holds a lease and a member key on it (`<prefix>/members/<replica>`). Keys hash to
- * `shards` shards; each shard belongs to the member that rendezvous hashing picks from the member
- * list, and that member campaigns for it by creating `<prefix>/shards/<n>` on its lease, only when
+ * `shards` shards; each shard belongs to the member that rendezvous hashing with bounded load picks
+ * from the member list (`assignShards`: shares differ by one shard at most), and that member campaigns for it by creating `<prefix>/shards/<n>` on its lease, only when
  * the key is absent. The create revision of that key is the fencing token.
  *
  * ## Example
@@ -205,11 +205,19 @@ export function etcdCoordinator(options: EtcdCoordinatorOptions): EtcdCoordinato
     return [...names].sort();
   }
 
+  /** The owner of each shard for a member list (recomputed only when the list changes). */
+  let assignment: { readonly members: string; readonly owners: readonly string[] } = { members: '', owners: [] };
+  function ownersFor(live: readonly string[]): readonly string[] {
+    const key = live.join('\u0000');
+    if (assignment.members !== key) assignment = { members: key, owners: assignShards(shards, live) };
+    return assignment.owners;
+  }
+
   function isReady(): boolean {
     if (!held()) return false;
-    const live = members();
+    const owners = ownersFor(members());
     for (let shard = 0; shard < shards; shard++) {
-      const mine = ownerOf(shard, live) === replica;
+      const mine = owners[shard] === replica;
       const own = owned.get(shard);
       if (mine !== (own !== undefined && !own.draining)) return false;
     }
@@ -245,9 +253,9 @@ export function etcdCoordinator(options: EtcdCoordinatorOptions): EtcdCoordinato
       emit([], lost);
       return;
     }
-    const live = members();
+    const owners = ownersFor(members());
     for (let shard = 0; shard < shards; shard++) {
-      const mine = ownerOf(shard, live) === replica;
+      const mine = owners[shard] === replica;
       const own = owned.get(shard);
       if (mine && own === undefined && !campaigning.has(shard) && !releasing.has(shard)) {
         const entry = mirror.entries.get(shardKey(shard));

@@ -9,4 +9,4 @@ export { createEtcdStore, defaultEtcdMaxResourceBytes } from './etcd-store.js';
 export type { EtcdStore, EtcdStoreOptions } from './etcd-store.js';
 export { etcdCoordinator } from './etcd-coordinator.js';
 export type { CoordinatorState, EtcdCoordinator, EtcdCoordinatorOptions } from './etcd-coordinator.js';
-export { ownerOf, shardOf } from './rendezvous.js';
+export { assignShards, shardOf } from './rendezvous.js';

@@ -1,8 +1,7 @@
 /**
- * Keys → shards → replicas, as pure functions of the membership: `shardOf` and `ownerOf`
- * (rendezvous, or highest-random-weight, hashing). Every replica computes the same assignment from
- * the same member list, with no coordination; when a replica joins or leaves, only the shards it
- * gains or held move.
+ * Keys → shards → replicas, as pure functions of the membership: `shardOf` and `assignShards`
+ * (rendezvous, or highest-random-weight, hashing with bounded load). Every replica computes the same
+ * assignment from the same member list, with no coordination.
  *
  * @module
  */
@@ -28,18 +27,31 @@ export function shardOf(key: string, shards: number): number {
 }
 
 /**
- * The member that owns `shard`: the one with the highest weight `hash32(member, shard)` (ties, which
- * need equal hashes, go to the smaller name). Undefined when there are no members.
+ * The owner of every shard (index = shard): each shard goes to the member that ranks it highest
+ * (`hash32(member, shard)`, ties to the smaller name) among those with room left, where room keeps
+ * every member's count at ⌊shards / members⌋ or one more. So the shares differ by one shard at most
+ * (plain rendezvous hashing can give one replica twice another's), and a join or a leave moves about
+ * the shards it gains or held. Empty when there are no members.
  */
-export function ownerOf(shard: number, members: Iterable<string>): string | undefined {
-  let best: string | undefined;
-  let bestWeight = -1;
-  for (const member of members) {
-    const weight = hash32(`${member}\u0000${shard}`);
-    if (weight > bestWeight || (weight === bestWeight && best !== undefined && member < best)) {
-      best = member;
-      bestWeight = weight;
+export function assignShards(shards: number, members: readonly string[]): string[] {
+  const names = [...new Set(members)].sort();
+  if (names.length === 0) return [];
+  const floor = Math.floor(shards / names.length);
+  let larger = shards - floor * names.length; // how many members may hold floor + 1
+  const load = new Map<string, number>(names.map((m) => [m, 0]));
+  const owners = new Array<string>(shards);
+  for (let shard = 0; shard < shards; shard++) {
+    const ranked = names.map((member) => ({ member, weight: hash32(`${member}\u0000${shard}`) }));
+    ranked.sort((x, y) => y.weight - x.weight || (x.member < y.member ? -1 : 1));
+    for (const { member } of ranked) {
+      const held = load.get(member) as number;
+      if (held < floor || (held === floor && larger > 0)) {
+        if (held === floor) larger--;
+        load.set(member, held + 1);
+        owners[shard] = member;
+        break;
+      }
     }
   }
-  return best;
+  return owners;
 }

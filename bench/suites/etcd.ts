@@ -40,7 +40,7 @@ export const ETCD_BENCHMARKS: Benchmark[] = [
     name: 'etcd/scale-out',
     inQuick: false,
     runs: () => {
-      const params = { what: 'throughput', K: 300, passMs: 50, workers: 4, shards: 32 };
+      const params = { what: 'throughput', K: 600, passMs: 100, workers: 8, shards: 96 };
       return [
         spec('b28:three', CASE, { ...params, replicas: 3 }, { role: 'library', reps: 1, needs: ['etcd'], timeoutMs: 180_000 }),
         spec('b28:one', CASE, { ...params, replicas: 1 }, { role: 'baseline', reps: 1, needs: ['etcd'], timeoutMs: 180_000 }),
@@ -55,7 +55,7 @@ export const ETCD_BENCHMARKS: Benchmark[] = [
       return [
         row({
           bench: '28 etcd/scale-out',
-          measure: `items/s, 300 items, passes of 50 ms I/O, 4 workers per replica process: 3 replicas (shares ${shares}) vs 1`,
+          measure: `items/s, 600 items, passes of 100 ms I/O, 8 workers per replica process, 96 shards: 3 replicas (shares ${shares}) vs 1`,
           library: l,
           baseline: b,
           unit: '/s',

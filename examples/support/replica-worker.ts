@@ -46,6 +46,8 @@ const loop = defineLoop<{ v: number }, Status>({
   coordinator,
   conditions: false,
   workers: config.workers ?? 8,
+  // Spec changes only: the pass's own status write does not come back as one more pass.
+  filter: (event) => event.type !== 'modified' || event.old?.metadata.generation !== event.object.metadata.generation,
   async reconcile(request, ctx) {
     const token = ctx.fence?.token;
     out({ ev: 'start', key: request.key, token });
