@@ -4,6 +4,7 @@
  * DESIGN.md and issue 6 (benchmarks 1–18); every figure is measured, nothing is hard-coded.
  */
 import type { CaseResult, Violations } from './lib/util.js';
+import { NEVER_STOP_BENCHMARKS } from './suites/never-stop.js';
 import { SQLITE_BENCHMARKS } from './suites/sqlite.js';
 import { ETCD_BENCHMARKS } from './suites/etcd.js';
 
@@ -1262,6 +1263,7 @@ export const SUITE: Benchmark[] = [
       return rows;
     },
   },
+  ...NEVER_STOP_BENCHMARKS,
   ...SQLITE_BENCHMARKS,
   ...ETCD_BENCHMARKS,
 ];

@@ -112,7 +112,7 @@ describe('a loop whose sources fail keeps running (G14)', () => {
     const inner = createMemoryStore({ scheduler });
     await inner.create('App', { metadata: { name: 'web' }, spec: {} });
     const pods = new Subject<WatchEvent>();
-    const store: Store = { ...inner, watch: (kind, options) => (kind === 'Pod' ? (pods as Observable<never>) : inner.watch(kind, options)) };
+    const store: Store = { ...inner, watch: (<S, St>(kind: string, options?: WatchOptions) => (kind === 'Pod' ? (pods as unknown as Observable<WatchEvent<S, St>>) : inner.watch<S, St>(kind, options))) as Store['watch'] };
     const reasons: string[] = [];
     const loop = defineLoop({ name: 'apps', store, kind: 'App', scheduler, conditions: false, dependencies: ['Pod'], reconcile: (r) => void reasons.push(`${r.key}:${r.reason}`) });
     await scheduler.runUntil(1);
@@ -268,10 +268,10 @@ describe('health and readiness', () => {
     const gate = new Subject<void>();
     const store: Store = {
       ...inner,
-      watch: (kind, options) =>
-        new Observable((subscriber) => {
+      watch: <S, St>(kind: string, options?: WatchOptions) =>
+        new Observable<WatchEvent<S, St>>((subscriber) => {
           // The list arrives only when the test opens the gate (a slow remote store).
-          const sub = gate.subscribe(() => sub.add(inner.watch(kind, options).subscribe(subscriber)));
+          const sub = gate.subscribe(() => sub.add(inner.watch<S, St>(kind, options).subscribe(subscriber)));
           return sub;
         }),
     };

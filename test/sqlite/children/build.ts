@@ -24,8 +24,9 @@ export async function buildChildPackage(): Promise<ChildPackage> {
   const dir = await mkdtemp(join(tmpdir(), 'rx-sqlite-children-'));
   const files = ['index.ts'];
   for (const folder of folders) {
-    for (const entry of await readdir(join(root, folder), { withFileTypes: true })) {
-      if (entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) files.push(join(folder, entry.name));
+    // Sub-folders too (e.g. operators/loop/): every module of the library.
+    for (const entry of await readdir(join(root, folder), { recursive: true })) {
+      if (entry.endsWith('.ts') && !entry.endsWith('.test.ts')) files.push(join(folder, entry));
     }
   }
   for (const file of files) {
