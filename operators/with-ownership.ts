@@ -87,7 +87,7 @@ export function withOwnership(options: OwnershipOptions): Ownership {
   const scheduler = options.scheduler ?? asyncScheduler;
   const canFence = typeof store.fenced === 'function';
   if (!canFence) {
-    logger.warn({ kind }, 'The store cannot fence writes (no fenced()): a deposed replica\'s in-flight writes can land');
+    logger.warn({ kind }, 'Writes are not fenced: the store has no fenced()');
   }
   const fencedStore = (fence: Fence): Store => (canFence ? (store.fenced as (fence: Fence) => Store).call(store, fence) : store);
   /** The fence of the running pass of each key (one at a time per key: G1). */
@@ -99,7 +99,7 @@ export function withOwnership(options: OwnershipOptions): Ownership {
     switchMap(() =>
       defer(() => from(store.list(kind))).pipe(
         retry({ count: 10, delay: (error: unknown, attempt) => {
-          logger.warn({ kind, error: (error as Error).message, attempt }, 'Re-list after an ownership gain failed; trying again');
+          logger.warn({ kind, err: error, attempt }, 'Re-list after an ownership gain failed; trying again');
           return timer(Math.min(5000, 100 * 2 ** attempt), scheduler);
         } }),
       ),

@@ -171,7 +171,7 @@ describe('a loop with a coordinator, on a store that cannot fence', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     await loop.whenIdle();
     expect(seen.sort()).toEqual(['mine-1:1', 'mine-2:1']);
-    expect(lines.filter((l) => /cannot fence/.test(l.message))).toHaveLength(1);
+    expect(lines.filter((l) => /not fenced/.test(l.message))).toHaveLength(1);
     await loop.stop();
   });
 
