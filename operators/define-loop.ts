@@ -1,14 +1,14 @@
 import { EMPTY, Subject, asyncScheduler, catchError, defer, merge, subscribeOn, tap } from 'rxjs';
 import type { Observable, Subscription } from 'rxjs';
 import { Backoff, InvalidArgumentError, createQueueControl, keyOf, noopLogger, safeLogger, toError } from '../src/index.js';
-import type { Key, Logger, PassResult, QueueSnapshot, Request, Work, WorkQueueOptions } from '../src/index.js';
+import type { EventFilter, Key, Logger, PassResult, QueueSnapshot, Request, Work, WorkQueueOptions } from '../src/index.js';
 import { callerSource } from './describe-loops.js';
 import { ignoreOwnWrites } from './ignore-own-writes.js';
 import { instrument } from './instrument.js';
 import { HealthTracker } from './loop/loop-health.js';
 import type { LoopHealth } from './loop/loop-health.js';
-import { LoopScope } from './loop/loop-context.js';
-import type { LoopEnv } from './loop/loop-context.js';
+import { LoopScope, newUsage } from './loop/loop-context.js';
+import type { LoopEnv, LoopUsage } from './loop/loop-context.js';
 import { QUEUE_OPTION_KEYS, checkLoopOptions } from './loop/loop-options.js';
 import type { LoopOptions, LoopOptionsBase, PhaseLoopOptions, ReconcileLoopOptions } from './loop/loop-options.js';
 import { passOf } from './loop/loop-pass.js';
@@ -22,7 +22,7 @@ import { watchRequests } from './watch-requests.js';
 import { withOwnership } from './with-ownership.js'; // coordinator (issue 12)
 import { workQueue } from './work-queue.js';
 
-export type { LoopContext } from './loop/loop-context.js';
+export type { LoopContext, LoopUsage } from './loop/loop-context.js';
 export type { LoopHealth, LoopState, SourceHealth } from './loop/loop-health.js';
 export type {
   Dependency,
@@ -52,6 +52,8 @@ export interface Loop {
   snapshot(): QueueSnapshot;
   /** Alive, ready (first full list done), paused, and what the trigger sources went through. */
   health(): LoopHealth;
+  /** How often the passes used each idempotent-write helper, the finalizers and child kinds seen (a copy). */
+  usage(): LoopUsage;
   /** Runs `key` now, even in backoff or quarantine (the manual force). False once stopped. */
   trigger(key: Key): boolean;
   /** Releases a quarantined or terminal key and runs it once. False when it was not parked. */
@@ -137,13 +139,18 @@ export function defineLoop<Spec = unknown, Status = unknown, C = unknown, T = un
   const logger: Logger = safeLogger(options.logger ?? noopLogger).child({ loop: name });
   const control = createQueueControl({ scheduler });
   const health = new HealthTracker(scheduler);
-  /** The loop's own writes (conditions, finalizer) through this view do not come back as triggers. */
+  const usage = newUsage(options.owns);
+  /**
+   * The loop's own writes (conditions, finalizer, ctx.updateStatus, ctx.store writes of the pass's key)
+   * through this view do not come back as triggers — the removal of a deleted resource's last finalizer
+   * included, unless the loop owns children (then that removal runs one more pass: the cascade).
+   */
   const owned = options.coordinator ? withOwnership({ coordinator: options.coordinator, store, kind, logger, scheduler }) : undefined; // coordinator
-  const own = ignoreOwnWrites(owned?.store ?? store);
+  const own = ignoreOwnWrites(owned?.store ?? store, { deletes: () => usage.ownedKinds.size === 0 });
   const random = options.random ?? Math.random;
-  const env: LoopEnv = { loop: name, kind, store, scheduler, logger, random };
+  const env: LoopEnv = { loop: name, kind, store, own, ledger: options.ledger ?? store, scheduler, logger, random, usage };
 
-  const pass = passOf(options, own, logger);
+  const pass = passOf(options, env);
   const scoped: Work = (request, queuePass) => pass(request, new LoopScope<Spec, Status>(env, request, queuePass));
   const work: Work = owned ? owned.work(scoped) : scoped; // coordinator
 
@@ -179,16 +186,25 @@ export function defineLoop<Spec = unknown, Status = unknown, C = unknown, T = un
   triggers.push(
     watchRequests<Spec, Status>(own, kind, {
       ...watchOptions,
-      ...(options.filter ? { filter: options.filter } : {}),
+      ...(options.filter ? { filter: allOf(options.filter) } : {}),
       onSynced: () => health.listed(own$),
       onError: failed(own$),
     }),
   );
   if (options.resync !== undefined) {
     health.source('resync', false);
-    triggers.push(resync({ every: options.resync, scheduler, logger, onError: failed('resync'), keys: async () => (await store.list(kind)).map(keyOf) }));
+    const visit = options.resyncFilter;
+    const keys = async (): Promise<Key[]> => {
+      const all = await store.list<Spec, Status>(kind);
+      return (visit === undefined ? all : all.filter((resource) => keep(visit, resource, logger))).map(keyOf);
+    };
+    triggers.push(resync({ every: options.resync, scheduler, logger, onError: failed('resync'), keys }));
   }
-  for (const dep of options.dependencies ?? []) {
+  const dependencies = [...(options.dependencies ?? [])];
+  for (const owned of options.owns ?? []) {
+    if (!dependencies.some((d) => (typeof d === 'string' ? d : d.kind) === owned)) dependencies.push({ kind: owned, controllerOnly: true });
+  }
+  for (const dep of dependencies) {
     const depKind = typeof dep === 'string' ? dep : dep.kind;
     const label = `dependency ${depKind}`;
     health.source(label, false);
@@ -263,6 +279,7 @@ export function defineLoop<Spec = unknown, Status = unknown, C = unknown, T = un
     state$: control.state$,
     snapshot: () => control.snapshot(),
     health: () => health.read(control.stats()?.paused ?? false),
+    usage: () => ({ ...usage, finalizers: new Set(usage.finalizers), ownedKinds: new Set(usage.ownedKinds) }),
     trigger: (key) => running() && control.trigger(key),
     release: (key) => running() && control.release(key),
     pause: () => running() && control.pause(),
@@ -287,6 +304,23 @@ export function defineLoop<Spec = unknown, Status = unknown, C = unknown, T = un
       return stopped;
     },
   };
+}
+
+/** One filter from a filter or a list of filters (every one must keep the event). */
+function allOf<S, St>(filter: EventFilter<S, St> | readonly EventFilter<S, St>[]): EventFilter<S, St> {
+  if (typeof filter === 'function') return filter;
+  const filters = [...filter];
+  return (event) => filters.every((f) => f(event));
+}
+
+/** A user predicate that throws keeps its resource (logged). */
+function keep<T>(predicate: (value: T) => boolean, value: T, logger: Logger): boolean {
+  try {
+    return Boolean(predicate(value));
+  } catch (error) {
+    logger.error({ err: toError(error) }, 'Resync filter threw: the resource is resynced');
+    return true;
+  }
 }
 
 /** The options of `options` that go to `workQueue` as they are (only those that are set). */

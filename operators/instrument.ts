@@ -158,6 +158,8 @@ export const logLines: readonly LogLine[] = Object.freeze([
   { message: 'Trigger source failed: restarting', level: 'warn', fields: ['source', 'err', 'attempt', 'retryIn'], when: 'a user trigger source errored: it is subscribed again after `retryIn` ms', by: 'defineLoop' },
   { message: 'Trigger source failed: this round is skipped', level: 'warn', fields: ['source', 'err'], when: 'a periodic source failed one round', by: 'defineLoop' },
   { message: 'Trigger source completed', level: 'info', fields: ['source'], when: 'a user trigger source completed (it is done)', by: 'defineLoop' },
+  { message: 'Resync filter threw: the resource is resynced', level: 'error', fields: ['err'], when: 'the loop\'s resyncFilter threw for a resource', by: 'defineLoop' },
+  { message: 'Owned children deleted (cascade)', level: 'debug', fields: ['key', 'reconcileId', 'deleted'], when: 'an owner is gone: its owned children are deleted (unless `orphan`)', by: 'defineLoop' },
   { message: 'Writes are not fenced: the store has no fenced()', level: 'warn', fields: ['kind'], when: 'a loop with a coordinator starts on a store that cannot fence its writes (memory, SQLite): a deposed replica\u2019s in-flight write can land', by: 'withOwnership' },
   { message: 'Listed again after gaining keys', level: 'info', fields: ['kind', 'keys'], when: 'the coordinator gave this replica more keys: they are queued (low lane)', by: 'withOwnership' },
   { message: 'Re-list after an ownership gain failed; trying again', level: 'warn', fields: ['kind', 'err', 'attempt'], when: 'listing the kind after a gain failed (retried with backoff)', by: 'withOwnership' },

@@ -9,7 +9,7 @@ import { isObservable } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { z } from 'zod';
 import { InvalidArgumentError } from '../../src/index.js';
-import type { Coordinator, Correction, Key, Logger, MaybeAsync, Metrics, Outcome, QueueHooks, Request, Resource, ResourceEvent, Store, WorkQueueOptions } from '../../src/index.js';
+import type { Coordinator, Correction, EventFilter, Key, Logger, MaybeAsync, Metrics, Outcome, QueueHooks, Request, Resource, ResourceEvent, Store, WorkQueueOptions } from '../../src/index.js';
 import { checkOptions, fn, name as nonEmpty, period, withMethods } from '../../src/check-options.js';
 import { queueOptionsShape } from '../../src/queue-options.js';
 import type { CorrectionInput } from '../compare.js';
@@ -87,10 +87,25 @@ export interface LoopOptionsBase<Spec, Status> extends LoopQueueOptions {
   /** Resync period in ms: every key is reconciled again at this period (low priority). Default off. */
   readonly resync?: number;
   /**
-   * Keep only the watch events this returns true for (Halo's event matchers). Default: all. A filter
-   * that throws keeps its event (logged): a spare pass is harmless, a lost one is not.
+   * Keep only the watch events this returns true for — or, given a list, that every filter keeps
+   * (Halo's event matchers: `onAdd`, `onUpdate(old, new)`, `onDelete`, `generationChanged`). Default:
+   * all. A filter that throws keeps its event (logged): a spare pass is harmless, a lost one is not.
+   * It applies to watch events only, not to resync (see `resyncFilter`): resync exists to repair what
+   * events missed, and a filter such as `generationChanged` would turn it off.
    */
-  readonly filter?: (event: ResourceEvent<Spec, Status>) => boolean;
+  readonly filter?: EventFilter<Spec, Status> | readonly EventFilter<Spec, Status>[];
+  /** Resources a resync visits (default: all of the kind), e.g. by label. */
+  readonly resyncFilter?: (resource: Resource<Spec, Status>) => boolean;
+  /**
+   * Kinds of children this loop owns (made with `ctx.ensureChildren`, or by hand with an owner
+   * reference): a child's change triggers its owner (like controller-runtime's `Owns()`), and when an
+   * owner is gone its children are deleted (the cascade), unless `orphan` is true.
+   */
+  readonly owns?: readonly string[];
+  /** Keep owned children when their owner is gone (no cascade). Default false. */
+  readonly orphan?: boolean;
+  /** Where `ctx.once` records its effects. Default: the loop's store. */
+  readonly ledger?: Store;
   /** Kinds whose changes trigger the owning key (via ownerReferences or a mapping function). */
   readonly dependencies?: readonly Dependency[];
   /**
@@ -177,7 +192,11 @@ const loopSchema = z.strictObject({
   store: withMethods<Store>('a store such as createMemoryStore()', 'get', 'list', 'create', 'update', 'updateStatus', 'delete', 'watch'),
   kind: nonEmpty('the kind it reconciles (a non-empty string)'),
   resync: period().optional(),
-  filter: fn('a function (event) => boolean').optional(),
+  filter: z.union([fn('a function (event) => boolean'), z.array(fn('a function (event) => boolean'))], { error: 'must be a function (event) => boolean, or a list of them' }).optional(),
+  resyncFilter: fn('a function (resource) => boolean').optional(),
+  owns: z.array(nonEmpty('a kind (a non-empty string)'), { error: 'must be a list of kinds' }).optional(),
+  orphan: z.boolean({ error: 'must be true or false' }).optional(),
+  ledger: withMethods<Store>('a store', 'get', 'create').optional(),
   dependencies: z.array(dependency, { error: 'must be an array of dependencies' }).optional(),
   triggers: z.array(z.custom<Observable<unknown>>((v) => isObservable(v), 'must be an Observable of keys or Requests'), { error: 'must be an array of Observables' }).optional(),
   conditions: z.boolean({ error: 'must be true or false' }).optional(),
