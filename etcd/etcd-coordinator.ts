@@ -183,10 +183,11 @@ export function etcdCoordinator(options: EtcdCoordinatorOptions): EtcdCoordinato
   function reconcile(): void {
     if (stopping) return;
     const lost: number[] = [];
-    // A shard whose key is gone or was created again by someone else is lost, whatever we believed.
+    // A shard whose key is gone or was created again by someone else is lost, whatever we believed;
+    // a mirror that has not yet seen our own creation of the key says nothing about it.
     for (const own of owned.values()) {
       const entry = mirror.entries.get(shardKey(own.shard));
-      if (entry !== undefined && entry.createRevision !== own.fence.token) {
+      if (mirror.revision >= own.fence.token && entry?.createRevision !== own.fence.token) {
         drop(own);
         lost.push(own.shard);
       }
@@ -260,10 +261,11 @@ export function etcdCoordinator(options: EtcdCoordinatorOptions): EtcdCoordinato
     try {
       for (let attempt = 0; held() && !stopping; attempt++) {
         try {
-          await etcdCall(`release ${own.fence.lock}`, timeoutMs, () =>
+          const response = await etcdCall(`release ${own.fence.lock}`, timeoutMs, () =>
             client.if(own.fence.lock, 'Create', '==', own.fence.token).then(client.delete().key(own.fence.lock)).options(deadline(scheduler, timeoutMs)).commit(),
           );
-          logger.info({ shard: own.shard, token: own.fence.token }, 'Shard handed over');
+          // Not succeeded: the key is no longer this ownership's (its lease expired): nothing to hand over.
+          logger.info({ shard: own.shard, token: own.fence.token, deleted: response.succeeded }, 'Shard handed over');
           return;
         } catch (error) {
           logger.warn({ shard: own.shard, error: (error as Error).message, attempt }, 'Shard release failed; trying again');

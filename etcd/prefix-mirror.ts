@@ -28,6 +28,8 @@ export interface MirrorContext {
 /** A running mirror; `close()` stops it. */
 export interface PrefixMirror {
   readonly entries: ReadonlyMap<string, MirrorEntry>;
+  /** The revision the mirror is up to date with (0 before the first list). */
+  readonly revision: number;
   close(): void;
 }
 
@@ -107,6 +109,9 @@ export function mirrorPrefix(context: MirrorContext, prefix: string, onChange: (
   void list();
   return {
     entries,
+    get revision() {
+      return last;
+    },
     close() {
       closed = true;
       timer?.unsubscribe();

@@ -145,6 +145,15 @@ describe.skipIf(missing !== undefined)('etcd coordinator (real etcd)', () => {
     }
   });
 
+  it('regression: a shard won while the mirror still showed its previous key is kept (it was dropped but left in etcd, stranding the shard): three replicas starting together become ready, 20 times', async () => {
+    for (let round = 0; round < 20; round++) {
+      const prefix = `/c${++n}`;
+      const replicas = ['a', 'b', 'c'].map((r) => start(prefix, r));
+      await until(() => replicas.every((c) => c.ready() && c.state().members.length === 3), `three ready replicas (round ${round})`, 8000);
+      for (const c of replicas) await c.stop();
+    }
+  });
+
   it('refuses bad options by name', () => {
     const client = clientFor();
     const base = { client, prefix: '/x', replica: 'r', ttl: 2000 };
