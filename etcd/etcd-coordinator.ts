@@ -197,18 +197,27 @@ export function etcdCoordinator(options: EtcdCoordinatorOptions): EtcdCoordinato
       return;
     }
     const owners = ownersFor(members());
+    const gained: number[] = [];
+    const lease = (keeper as LeaseKeeper).id;
     for (let shard = 0; shard < shards; shard++) {
       const mine = owners[shard] === replica;
       const own = owned.get(shard);
-      if (mine && own === undefined && !campaigning.has(shard) && !releasing.has(shard)) {
+      if (own === undefined && !campaigning.has(shard) && !releasing.has(shard)) {
         const entry = mirror.entries.get(shardKey(shard));
-        if (entry === undefined) void campaign(shard);
+        if (entry === undefined) {
+          if (mine) void campaign(shard);
+        } else if (entry.lease === lease) {
+          // Our key that we do not know of (a campaign whose answer was lost): take it, or hand it over.
+          const adopted = claim(shard, entry.createRevision);
+          if (mine) gained.push(shard);
+          else drain(adopted);
+        }
       } else if (!mine && own !== undefined && !own.draining) {
         drain(own);
         lost.push(shard);
       }
     }
-    emit([], lost);
+    emit(gained, lost);
   }
 
   async function campaign(shard: number): Promise<void> {
@@ -227,8 +236,7 @@ export function etcdCoordinator(options: EtcdCoordinatorOptions): EtcdCoordinato
       if (!response.succeeded) return; // another holds it: its release or expiry shows up in the mirror
       const token = Number(response.header.revision);
       if (keeper !== lease || !held() || stopping) return; // the lease is gone: the key goes with it
-      const controller = new AbortController();
-      owned.set(shard, { shard, fence: Object.freeze({ lock: key, token, signal: controller.signal }), controller, holds: 0, draining: false, deadline: undefined });
+      claim(shard, token);
       emit([shard], []);
     } catch (error) {
       logger.warn({ shard, error: (error as Error).message }, 'Campaign failed');
@@ -236,6 +244,14 @@ export function etcdCoordinator(options: EtcdCoordinatorOptions): EtcdCoordinato
       campaigning.delete(shard);
       reconcile();
     }
+  }
+
+  /** Records a shard as owned under `token` (the create revision of its key). */
+  function claim(shard: number, token: number): Owned {
+    const controller = new AbortController();
+    const own: Owned = { shard, fence: Object.freeze({ lock: shardKey(shard), token, signal: controller.signal }), controller, holds: 0, draining: false, deadline: undefined };
+    owned.set(shard, own);
+    return own;
   }
 
   /** Stops new passes of a shard; releases it once its passes are done or at the release deadline. */

@@ -154,6 +154,19 @@ describe.skipIf(missing !== undefined)('etcd coordinator (real etcd)', () => {
     }
   });
 
+  it('a shard key deleted under its owner (by hand): the owner sees the loss (its fence aborts) and campaigns again with a larger token', async () => {
+    const prefix = `/c${++n}`;
+    const a = start(prefix, 'a', { shards: 2 });
+    await until(() => a.ready(), 'a ready');
+    const key = keys[0] as string;
+    const fence = a.fence(key);
+    await clients[0]!.delete().key(fence!.lock).exec();
+    await until(() => fence!.signal.aborted, 'the old fence aborting');
+    await until(() => a.owns(key) && a.ready(), 'a owning the shard again');
+    expect(a.fence(key)!.token).toBeGreaterThan(fence!.token);
+    await a.stop();
+  });
+
   it('refuses bad options by name', () => {
     const client = clientFor();
     const base = { client, prefix: '/x', replica: 'r', ttl: 2000 };
