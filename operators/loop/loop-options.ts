@@ -97,6 +97,12 @@ export interface LoopOptionsBase<Spec, Status> extends LoopQueueOptions {
   /** Resources a resync visits (default: all of the kind), e.g. by label. */
   readonly resyncFilter?: (resource: Resource<Spec, Status>) => boolean;
   /**
+   * The orphan sweep: lists the keys that exist in the world (files in a folder, rows of another
+   * system). Each gets a pass at start and at every resync — one without a resource finds nothing
+   * desired and cleans up what was left behind.
+   */
+  readonly worldKeys?: () => MaybeAsync<Iterable<Key>>;
+  /**
    * Kinds of children this loop owns (made with `ctx.ensureChildren`, or by hand with an owner
    * reference): a child's change triggers its owner (like controller-runtime's `Owns()`), and when an
    * owner is gone its children are deleted (the cascade), unless `orphan` is true.
@@ -194,6 +200,7 @@ const loopSchema = z.strictObject({
   resync: period().optional(),
   filter: z.union([fn('a function (event) => boolean'), z.array(fn('a function (event) => boolean'))], { error: 'must be a function (event) => boolean, or a list of them' }).optional(),
   resyncFilter: fn('a function (resource) => boolean').optional(),
+  worldKeys: fn('a function () => keys of the world').optional(),
   owns: z.array(nonEmpty('a kind (a non-empty string)'), { error: 'must be a list of kinds' }).optional(),
   orphan: z.boolean({ error: 'must be true or false' }).optional(),
   ledger: withMethods<Store>('a store', 'get', 'create').optional(),
