@@ -1,6 +1,7 @@
 import { callerSource } from './describe-loops.js';
 import { checkLoopOptions } from './loop/loop-options.js';
-import type { LoopOptions } from './loop/loop-options.js';
+import type { LoopOptions, ResolvedLoopOptions } from './loop/loop-options.js';
+import type { SpecSchema } from './with-schema.js';
 import type { Loop } from './loop/loop.js';
 import { storeLoop } from './loop/store-loop.js';
 import { streamLoop } from './loop/stream-loop.js';
@@ -99,5 +100,17 @@ export function defineLoop(options: LoopOptions<unknown, unknown> | StreamLoopOp
     return streamLoop(options, source);
   }
   checkLoopOptions(options);
-  return storeLoop(options as LoopOptions<unknown, unknown>, source);
+  return storeLoop(withKindName(options as LoopOptions<unknown, unknown>), source);
+}
+
+/**
+ * A loop given a typed kind (`defineKind`) runs on its name: the store registers the kind's schema
+ * (when it can), and the schema checks the specs the loop reads unless `schema` says otherwise.
+ */
+function withKindName<Spec, Status>(options: LoopOptions<Spec, Status>): ResolvedLoopOptions<Spec, Status> {
+  const kind = options.kind;
+  if (typeof kind === 'string') return options as ResolvedLoopOptions<Spec, Status>;
+  const store = options.store as { registerKind?: (name: string, kindOptions: { schema: unknown }) => void };
+  if (typeof store.registerKind === 'function') store.registerKind(kind.name, { schema: kind.spec });
+  return { ...options, kind: kind.name, schema: options.schema ?? (kind.spec as unknown as SpecSchema<Spec>) };
 }

@@ -286,10 +286,8 @@ export function callerSource(skip = 1): string | undefined {
 }
 
 /** The options as a store loop has them (a stream loop has no kind: it reads as `desired$`). */
-function storeView(loop: DescribableLoop): LoopOptionsBase<unknown, unknown> & { readonly style: 'reconcile' | 'phases'; readonly mode: 'store' | 'streams' } {
+type StoreView = Omit<LoopOptionsBase<unknown, unknown>, 'kind'> & { readonly kind: string; readonly style: 'reconcile' | 'phases'; readonly mode: 'store' | 'streams' };
+function storeView(loop: DescribableLoop): StoreView {
   const o = loop.options as Partial<LoopOptionsBase<unknown, unknown>> & DescribableLoop['options'];
-  return { ...o, kind: o.mode === 'streams' ? 'desired$' : (o as { kind: string }).kind } as LoopOptionsBase<unknown, unknown> & {
-    readonly style: 'reconcile' | 'phases';
-    readonly mode: 'store' | 'streams';
-  };
+  return { ...o, kind: o.mode === 'streams' ? 'desired$' : (o as { kind: string }).kind } as StoreView;
 }

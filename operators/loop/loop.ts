@@ -12,7 +12,7 @@ import type { StreamLoopBase } from './stream-options.js';
 
 /** The options a loop was defined with, without its pass functions, for `describeLoops` and admin pages. */
 export type LoopDescription =
-  | (LoopOptionsBase<unknown, unknown> & { readonly style: 'reconcile' | 'phases'; readonly mode: 'store' })
+  | (Omit<LoopOptionsBase<unknown, unknown>, 'kind'> & { readonly kind: string; readonly style: 'reconcile' | 'phases'; readonly mode: 'store' })
   | (Omit<StreamLoopBase<unknown, unknown>, 'desired$' | 'current$'> & { readonly style: 'reconcile' | 'phases'; readonly mode: 'streams' });
 
 /** A running loop. */

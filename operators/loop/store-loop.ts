@@ -18,7 +18,8 @@ import { watchRequests } from '../watch-requests.js';
 import { withOwnership } from '../with-ownership.js'; // coordinator (issue 12)
 import { LoopScope, newUsage } from './loop-context.js';
 import type { LoopEnv } from './loop-context.js';
-import type { LoopOptions, LoopOptionsBase, PhaseLoopOptions, ReconcileLoopOptions } from './loop-options.js';
+import type { LoopDescription } from './loop.js';
+import type { PhaseLoopOptions, ReconcileLoopOptions, ResolvedLoopOptions } from './loop-options.js';
 import { passOf } from './loop-pass.js';
 import { LoopRuntime } from './loop-runtime.js';
 import type { Loop } from './loop.js';
@@ -26,7 +27,7 @@ import { recordParked } from './record-parked.js';
 import { worldKeysSource } from './world-keys.js';
 
 /** Starts a store loop (options already checked). */
-export function storeLoop<Spec, Status, C, T>(options: LoopOptions<Spec, Status, C, T>, source: string | undefined): Loop {
+export function storeLoop<Spec, Status, C, T>(options: ResolvedLoopOptions<Spec, Status, C, T>, source: string | undefined): Loop {
   const runtime = new LoopRuntime(options);
   const { name, store, kind } = options;
   const { scheduler, logger, health, random } = runtime;
@@ -90,7 +91,7 @@ export function storeLoop<Spec, Status, C, T>(options: LoopOptions<Spec, Status,
     work,
     queueOptions: options,
     ...(options.conditions === false ? {} : { onFinish: (result) => recordParked(result, { store: own, kind, scheduler, logger }) }),
-    describe: { ...(base as LoopOptionsBase<unknown, unknown>), style: 'reconcile' in options ? 'reconcile' : 'phases', mode: 'store' },
+    describe: { ...base, kind, style: 'reconcile' in options ? 'reconcile' : 'phases', mode: 'store' } as LoopDescription,
     source,
     usage,
   });

@@ -157,6 +157,9 @@ function phases<D, C, T>(
     const check = options.verify;
     if (check === false) return steps.pipe(map(() => undefined));
     const inSync = check?.inSync;
-    return defer(() => steps.pipe(verify<D, C, T>({ desired: readDesired, current: readCurrent, compare: plan, ...(inSync ? { inSync } : {}) })));
+    const notConverged = check?.notConverged;
+    return defer(() =>
+      steps.pipe(verify<D, C, T>({ desired: readDesired, current: readCurrent, compare: plan, ...(inSync ? { inSync } : {}), ...(notConverged ? { notConverged } : {}) })),
+    );
   };
 }

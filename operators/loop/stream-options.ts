@@ -7,7 +7,7 @@
 import type { Observable } from 'rxjs';
 import { z } from 'zod';
 import { InvalidArgumentError } from '../../src/index.js';
-import type { Correction, Delivery, Key, Logger, MaybeAsync, Metrics, OnceResult, Outcome, PassContext, QueueHooks, Request, Store } from '../../src/index.js';
+import type { Correction, Delivery, Plan, Key, Logger, MaybeAsync, Metrics, OnceResult, Outcome, PassContext, QueueHooks, Request, Store } from '../../src/index.js';
 import { checkOptions, fn, name as nonEmpty, period, withMethods } from '../../src/check-options.js';
 import { queueOptionsShape } from '../../src/queue-options.js';
 import type { CorrectionInput } from '../compare.js';
@@ -69,7 +69,14 @@ export interface StreamPhaseOptions<D, C, T> extends StreamLoopBase<D, C> {
   /** Applies one correction; must be idempotent for its `idempotencyKey`. */
   readonly correct: (correction: Correction<T>, context: StreamContext<D, C>) => MaybeAsync<unknown>;
   /** After corrections: observe and compare again (default), with the outcome when in sync. `false` skips. */
-  readonly verify?: false | { readonly inSync?: () => Outcome };
+  readonly verify?:
+    | false
+    | {
+        /** Outcome when nothing is left to correct. Default `Outcome.converged()`. */
+        readonly inSync?: () => Outcome;
+        /** Outcome when corrections remain after `correct`. Default: a transient retry naming them. */
+        readonly notConverged?: (plan: Plan<D | undefined, C | undefined, T>) => Outcome;
+      };
 }
 
 /** Options of a stream loop. */
@@ -93,7 +100,11 @@ const streamSchema = z.strictObject({
   observe: fn('a function (key, ctx) => current state').optional(),
   compare: fn('a function (desired, current, key) => corrections').optional(),
   correct: fn('a function (correction, ctx) => void').optional(),
-  verify: z.union([z.literal(false), z.strictObject({ inSync: fn('a function () => outcome').optional() })], { error: 'must be false or { inSync? }' }).optional(),
+  verify: z
+    .union([z.literal(false), z.strictObject({ inSync: fn('a function () => outcome').optional(), notConverged: fn('a function (plan) => outcome').optional() })], {
+      error: 'must be false or { inSync?, notConverged? }',
+    })
+    .optional(),
 });
 
 /** Refuses stream-loop options that cannot run, naming the option. */
