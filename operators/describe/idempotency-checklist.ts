@@ -75,10 +75,11 @@ function updateItem(f: LoopFacts): IdempotencyItem {
       zh: `存储写入（${writes.map((w) => w.zh).join('、')}）以 \`metadata.version\` 做比较并交换：过期的写入以 \`ConflictError\` 失败，随后重新观察并重试`,
     });
   }
-  if (f.coordinator) {
+  if (f.coordinator && f.fenced) {
     reasons.push({ en: "writes are fenced by the `coordinator`: a deposed replica's writes are refused (`FencedError`)", zh: '写入受 `coordinator` 的 fencing 保护：失去所有权的副本写入会被拒绝（`FencedError`）' });
   }
-  if (reasons.length > 0) return { id: 'update', checked: true, label: LABELS.update, reasons };
+  const unfenced: Bilingual[] = f.coordinator && !f.fenced ? [UNFENCED] : [];
+  if (reasons.length > 0) return { id: 'update', checked: true, label: LABELS.update, reasons: [...reasons, ...unfenced] };
   const missing: Bilingual =
     f.mode === 'streams'
       ? {
@@ -89,7 +90,7 @@ function updateItem(f: LoopFacts): IdempotencyItem {
           en: `not seen: no store write by the loop (\`conditions: false\`, no finalizer, no \`ctx.updateStatus\`)${unseen(f).en}`,
           zh: `未发现：闭环没有写入存储（\`conditions: false\`、没有 finalizer、没有 \`ctx.updateStatus\`）${unseen(f).zh}`,
         };
-  return { id: 'update', checked: false, label: LABELS.update, reasons: [missing, ...reasons] };
+  return { id: 'update', checked: false, label: LABELS.update, reasons: [missing, ...unfenced] };
 }
 
 function deleteItem(f: LoopFacts): IdempotencyItem {
@@ -155,6 +156,12 @@ function unseen(f: LoopFacts): Bilingual {
   if (f.snapshot !== undefined && f.snapshot.counters.passes === 0) return { en: ' in any pass (none has run yet)', zh: '（尚未运行任何一次协调）' };
   return { en: ' in the passes so far', zh: '（目前为止的协调中）' };
 }
+
+/** A coordinator on a store that cannot fence. */
+export const UNFENCED: Bilingual = {
+  en: "but the store has no `fenced()`: with the `coordinator`, a deposed replica's in-flight write can still land",
+  zh: '但存储没有 `fenced()`：即使有 `coordinator`，失去所有权的副本正在进行的写入仍可能落地',
+};
 
 const LABELS = {
   create: { en: 'Creates use a unique identity (no duplicate creates)', zh: '创建操作使用唯一标识符（避免重复创建）' },

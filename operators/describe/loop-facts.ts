@@ -89,6 +89,8 @@ export interface LoopFacts {
   readonly ledger: boolean;
   /** A `coordinator` (leader election / sharding with fencing) is set. */
   readonly coordinator: boolean;
+  /** The store can fence writes (`store.fenced`), so a coordinator's deposed owner is refused. */
+  readonly fenced: boolean;
   readonly docs: LoopDocs;
   /** What the passes used; undefined when the loop cannot tell (not a running loop). */
   readonly usage: LoopUsage | undefined;
@@ -141,6 +143,7 @@ export function loopFacts(loop: DescribableLoop, index: number): LoopFacts {
     logger: o.logger !== undefined,
     ledger: o.ledger !== undefined,
     coordinator: o['coordinator'] !== undefined,
+    fenced: typeof (store?.store as { fenced?: unknown } | undefined)?.fenced === 'function',
     docs: o.describe ?? {},
     usage,
     snapshot: read(loop, 'snapshot'),

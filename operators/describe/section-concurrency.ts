@@ -66,8 +66,8 @@ export function concurrencyItems(ctx: DescribeContext, f: LoopFacts): ChecklistI
     ? {
         checked: true,
         text: `${say.t({ en: 'Leader election / sharding', zh: '分布式锁 (Leader Election) / 分片' })}${say.colon}${say.t({
-          en: "a `coordinator` gives each key one acting replica; a deposed replica's writes are refused by the store (fencing token)",
-          zh: '`coordinator` 为每个 key 指定唯一的执行副本；失去所有权的副本的写入会被存储拒绝（fencing token）',
+          en: `a \`coordinator\` gives each key one acting replica; ${f.fenced ? "a deposed replica's writes are refused by the store (fencing token)" : "the store has no `fenced()`, so a deposed replica's in-flight write can still land"}`,
+          zh: `\`coordinator\` 为每个 key 指定唯一的执行副本；${f.fenced ? '失去所有权的副本的写入会被存储拒绝（fencing token）' : '存储没有 `fenced()`，失去所有权的副本正在进行的写入仍可能落地'}`,
         })}`,
       }
     : {
@@ -106,7 +106,11 @@ function conflictItems(ctx: DescribeContext, f: LoopFacts): string[] {
     );
   }
   if (f.coordinator) {
-    items.push(say.t({ en: 'Across replicas of this loop, the `coordinator` decides; fencing refuses a deposed owner\'s writes.', zh: '同一闭环的多个副本之间由 `coordinator` 决定；fencing 拒绝失去所有权者的写入。' }));
+    items.push(
+      f.fenced
+        ? say.t({ en: "Across replicas of this loop, the `coordinator` decides; fencing refuses a deposed owner's writes.", zh: '同一闭环的多个副本之间由 `coordinator` 决定；fencing 拒绝失去所有权者的写入。' })
+        : say.t({ en: "Across replicas of this loop, the `coordinator` decides who runs a key; the store cannot fence, so a deposed owner's in-flight write can land.", zh: '同一闭环的多个副本之间由 `coordinator` 决定谁处理某个 key；存储不能 fencing，失去所有权者正在进行的写入仍可能落地。' }),
+    );
   }
   return items;
 }

@@ -4,9 +4,9 @@
  * resync and dependencies). Loops run in virtual time (`SimulationScheduler`).
  */
 import { describe, expect, it } from 'vitest';
-import { of } from 'rxjs';
+import { NEVER, of } from 'rxjs';
 import { Outcome, createMemoryStore, defineLoop, describeLoops } from 'rx-reconcile';
-import type { LoopContext, Loop, ReconcileLoopOptions, Request } from 'rx-reconcile';
+import type { Coordinator, Fence, LoopContext, Loop, ReconcileLoopOptions, Request } from 'rx-reconcile';
 import { SimulationScheduler } from 'rx-reconcile/testing';
 
 type Reconcile = (request: Request, ctx: LoopContext<Record<string, unknown>, Record<string, unknown>>) => Promise<Outcome | undefined>;
@@ -122,11 +122,27 @@ describe('the trigger and concurrency checklists', () => {
     expect(checked(await described(plain, { owns: ['Part'] }), 'Dependency changes')).toBe(true);
   });
 
-  it('checks leader election / sharding when the loop has a coordinator', async () => {
-    const markdown = await described(plain, {}, (loop) => ({ ...loop, options: { ...loop.options, coordinator: { name: "etcd" } } as unknown as typeof loop.options }));
+  it('checks leader election / sharding when the loop has a coordinator (a stub owning every key)', async () => {
+    const fence: Fence = { lock: 'shard-0', token: 7, signal: new AbortController().signal };
+    const coordinator: Coordinator = { replica: 'r1', owns: () => true, fence: () => fence, hold: () => ({ fence, release: () => undefined }), changes$: NEVER, ready: () => true };
+    const markdown = await described(plain, { coordinator });
+    expect(checked(markdown, 'Leader election / sharding')).toBe(true);
+    // The memory store cannot fence: the document says so instead of promising it.
+    expect(markdown).toContain("a `coordinator` gives each key one acting replica; the store has no `fenced()`, so a deposed replica's in-flight write can still land");
+    expect(markdown).toContain("but the store has no `fenced()`: with the `coordinator`, a deposed replica's in-flight write can still land");
+    expect(markdown).not.toContain('writes are fenced by the `coordinator`');
+    expect(checked(await described(plain), 'Leader election / sharding')).toBe(false);
+  });
+
+  it('says writes are fenced when the coordinator sits on a store that can fence', async () => {
+    const markdown = await described(plain, {}, (loop) => {
+      const store = loop.options.mode === 'store' ? loop.options.store : undefined;
+      const fencing = { ...store, fenced: () => store };
+      return { ...loop, options: { ...loop.options, store: fencing, coordinator: { replica: 'r1' } } as unknown as typeof loop.options };
+    });
     expect(checked(markdown, 'Leader election / sharding')).toBe(true);
     expect(markdown).toContain("writes are fenced by the `coordinator`: a deposed replica's writes are refused (`FencedError`)");
-    expect(checked(await described(plain), 'Leader election / sharding')).toBe(false);
+    expect(markdown).toContain("a deposed replica's writes are refused by the store (fencing token)");
   });
 
   it('leaves optimistic concurrency and version checks unchecked for a stream loop (no store)', async () => {
