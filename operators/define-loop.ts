@@ -57,6 +57,12 @@ export interface LoopContext<Spec, Status> extends PassContext {
   /** The scheduler's time as an ISO string (for timestamps in status). */
   now(): string;
   /**
+   * A number in [0, 1) from the loop's `random` option (default `Math.random`): use it instead of
+   * `Math.random` for jitter, generated names or sampling, so a seeded run (the testing kit's
+   * simulations seed it) replays exactly.
+   */
+  random(): number;
+  /**
    * This key's resource (undefined once it is gone): read once at the start of the pass and shared
    * with the loop's own steps (finalizer, schema, conditions), then the copy returned by the loop's
    * own writes (adding the finalizer, `updateStatus`). With a `finalizer`, never a deleting resource.
@@ -270,7 +276,7 @@ export function defineLoop<Spec = unknown, Status = unknown, C = unknown, T = un
   const control = createQueueControl({ scheduler });
   /** The loop's own writes (conditions, finalizer) through this view do not come back as triggers. */
   const own = ignoreOwnWrites(store);
-  const env: LoopEnv = { loop: name, kind, store, scheduler, logger };
+  const env: LoopEnv = { loop: name, kind, store, scheduler, logger, random: options.random ?? Math.random };
 
   const pass = passOf(options, own, logger);
   const work: Work = (request, queuePass) => pass(request, new LoopScope<Spec, Status>(env, request, queuePass));
@@ -442,6 +448,7 @@ interface LoopEnv {
   readonly store: Store;
   readonly scheduler: SchedulerLike;
   readonly logger: Logger;
+  readonly random: () => number;
 }
 
 /** The {@link LoopContext} of one pass, with the pass's resource snapshot. */
@@ -498,6 +505,9 @@ class LoopScope<Spec, Status> implements LoopContext<Spec, Status> {
   }
   now(): string {
     return new Date(this.env.scheduler.now()).toISOString();
+  }
+  random(): number {
+    return this.env.random();
   }
   get(): Promise<Resource<Spec, Status> | undefined> {
     this.snapshot ??= this.env.store.get<Spec, Status>(this.kind, this.key);
