@@ -4,6 +4,8 @@
  * DESIGN.md and issue 6 (benchmarks 1–18); every figure is measured, nothing is hard-coded.
  */
 import type { CaseResult, Violations } from './lib/util.js';
+import { NEVER_STOP_BENCHMARKS } from './suites/never-stop.js';
+import { SQLITE_BENCHMARKS } from './suites/sqlite.js';
 
 export type Role = 'library' | 'baseline' | 'naive' | 'info';
 
@@ -61,7 +63,7 @@ export interface Benchmark {
 
 const M = 1_000_000;
 
-function spec(
+export function spec(
   id: string,
   file: string,
   params: Record<string, unknown>,
@@ -115,7 +117,7 @@ function quotient(a: number | undefined, b: number | undefined): number | undefi
   return a !== undefined && b !== undefined ? a / b : undefined;
 }
 
-function missing(...aggs: (Aggregate | undefined)[]): string {
+export function missing(...aggs: (Aggregate | undefined)[]): string {
   for (const a of aggs) {
     if (a === undefined) return 'not run';
     if (a.skipped !== undefined) return `not yet measured: ${a.skipped}`;
@@ -132,11 +134,11 @@ export function fmt(v: number | undefined | null, unit = '', digits?: number): s
   return unit === '' ? s : `${s} ${unit}`;
 }
 
-function ratioOf(lib: number | undefined, base: number | undefined): number | null {
+export function ratioOf(lib: number | undefined, base: number | undefined): number | null {
   return lib !== undefined && base !== undefined && base !== 0 ? lib / base : null;
 }
 
-interface GoalRowInput {
+export interface GoalRowInput {
   bench: string;
   measure: string;
   library?: number | undefined;
@@ -158,7 +160,7 @@ interface GoalRowInput {
   info?: boolean;
 }
 
-function row(input: GoalRowInput): Row {
+export function row(input: GoalRowInput): Row {
   const direction = input.direction ?? 'max';
   const checked = input.checked ?? null;
   let status: Status;
@@ -1260,6 +1262,8 @@ export const SUITE: Benchmark[] = [
       return rows;
     },
   },
+  ...NEVER_STOP_BENCHMARKS,
+  ...SQLITE_BENCHMARKS,
 ];
 
 /** Machine floors, to read absolute goals in context (set on a faster machine). */

@@ -1,12 +1,17 @@
 /**
- * The Halo Todo, as an rx-reconcile loop over the embedded memory store.
+ * The Halo Todo, as an rx-reconcile loop over a durable SQLite store (or the memory store).
  *
  * Desired state: `Todo` resources (`{ title, done }`). The world: one Markdown file per todo in a
  * folder. The loop keeps the folder in line with the store: it adds a finalizer, writes the file,
  * sets `status.phase`, and when a todo is deleted it removes the file (cleanup) before removing the
  * finalizer, so the todo disappears only after its file is gone.
  *
- * Run: npm run demo            (or: node --loader ts-node/esm examples/todo.ts [folder])
+ * The todos live in `<folder>/todos.db` (SQLite): a second run finds what the first left and the
+ * loop resumes from it (files removed meanwhile come back, deletions finish). `--memory` keeps them
+ * in memory instead: every run starts empty.
+ *
+ * Run: npm run demo [-- --memory] [-- <folder>]
+ *      (or: node --conditions=rx-reconcile-source --loader ts-node/esm examples/todo.ts [--memory] [folder])
  */
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +20,7 @@ import { pathToFileURL } from 'node:url';
 import type { SchedulerLike } from 'rxjs';
 import { z } from 'zod';
 import { Outcome, createMemoryStore, defineLoop } from 'rx-reconcile';
+import { createSqliteStore } from 'rx-reconcile/sqlite';
 import type { PassResult, ReconcileLoopOptions, Resource, Store } from 'rx-reconcile';
 
 export const TodoSpec = z.object({ title: z.string().min(1), done: z.boolean().default(false) });
@@ -132,46 +138,72 @@ function describe(result: PassResult): string {
   return `  pass ${result.key.padEnd(10)} ${result.request.reason.padEnd(8)} → ${o.type}${detail}`;
 }
 
-/** Runs the demo: creates, changes and deletes todos, and prints what converges. */
-export async function main(folder = join(tmpdir(), `rx-reconcile-todo-${process.pid}`)): Promise<{ files: string[] }> {
-  await rm(folder, { recursive: true, force: true });
-  await mkdir(folder, { recursive: true });
-  const store = createMemoryStore({ kinds: { Todo: { schema: TodoSpec } } });
-  const loop = todoLoop(store, folder);
-  loop.results$.subscribe((r) => console.log(describe(r)));
-
-  console.log(`Todo files in ${folder}`);
-  console.log('1. create three todos');
-  for (const title of ['buy milk', 'write docs', 'ship it']) {
-    await store.create<TodoSpec, TodoStatus>('Todo', { metadata: { name: title.replace(/ /g, '-') }, spec: { title, done: false } });
-  }
-  await loop.whenIdle();
-  await show(store, folder);
-
-  console.log('2. mark "buy-milk" done');
-  const milk = await store.get<TodoSpec, TodoStatus>('Todo', 'buy-milk');
-  if (milk) await store.update({ ...milk, spec: { ...milk.spec, done: true } });
-  await loop.whenIdle();
-  await show(store, folder);
-
-  console.log('3. a bad spec is refused and nothing is stored');
-  try {
-    await store.create('Todo', { metadata: { name: 'bad' }, spec: { title: 42 } });
-  } catch (error) {
-    console.log(`  refused: ${(error as Error).message}`);
-  }
-
-  console.log('4. delete "write-docs": cleanup runs, then the todo is gone');
-  await store.delete('Todo', 'write-docs');
-  await loop.whenIdle();
-  const files = await show(store, folder);
-
-  await loop.stop();
-  console.log('converged: every todo has its file, the deleted one has none');
-  return { files };
+/** Options of {@link main}. */
+export interface DemoOptions {
+  /** Where the Markdown files (and, on a file, the store `todos.db`) go. */
+  readonly folder?: string;
+  /** Keep the todos in memory (every run starts empty) instead of in `<folder>/todos.db`. */
+  readonly memory?: boolean;
 }
 
-async function show(store: ReturnType<typeof createMemoryStore>, folder: string): Promise<string[]> {
+/**
+ * Runs the demo. On a fresh store: creates, changes and deletes todos, and prints what converges. On
+ * a store an earlier run left (file mode): shows that state and lets the loop converge on it.
+ */
+export async function main(options: DemoOptions = {}): Promise<{ files: string[]; resumed: boolean }> {
+  const memory = options.memory === true;
+  const folder = options.folder ?? join(tmpdir(), memory ? `rx-reconcile-todo-${process.pid}` : 'rx-reconcile-todo');
+  if (memory) await rm(folder, { recursive: true, force: true });
+  await mkdir(folder, { recursive: true });
+  const kinds = { Todo: { schema: TodoSpec } };
+  const path = join(folder, 'todos.db');
+  const store = memory ? createMemoryStore({ kinds }) : createSqliteStore({ path, kinds });
+  console.log(memory ? 'Todos in memory (gone when the process ends)' : `Todos in ${path} (SQLite: run again to resume; inspect with sqlite3 ${path} "SELECT * FROM desired")`);
+  console.log(`Todo files in ${folder}`);
+  const earlier = await store.list<TodoSpec, TodoStatus>('Todo');
+  const loop = todoLoop(store, folder);
+  loop.results$.subscribe((r) => console.log(describe(r)));
+  try {
+    if (earlier.length > 0) {
+      console.log(`found ${earlier.length} todo(s) left by an earlier run: the loop resumes from them`);
+      await loop.whenIdle();
+      const files = await show(store, folder);
+      console.log('converged: every todo has its file, the deleted one has none');
+      return { files, resumed: true };
+    }
+    console.log('1. create three todos');
+    for (const title of ['buy milk', 'write docs', 'ship it']) {
+      await store.create<TodoSpec, TodoStatus>('Todo', { metadata: { name: title.replace(/ /g, '-') }, spec: { title, done: false } });
+    }
+    await loop.whenIdle();
+    await show(store, folder);
+
+    console.log('2. mark "buy-milk" done');
+    const milk = await store.get<TodoSpec, TodoStatus>('Todo', 'buy-milk');
+    if (milk) await store.update({ ...milk, spec: { ...milk.spec, done: true } });
+    await loop.whenIdle();
+    await show(store, folder);
+
+    console.log('3. a bad spec is refused and nothing is stored');
+    try {
+      await store.create('Todo', { metadata: { name: 'bad' }, spec: { title: 42 } });
+    } catch (error) {
+      console.log(`  refused: ${(error as Error).message}`);
+    }
+
+    console.log('4. delete "write-docs": cleanup runs, then the todo is gone');
+    await store.delete('Todo', 'write-docs');
+    await loop.whenIdle();
+    const files = await show(store, folder);
+    console.log('converged: every todo has its file, the deleted one has none');
+    return { files, resumed: false };
+  } finally {
+    await loop.stop();
+    if ('close' in store) await store.close();
+  }
+}
+
+async function show(store: Store, folder: string): Promise<string[]> {
   const todos = await store.list<TodoSpec, TodoStatus>('Todo');
   for (const t of todos) {
     console.log(`  todo ${t.metadata.name.padEnd(10)} phase=${t.status?.phase ?? '-'} gen=${t.metadata.generation} observed=${t.status?.observedGeneration ?? '-'}`);
@@ -182,7 +214,9 @@ async function show(store: ReturnType<typeof createMemoryStore>, folder: string)
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(process.argv[2]).catch((error: unknown) => {
+  const args = process.argv.slice(2);
+  const folder = args.find((a) => !a.startsWith('--'));
+  main({ memory: args.includes('--memory'), ...(folder === undefined ? {} : { folder }) }).catch((error: unknown) => {
     console.error(error);
     process.exitCode = 1;
   });

@@ -2,7 +2,7 @@ import { filter } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { keyOf, statusEquals } from '../src/index.js';
 import type { Resource, Store, WatchEvent, WatchOptions } from '../src/index.js';
-import { isWellFormedEvent } from './watch-requests.js';
+import { isWellFormedEvent } from './watch-events.js';
 
 /**
  * A view of `store` whose `watch()` leaves out the events of the writes made through the view itself,

@@ -121,6 +121,44 @@ export const logLines: readonly LogLine[] = Object.freeze([
     by: 'watchRequests',
   },
   { message: 'Observability hook failed', level: 'error', fields: ['hook', 'error'], when: 'a metrics adapter or user hook threw (the loop goes on)' },
+  {
+    message: 'Hot key',
+    level: 'warn',
+    fields: ['key', 'passesPerSecond'],
+    when: 'a key ran again at once, again and again, without a desired change (requeueAfter(0), conflicts, its own writes): its reruns are spaced from now on',
+  },
+  { message: 'Callback threw', level: 'error', fields: ['where', 'error'], when: 'a queue hook or callback threw, or a trigger source emitted something that is not a key (contained)' },
+  {
+    message: 'Watch failed: restarting',
+    level: 'warn',
+    fields: ['kind', 'err', 'retryIn', 'resume'],
+    when: 'a watch failed or ended: it restarts after `retryIn` ms, from the last revision seen (`resume`) or with a new list',
+    by: 'watchEvents',
+  },
+  { message: 'Watch history compacted: re-listing', level: 'warn', fields: ['kind', 'requested'], when: 'the store no longer has the revision to resume from', by: 'watchEvents' },
+  { message: 'A watch callback threw', level: 'error', fields: ['err'], when: 'an onSynced / onError callback threw (contained)', by: 'watchEvents' },
+  { message: 'Watch filter threw: the event is kept', level: 'error', fields: ['kind', 'key', 'err'], when: 'the loop\'s filter threw for an event (a spare pass is harmless)', by: 'watchRequests' },
+  { message: 'Resync listing failed: this round is skipped', level: 'warn', fields: ['err'], when: 'listing the keys for a resync failed', by: 'resync' },
+  {
+    message: 'Dependency map returned a key that is not a non-empty string: skipped',
+    level: 'error',
+    fields: ['key'],
+    when: 'a dependency map yielded something that is not a key',
+    by: 'triggerWith',
+  },
+  {
+    message: 'Dependency map threw or returned a non-iterable: this event triggers nothing more',
+    level: 'error',
+    fields: ['err', 'requests'],
+    when: 'a dependency map threw for an event',
+    by: 'triggerWith',
+  },
+  { message: 'Child with malformed ownerReferences: no owner triggered', level: 'warn', fields: ['child', 'ownerReferences'], when: 'a child resource with ownerReferences that is not an array', by: 'triggerOwners' },
+  { message: 'Child with a malformed owner reference: skipped', level: 'warn', fields: ['child'], when: 'an owner reference without a string kind and name', by: 'triggerOwners' },
+  { message: 'Trigger source failed: restarting', level: 'warn', fields: ['source', 'err', 'attempt', 'retryIn'], when: 'a user trigger source errored: it is subscribed again after `retryIn` ms', by: 'defineLoop' },
+  { message: 'Trigger source failed: this round is skipped', level: 'warn', fields: ['source', 'err'], when: 'a periodic source failed one round', by: 'defineLoop' },
+  { message: 'Trigger source completed', level: 'info', fields: ['source'], when: 'a user trigger source completed (it is done)', by: 'defineLoop' },
+  { message: 'Loop died', level: 'error', fields: ['err'], when: 'the loop ended without stop() (never expected: sources and passes are contained); health() says why', by: 'defineLoop' },
 ] satisfies LogLine[]);
 
 /** What the queue may tell `onStart` about the pass (the 4th argument, when the queue provides it). */
@@ -199,6 +237,19 @@ export function instrument(options: InstrumentOptions): QueueHooks {
       guard('log', () => logger.info({ key, by }, 'Key released'));
       guard('metrics.onRelease', () => metrics.onRelease?.(key, by));
       guard('hooks.onRelease', () => user?.onRelease?.(key, by));
+    },
+    onHot: (key, passesPerSecond) => {
+      guard('log', () => logger.warn({ key, passesPerSecond }, 'Hot key'));
+      guard('metrics.onHot', () => metrics.onHot?.(key, passesPerSecond));
+      guard('hooks.onHot', () => user?.onHot?.(key, passesPerSecond));
+    },
+    onSourceError: (source, error) => {
+      guard('metrics.onSourceError', () => metrics.onSourceError?.(source, error));
+      guard('hooks.onSourceError', () => user?.onSourceError?.(source, error));
+    },
+    onCallbackError: (error, where) => {
+      guard('log', () => logger.error({ where, error: error.message }, 'Callback threw'));
+      guard('hooks.onCallbackError', () => user?.onCallbackError?.(error, where));
     },
     onOverdue: (key, since, revision) => {
       guard('log', () => {

@@ -1,18 +1,32 @@
-import { asyncScheduler, exhaustMap, from, interval, map, mergeMap } from 'rxjs';
+import { EMPTY, asyncScheduler, catchError, defer, exhaustMap, from, map, mergeMap } from 'rxjs';
 import type { Observable, SchedulerLike } from 'rxjs';
-import { InvalidArgumentError } from '../src/index.js';
-import type { Key, MaybeAsync, Request } from '../src/index.js';
+import { z } from 'zod';
+import { every, noopLogger, safeLogger, toError } from '../src/index.js';
+import type { Key, Logger, MaybeAsync, Request } from '../src/index.js';
+import { checkOptions, period } from '../src/check-options.js';
 import { toObservable } from './read.js';
 
 /** Options of {@link resync}. */
 export interface ResyncOptions {
-  /** Period in ms between two resyncs. */
+  /** Period in ms between two resyncs (> 0; any length: periods above 24.8 days are chained timers). */
   readonly every: number;
   /** Lists every key to resync (a value, Promise or Observable of an iterable of keys). */
   readonly keys: () => MaybeAsync<Iterable<Key>>;
   /** Time source. Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
+  /** Where a failed listing is logged. */
+  readonly logger?: Logger;
+  /** Called when a listing failed (that round is skipped; the next period tries again). */
+  readonly onError?: (error: Error) => void;
 }
+
+const optionsSchema = z.strictObject({
+  every: period(),
+  keys: z.custom<ResyncOptions['keys']>((v) => typeof v === 'function', 'must be a function listing the keys'),
+  scheduler: z.custom<SchedulerLike>((v) => typeof v === 'object' && v !== null, 'must be a SchedulerLike').optional(),
+  logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null, 'must be a pino-compatible logger').optional(),
+  onError: z.custom<ResyncOptions['onError']>((v) => typeof v === 'function', 'must be a function').optional(),
+});
 
 /**
  * Emits a low-priority `resync` request for every key, every `every` ms: the level-triggered safety
@@ -33,14 +47,34 @@ export interface ResyncOptions {
  *   resync({ every: 60_000, keys: async () => (await store.list('Todo')).map(keyOf) }),
  * ).pipe(workQueue(reconcileTodo, { workers: 2 }));
  * ```
+ *
+ * ## Guarantees
+ * - Never errors and never completes: a listing that throws, rejects, errors or yields something
+ *   that is not an iterable of keys skips that round (logged, `onError`), and the next period
+ *   lists again (G14). Keys that are not non-empty strings are left out.
+ * - Periods of any length work; options are checked when the source is made.
  */
 export function resync(options: ResyncOptions): Observable<Request> {
-  if (!Number.isFinite(options.every) || options.every <= 0) {
-    throw new InvalidArgumentError(`resync: every must be a period in ms > 0, got ${String(options.every)}`);
-  }
-  return interval(options.every, options.scheduler ?? asyncScheduler).pipe(
-    exhaustMap(() => toObservable(options.keys())),
-    mergeMap((keys) => from(keys)),
+  checkOptions('resync', optionsSchema, options);
+  const logger = safeLogger(options.logger ?? noopLogger);
+  const fail = (error: unknown): Observable<never> => {
+    const err = toError(error);
+    logger.warn({ err }, 'Resync listing failed: this round is skipped');
+    try {
+      options.onError?.(err);
+    } catch {
+      // A reporting callback may not stop the resync.
+    }
+    return EMPTY;
+  };
+  return every(options.every, options.scheduler ?? asyncScheduler).pipe(
+    exhaustMap(() =>
+      defer(() => toObservable(options.keys())).pipe(
+        mergeMap((keys) => from(keys as Iterable<Key>)),
+        catchError(fail),
+      ),
+    ),
+    mergeMap((key) => (typeof key === 'string' && key !== '' ? [key] : [])),
     map((key): Request => ({ key, reason: 'resync', priority: 'low' })),
   );
 }

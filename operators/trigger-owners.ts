@@ -1,12 +1,15 @@
 import { mergeMap } from 'rxjs';
 import type { OperatorFunction } from 'rxjs';
 import { keyOf } from '../src/index.js';
-import type { Request, WatchEvent } from '../src/index.js';
+import { noopLogger, safeLogger } from '../src/index.js';
+import type { Logger, Request, WatchEvent } from '../src/index.js';
 
 /** Options of {@link triggerOwners}. */
 export interface TriggerOwnersOptions {
   /** Only follow the owner reference marked `controller: true`. Default false. */
   readonly controllerOnly?: boolean;
+  /** Where children with malformed owner references are logged. */
+  readonly logger?: Logger;
 }
 
 /**
@@ -26,14 +29,24 @@ export interface TriggerOwnersOptions {
  * ```
  */
 export function triggerOwners(ownerKind: string, options: TriggerOwnersOptions = {}): OperatorFunction<WatchEvent, Request> {
+  const logger = safeLogger(options.logger ?? noopLogger);
   return mergeMap((event) => {
     const requests: Request[] = [];
-    if (event.type === 'synced') return requests;
+    if (typeof event !== 'object' || event === null || event.type === 'synced') return requests;
     // Data from a store is not trusted here: a child of the wrong shape must not stop its owner's loop.
-    const refs: unknown = (event as { object?: { metadata?: { ownerReferences?: unknown } } } | undefined)?.object?.metadata?.ownerReferences;
-    if (!Array.isArray(refs)) return requests;
+    const metadata = (event as { object?: { metadata?: { name?: unknown; ownerReferences?: unknown } } }).object?.metadata;
+    const refs: unknown = metadata?.ownerReferences;
+    if (refs === undefined) return requests;
+    if (!Array.isArray(refs)) {
+      logger.warn({ child: String(metadata?.name), ownerReferences: typeof refs }, 'Child with malformed ownerReferences: no owner triggered');
+      return requests;
+    }
     for (const ref of refs as unknown[]) {
-      if (!isReference(ref) || ref.kind !== ownerKind) continue;
+      if (!isReference(ref)) {
+        logger.warn({ child: String(metadata?.name) }, 'Child with a malformed owner reference: skipped');
+        continue;
+      }
+      if (ref.kind !== ownerKind) continue;
       if (options.controllerOnly === true && ref.controller !== true) continue;
       requests.push({ key: keyOf({ metadata: ref }), reason: 'dependency' });
     }

@@ -1,24 +1,26 @@
 import { filter, map } from 'rxjs';
 import type { Observable } from 'rxjs';
-import { keyOf, noopLogger } from '../src/index.js';
-import type { Logger, Request, ResourceEvent, Store, WatchEvent } from '../src/index.js';
+import { z } from 'zod';
+import { keyOf, noopLogger, safeLogger, toError } from '../src/index.js';
+import type { Request, ResourceEvent, Store } from '../src/index.js';
+import { checkOptions } from '../src/check-options.js';
+import { supervisedWatch, watchEventsShape } from './watch-events.js';
+import type { WatchEventsOptions } from './watch-events.js';
 
-/** Options of {@link watchRequests}. */
-export interface WatchRequestsOptions<Spec, Status> {
-  /** Keep only the events this returns true for (like Halo's `onUpdateMatcher`). Default: all. */
+/** Options of {@link watchRequests}: those of `watchEvents`, and a filter. */
+export interface WatchRequestsOptions<Spec, Status> extends WatchEventsOptions {
+  /**
+   * Keep only the events this returns true for (like Halo's matchers, see `onAdd`/`onUpdate`/`onDelete`).
+   * Default: all. A filter that throws keeps the event (a spare pass is harmless, a lost one is not)
+   * and logs the error.
+   */
   readonly filter?: (event: ResourceEvent<Spec, Status>) => boolean;
-  /** Where dropped malformed events are logged. */
-  readonly logger?: Logger;
 }
 
-/** True when `event` has the shape of a watch event with a named resource. */
-export function isWellFormedEvent(event: unknown): event is ResourceEvent {
-  if (typeof event !== 'object' || event === null) return false;
-  const e = event as Partial<ResourceEvent>;
-  if (e.type !== 'added' && e.type !== 'modified' && e.type !== 'deleted') return false;
-  const metadata = (e.object as { metadata?: { name?: unknown; generation?: unknown } } | undefined)?.metadata;
-  return typeof metadata?.name === 'string' && metadata.name !== '' && typeof metadata.generation === 'number';
-}
+const optionsSchema = z.strictObject({
+  ...watchEventsShape,
+  filter: z.custom<(event: ResourceEvent) => boolean>((v) => typeof v === 'function', 'must be a function (event) => boolean').optional(),
+});
 
 /** The revision of a watched object: `2 × generation`, plus 1 while it is being deleted or gone. */
 export function revisionOf(event: ResourceEvent): number {
@@ -27,12 +29,12 @@ export function revisionOf(event: ResourceEvent): number {
 }
 
 /**
- * Turns a store's watch of `kind` into work-queue requests: the replayed list as low-priority
- * `initial` requests, then every change as a `watch` request carrying the object's revision.
+ * Turns a store's watch of `kind` into work-queue requests: the listed resources as low-priority
+ * `initial` requests, then every change as a `watch` request carrying the object's revision — and
+ * keeps it that way forever (see `watchEvents`: it resumes after failures, re-lists when it must).
  *
- * The trigger of a loop's own kind. Malformed events (no type, no name, no generation) are dropped
- * with a warning and never reach the queue; the stream goes on. Deletions are requests too: the
- * pass reads the key, finds it gone or being deleted, and cleans up.
+ * The trigger of a loop's own kind. Deletions are requests too: the pass reads the key, finds it gone
+ * or being deleted, and cleans up.
  *
  * ## Example
  * ```ts
@@ -41,37 +43,35 @@ export function revisionOf(event: ResourceEvent): number {
  * watchRequests(store, 'Todo', { filter: (e) => e.object.metadata.labels['team'] === 'core' })
  *   .pipe(workQueue(reconcileTodo));
  * ```
+ *
+ * ## Guarantees
+ * - Never errors, never completes by itself (G14); resumes without a gap (G18).
+ * - A throwing `filter` keeps its event and logs the error, per event.
  */
 export function watchRequests<Spec = unknown, Status = unknown>(
   store: Store,
   kind: string,
   options: WatchRequestsOptions<Spec, Status> = {},
 ): Observable<Request> {
-  const logger = options.logger ?? noopLogger;
+  checkOptions('watchRequests', optionsSchema, options);
+  const logger = safeLogger(options.logger ?? noopLogger);
   const keep = options.filter;
-  return store.watch<Spec, Status>(kind).pipe(
-    filter((event): event is ResourceEvent<Spec, Status> => {
-      if (isWellFormedEvent(event)) return true;
-      if ((event as WatchEvent | undefined)?.type === 'synced') return false;
-      logger.warn({ kind, event: describeEvent(event) }, 'Dropped malformed watch event');
-      return false;
+  return supervisedWatch<Spec, Status>(store, kind, options).pipe(
+    filter((event) => {
+      if (keep === undefined) return true;
+      try {
+        return Boolean(keep(event));
+      } catch (error) {
+        logger.error({ kind, key: keyOf(event.object), err: toError(error) }, 'Watch filter threw: the event is kept');
+        return true;
+      }
     }),
-    filter((event) => keep === undefined || keep(event)),
     map(
       (event): Request => ({
         key: keyOf(event.object),
         reason: event.initial ? 'initial' : 'watch',
-        revision: revisionOf(event as ResourceEvent),
+        revision: revisionOf(event),
       }),
     ),
   );
-}
-
-function describeEvent(event: unknown): string {
-  try {
-    const text = JSON.stringify(event);
-    return text === undefined ? String(event) : text.slice(0, 200);
-  } catch {
-    return Object.prototype.toString.call(event);
-  }
 }

@@ -1,4 +1,4 @@
-import { asyncScheduler, catchError, defaultIfEmpty, defer, map, mergeMap, of, takeLast } from 'rxjs';
+import { asyncScheduler, catchError, defaultIfEmpty, defer, map, of, takeLast } from 'rxjs';
 import type { Observable, SchedulerLike } from 'rxjs';
 import { Outcome, noopLogger, recordPass } from '../src/index.js';
 import type { Logger, MaybeAsync, PassContext, Request, Resource, Store, Work } from '../src/index.js';

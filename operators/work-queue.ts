@@ -1,6 +1,6 @@
 import { Observable } from 'rxjs';
 import type { OperatorFunction } from 'rxjs';
-import { KeyedQueue } from '../src/index.js';
+import { InvalidArgumentError, KeyedQueue, checkWorkQueueOptions } from '../src/index.js';
 import type { Key, PassResult, Request, Work, WorkQueueOptions } from '../src/index.js';
 
 /**
@@ -73,6 +73,8 @@ import type { Key, PassResult, Request, Work, WorkQueueOptions } from '../src/in
  * @see {@link createQueueControl}
  */
 export function workQueue(work: Work, options: WorkQueueOptions = {}): OperatorFunction<Key | Request, PassResult> {
+  if (typeof work !== 'function') throw new InvalidArgumentError(`workQueue: work must be a function (request, context) => outcome (got ${typeof work})`);
+  checkWorkQueueOptions(options);
   return (source) =>
     new Observable<PassResult>((subscriber) => {
       const control = options.control;

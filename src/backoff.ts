@@ -20,6 +20,8 @@
  *
  * @module
  */
+import { backoffPolicySchema, constantOptionsSchema, exponentialOptionsSchema, linearOptionsSchema } from './backoff-schema.js';
+import { checkOptions } from './check-options.js';
 import { InvalidArgumentError } from './errors.js';
 
 /**
@@ -230,13 +232,11 @@ const DEFAULT_JITTER = 0.1;
  */
 export function exponential(options: ExponentialOptions): BackoffPolicy {
   const where = 'Backoff.exponential';
-  const initial = checkNonNegative(where, 'initial', options.initial);
+  checkOptions(where, exponentialOptionsSchema, options);
+  const initial = options.initial;
   const factor = options.factor ?? 2;
-  if (!Number.isFinite(factor) || factor < 1) {
-    throw new InvalidArgumentError(`${where}: factor must be a finite number ≥ 1 (got ${String(factor)})`);
-  }
-  const stepCount = checkSteps(where, options.steps);
-  const capMs = options.cap === undefined ? undefined : checkNonNegative(where, 'cap', options.cap);
+  const stepCount = options.steps ?? DEFAULT_STEPS;
+  const capMs = options.cap;
   const base: ExponentialPolicy = Object.freeze(
     capMs === undefined
       ? { kind: 'exponential' as const, initial, factor, steps: stepCount }
@@ -259,12 +259,8 @@ export function exponential(options: ExponentialOptions): BackoffPolicy {
  * ```
  */
 export function constant(options: ConstantOptions): ConstantPolicy {
-  const where = 'Backoff.constant';
-  return Object.freeze({
-    kind: 'constant' as const,
-    delay: checkNonNegative(where, 'delay', options.delay),
-    steps: checkSteps(where, options.steps),
-  });
+  checkOptions('Backoff.constant', constantOptionsSchema, options);
+  return Object.freeze({ kind: 'constant' as const, delay: options.delay, steps: options.steps ?? DEFAULT_STEPS });
 }
 
 /**
@@ -278,14 +274,13 @@ export function constant(options: ConstantOptions): ConstantPolicy {
  * ```
  */
 export function linear(options: LinearOptions): LinearPolicy {
-  const where = 'Backoff.linear';
-  const initial = checkNonNegative(where, 'initial', options.initial);
-  const increment = checkNonNegative(where, 'increment', options.increment);
-  const stepCount = checkSteps(where, options.steps);
+  checkOptions('Backoff.linear', linearOptionsSchema, options);
+  const { initial, increment } = options;
+  const stepCount = options.steps ?? DEFAULT_STEPS;
   return Object.freeze(
     options.cap === undefined
       ? { kind: 'linear' as const, initial, increment, steps: stepCount }
-      : { kind: 'linear' as const, initial, increment, steps: stepCount, cap: checkNonNegative(where, 'cap', options.cap) },
+      : { kind: 'linear' as const, initial, increment, steps: stepCount, cap: options.cap },
   );
 }
 
@@ -301,7 +296,7 @@ export function linear(options: LinearOptions): LinearPolicy {
  * ```
  */
 export function jitter(policy: BackoffPolicy, ratio: number = DEFAULT_JITTER): JitterPolicy {
-  return Object.freeze({ kind: 'jitter' as const, policy, ratio: checkRatio('Backoff.jitter', ratio) });
+  return Object.freeze({ kind: 'jitter' as const, policy: checkPolicy('Backoff.jitter', policy), ratio: checkRatio('Backoff.jitter', ratio) });
 }
 
 /**
@@ -315,7 +310,7 @@ export function jitter(policy: BackoffPolicy, ratio: number = DEFAULT_JITTER): J
  * ```
  */
 export function cap(policy: BackoffPolicy, max: number): CapPolicy {
-  return Object.freeze({ kind: 'cap' as const, policy, max: checkNonNegative('Backoff.cap', 'max', max) });
+  return Object.freeze({ kind: 'cap' as const, policy: checkPolicy('Backoff.cap', policy), max: checkNonNegative('Backoff.cap', 'max', max) });
 }
 
 /**
@@ -333,7 +328,7 @@ export function maxOf(...policies: BackoffPolicy[]): MaxOfPolicy {
   if (policies.length === 0) {
     throw new InvalidArgumentError('Backoff.maxOf: policies must contain at least one policy (got none)');
   }
-  return Object.freeze({ kind: 'maxOf' as const, policies: Object.freeze([...policies]) });
+  return Object.freeze({ kind: 'maxOf' as const, policies: Object.freeze(policies.map((p) => checkPolicy('Backoff.maxOf', p))) });
 }
 
 /**
@@ -510,12 +505,24 @@ function checkNonNegative(where: string, name: string, value: number): number {
   return value;
 }
 
-function checkSteps(where: string, value: number | undefined): number {
-  const stepCount = value ?? DEFAULT_STEPS;
-  if (!Number.isInteger(stepCount) || stepCount < 1) {
-    throw new InvalidArgumentError(`${where}: steps must be an integer ≥ 1 (got ${String(stepCount)})`);
-  }
-  return stepCount;
+/**
+ * Checks a policy built by hand (or read from configuration): the shape of every level, no `NaN` or
+ * negative delay, at least one step. Returns it unchanged; throws `InvalidArgumentError` naming the field.
+ *
+ * ## Example
+ * ```ts
+ * Backoff.checkPolicy('my loop', { kind: 'constant', delay: 100, steps: 3 }); // ok
+ * Backoff.checkPolicy('my loop', { delay: 100 } as never); // InvalidArgumentError
+ * ```
+ */
+export function checkPolicy(where: string, policy: BackoffPolicy): BackoffPolicy {
+  const result = backoffPolicySchema.safeParse(policy);
+  if (result.success) return policy;
+  const issue = result.error.issues[0];
+  const path = issue === undefined || issue.path.length === 0 ? 'policy' : `policy.${issue.path.map(String).join('.')}`;
+  throw new InvalidArgumentError(
+    `${where}: ${path} is not a valid backoff policy (${issue?.message ?? 'wrong shape'}); build it with Backoff.exponential, constant, linear, jitter, cap or maxOf`,
+  );
 }
 
 function checkRatio(where: string, ratio: number): number {

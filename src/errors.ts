@@ -24,7 +24,9 @@ export type ErrorCode =
   | 'NON_ERROR_THROWN'
   | 'COMPACTED'
   | 'TOO_LARGE'
-  | 'FENCED';
+  | 'FENCED'
+  | 'CLOSED'
+  | 'MALFORMED';
 
 /** Base class of all rx-reconcile errors. */
 export class ReconcileError extends Error {
@@ -277,6 +279,43 @@ export class FencedError extends ReconcileError {
     );
     this.key = key;
     this.token = token;
+  }
+}
+
+/**
+ * The store was closed (`close()`), so it can no longer read, write or watch. Every later call fails
+ * with this error, and watches that were running end with it. Open a new store on the same data to go
+ * on; stop the loops using a store before closing it.
+ */
+export class StoreClosedError extends ReconcileError {
+  constructor(what = 'the store') {
+    super('CLOSED', `${what} is closed: open it again (e.g. createSqliteStore on the same path) and stop loops before closing a store.`);
+  }
+}
+
+/**
+ * A stored resource cannot be read as a resource: its data was written around the store (for example
+ * by hand with SQL, or by another program) and is not JSON, or lacks fields every resource has. The
+ * store skips it when listing and watching (and logs it), and `get` rejects with this error; nothing
+ * else is affected. Fix or remove the record named here.
+ */
+export class MalformedResourceError extends ReconcileError {
+  readonly kind: string;
+  readonly resourceName: string;
+  /** Where the record is, e.g. `resources row Todo/buy-milk` or `changes row 42`. */
+  readonly location: string;
+  /** What is wrong, field by field. */
+  readonly problems: readonly string[];
+  constructor(kind: string, name: string, location: string, problems: readonly string[]) {
+    super(
+      'MALFORMED',
+      `${kind} "${name}" (${location}) is not a well-formed resource: ${problems.join('; ')}. It was skipped; ` +
+        'fix the record (write it through the store or its documented SQL view) or delete it.',
+    );
+    this.kind = kind;
+    this.resourceName = name;
+    this.location = location;
+    this.problems = problems;
   }
 }
 

@@ -43,12 +43,14 @@ export {
   DependencyNotReadyError,
   FencedError,
   InvalidArgumentError,
+  MalformedResourceError,
   NonErrorThrownError,
   NotFoundError,
   PermanentError,
   ReconcileError,
   ResourceTooLargeError,
   StoppedError,
+  StoreClosedError,
   TimeoutError,
   TransientError,
   ValidationError,
@@ -84,8 +86,13 @@ export type { Condition, ConditionStatus, ConditionType, PassReport, ReconcileSt
 
 /* Work queue engine */
 export { KeyedQueue, QueueControl, createQueueControl } from './queue.js';
+export { checkWorkQueueOptions, defaultHotKeys, defaultTimeSlice } from './queue-options.js';
+export { decide } from './failure-model.js';
+export type { Decision, FailurePolicy, Hold } from './failure-model.js';
+export { every, maxTimerDelay, scheduleAfter, timerAfter } from './timer.js';
 export type {
   DelayedKey,
+  HotKey,
   InFlightKey,
   ParkReason,
   ParkedKey,
@@ -106,7 +113,7 @@ export { deepEqual } from './equal.js';
 export type { Items, SetDiffOptions } from './diff.js';
 
 /* Ports */
-export { noopLogger, noopMetrics } from './ports.js';
+export { noopLogger, noopMetrics, safeLogger } from './ports.js';
 export type { LogFields, Logger, LoopProbe, Metrics } from './ports.js';
 
 /* Metrics adapters */

@@ -278,6 +278,8 @@ interface Scheme {
   finished(entry: LoopEntry, result: PassResult, seconds: number, requeued: boolean): void;
   converged(entry: LoopEntry, seconds: number): void;
   overdue(entry: LoopEntry): void;
+  hot(entry: LoopEntry): void;
+  sourceError(entry: LoopEntry, source: string): void;
 }
 
 const families = new WeakMap<object, Map<string, { family: Family; scheme: Scheme }>>();
@@ -409,6 +411,12 @@ function loopHooks(entry: LoopEntry, scheme: Scheme): QueueHooks {
     onOverdue: () => {
       scheme.overdue(entry);
     },
+    onHot: () => {
+      scheme.hot(entry);
+    },
+    onSourceError: (source) => {
+      scheme.sourceError(entry, source);
+    },
   };
 }
 
@@ -478,6 +486,8 @@ function rxReconcileScheme(family: Family, p: string, buckets: MetricBuckets): S
     buckets.converge ?? DEFAULT_CONVERGE_BUCKETS,
   );
   const overdue = family.counter(`${p}reconcile_overdue_total`, 'Desired revisions that did not converge within the convergence deadline.', L);
+  const hot = family.counter(`${p}reconcile_hot_keys_total`, 'Keys reported hot: run again at once, again and again, without a desired change.', L);
+  const sourceErrors = family.counter(`${p}reconcile_source_errors_total`, 'Failures of a trigger source (watch, resync, dependency, user source), each followed by a restart.', ['loop', 'source']);
   return {
     init(entry) {
       const loop = entry.name;
@@ -485,6 +495,13 @@ function rxReconcileScheme(family: Family, p: string, buckets: MetricBuckets): S
       for (const cls of ERROR_CLASSES) errors.inc({ loop, class: cls }, 0);
       retries.inc({ loop }, 0);
       overdue.inc({ loop }, 0);
+      hot.inc({ loop }, 0);
+    },
+    hot(entry) {
+      hot.inc({ loop: entry.name });
+    },
+    sourceError(entry, source) {
+      sourceErrors.inc({ loop: entry.name, source });
     },
     added(entry, reason) {
       adds.inc({ loop: entry.name, reason });
@@ -538,6 +555,8 @@ function controllerRuntimeScheme(family: Family, p: string, extras: boolean, buc
   const retries = family.counter('workqueue_retries_total', 'Total number of retries handled by workqueue', Q);
   let converge: PromClient.Histogram | undefined;
   let overdue: PromClient.Counter | undefined;
+  let hotKeys: PromClient.Counter | undefined;
+  let sourceErrors: PromClient.Counter | undefined;
   if (extras) {
     family.gauge(`${p}quarantined_keys`, 'Keys quarantined after too many consecutive failures (dead-letter).', C, byController, quarantinedKeys);
     converge = family.histogram(
@@ -547,6 +566,8 @@ function controllerRuntimeScheme(family: Family, p: string, extras: boolean, buc
       buckets.converge ?? DEFAULT_CONVERGE_BUCKETS,
     );
     overdue = family.counter(`${p}overdue_total`, 'Desired revisions that did not converge within the convergence deadline.', C);
+    hotKeys = family.counter(`${p}hot_keys_total`, 'Keys reported hot: run again at once, again and again, without a desired change.', C);
+    sourceErrors = family.counter(`${p}source_errors_total`, 'Failures of a trigger source, each followed by a restart.', ['controller', 'source']);
   }
   return {
     init(entry) {
@@ -583,6 +604,12 @@ function controllerRuntimeScheme(family: Family, p: string, extras: boolean, buc
     },
     overdue(entry) {
       overdue?.inc({ controller: entry.name });
+    },
+    hot(entry) {
+      hotKeys?.inc({ controller: entry.name });
+    },
+    sourceError(entry, source) {
+      sourceErrors?.inc({ controller: entry.name, source });
     },
   };
 }

@@ -79,33 +79,78 @@ export const Outcome = {
     return Object.freeze({ type: 'waiting', dependency, ms });
   },
   /**
-   * What a pass's return value means: nothing (`undefined`/`null`) is `converged`, an `Outcome` is
-   * itself, anything else is a `retry` with an `InvalidArgumentError` saying what to return instead.
+   * What a pass's return value means: nothing (`undefined`/`null`) is `converged`, a valid `Outcome`
+   * is itself (a `retry`/`terminal` built by hand with a non-Error `error` gets it wrapped), anything
+   * else — including an outcome with a `NaN`, negative or missing delay — is a `retry` with an
+   * `InvalidArgumentError` saying what to return instead. Never throws, whatever the value.
    */
   from(value: unknown): Outcome {
     if (value === undefined || value === null) return CONVERGED;
     if (Outcome.is(value)) return value;
-    let shown: string;
-    try {
-      shown = typeof value === 'object' ? String(JSON.stringify(value)).slice(0, 100) : String(value);
-    } catch {
-      shown = Object.prototype.toString.call(value);
+    const type = typeOf(value);
+    if ((type === 'retry' || type === 'terminal') && typeof value === 'object') {
+      const error = readField(value, 'error');
+      return type === 'retry' ? Outcome.retry(error) : Outcome.terminal(error);
     }
+    const why =
+      type === 'requeueAfter' || type === 'waiting'
+        ? `an Outcome.${type} whose ms is ${showValue(readField(value, 'ms'))}, not a finite number of ms ≥ 0` +
+          (type === 'waiting' && typeof readField(value, 'dependency') !== 'string' ? ' (and whose dependency is not a string)' : '')
+        : showValue(value);
     return Outcome.retry(
       new InvalidArgumentError(
-        `a reconcile pass returned ${shown}; return an Outcome (Outcome.converged(), Outcome.requeueAfter(ms), …) or nothing`,
+        `a reconcile pass returned ${why}; return an Outcome built with Outcome.converged(), Outcome.requeueAfter(ms), ` +
+          'Outcome.retry(error), Outcome.terminal(error) or Outcome.waiting(dependency, ms), or nothing',
       ),
     );
   },
-  /** True for any value built by these constructors. */
+  /**
+   * True for a well-formed outcome: a known `type`, a finite `ms ≥ 0` where there is one, an `Error`
+   * where there is one, a string dependency. Values built by these constructors always are.
+   */
   is(value: unknown): value is Outcome {
     if (typeof value !== 'object' || value === null) return false;
-    const type = (value as { type?: unknown }).type;
-    return (
-      type === 'converged' || type === 'requeueAfter' || type === 'retry' || type === 'terminal' || type === 'waiting'
-    );
+    switch (typeOf(value)) {
+      case 'converged':
+        return true;
+      case 'requeueAfter':
+        return isMs(readField(value, 'ms'));
+      case 'retry':
+      case 'terminal':
+        return readField(value, 'error') instanceof Error;
+      case 'waiting':
+        return isMs(readField(value, 'ms')) && typeof readField(value, 'dependency') === 'string';
+      default:
+        return false;
+    }
   },
 } as const;
+
+function isMs(value: unknown): boolean {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+}
+
+/** Reads a field of an untrusted value; a throwing getter reads as `undefined`. */
+function readField(value: object, field: string): unknown {
+  try {
+    return (value as Record<string, unknown>)[field];
+  } catch {
+    return undefined;
+  }
+}
+
+function typeOf(value: unknown): unknown {
+  return typeof value === 'object' && value !== null ? readField(value, 'type') : undefined;
+}
+
+function showValue(value: unknown): string {
+  try {
+    if (typeof value === 'object' && value !== null) return String(JSON.stringify(value)).slice(0, 100);
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
 
 /**
  * The default failure classes: `ConflictError` → conflict, `PermanentError` and `ValidationError` →

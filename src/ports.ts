@@ -32,6 +32,44 @@ export const noopLogger: Logger = Object.freeze({
   },
 });
 
+/**
+ * A logger that never throws: each call of `logger` is made in a `try`, and a failure is dropped (a
+ * logger that cannot log cannot report its own failure either). Children are safe too. Loops wrap the
+ * logger they are given with it, so a broken logger never stops a loop or rejects `stop()` (G14).
+ *
+ * ## Example
+ * ```ts
+ * const logger = safeLogger(pino()); // same lines, but a failing transport never throws into the loop
+ * ```
+ */
+export function safeLogger(logger: Logger): Logger {
+  if (SAFE.has(logger)) return logger;
+  const call = (level: 'debug' | 'info' | 'warn' | 'error', fields: LogFields, message: string): void => {
+    try {
+      logger[level](fields, message);
+    } catch {
+      // dropped: there is nowhere left to report it
+    }
+  };
+  const safe: Logger = {
+    debug: (fields, message) => call('debug', fields, message),
+    info: (fields, message) => call('info', fields, message),
+    warn: (fields, message) => call('warn', fields, message),
+    error: (fields, message) => call('error', fields, message),
+    child(bindings) {
+      try {
+        return safeLogger(logger.child(bindings));
+      } catch {
+        return safe;
+      }
+    },
+  };
+  SAFE.add(safe);
+  return safe;
+}
+
+const SAFE = new WeakSet<Logger>([noopLogger]);
+
 /** What a metrics adapter can read from a loop (for gauges computed at scrape time). */
 export interface LoopProbe {
   readonly name: string;

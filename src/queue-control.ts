@@ -46,6 +46,22 @@ export class QueueControl {
     return released;
   }
 
+  /** Stops starting passes (running ones finish; triggers are still collected). False when not attached. */
+  pause(): boolean {
+    if (!this.queue) return false;
+    this.queue.pause();
+    this.notify();
+    return true;
+  }
+
+  /** Starts passes again after {@link pause}. False when not attached. */
+  resume(): boolean {
+    if (!this.queue) return false;
+    this.queue.resume();
+    this.notify();
+    return true;
+  }
+
   /** The current state; an empty snapshot when not attached. */
   snapshot(): QueueSnapshot {
     if (this.queue) return this.queue.snapshot();
@@ -53,11 +69,13 @@ export class QueueControl {
       at: this.scheduler.now(),
       workers: 0,
       stopping: false,
+      paused: false,
       depth: 0,
       running: 0,
       inFlight: [],
       delayed: [],
       parked: [],
+      hot: [],
       counters: zeroCounters(),
     };
   }
@@ -123,6 +141,9 @@ export function zeroCounters(): { -readonly [K in keyof QueueCounters]: QueueCou
     quarantined: 0,
     released: 0,
     overdue: 0,
+    hot: 0,
+    yields: 0,
+    callbackErrors: 0,
     errorsByClass: { transient: 0, conflict: 0, permanent: 0, dependency: 0 },
   };
 }

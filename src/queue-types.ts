@@ -93,6 +93,11 @@ export interface PassResult {
   readonly nextAttemptAt: number | undefined;
   /** Set when this pass parked the key. */
   readonly parked: ParkReason | undefined;
+  /**
+   * True when the pass was aborted (its timeout, or the stop deadline) before it ended by itself:
+   * whatever it meant to write at its end (status conditions) was not written.
+   */
+  readonly aborted: boolean;
 }
 
 /** Callbacks for observability (metrics, logs). Each is optional and called synchronously. */
@@ -110,6 +115,22 @@ export interface QueueHooks {
    * `since` is when its convergence clock started. Called once per revision; the key keeps running.
    */
   onOverdue?(key: Key, since: number, revision: number | undefined): void;
+  /**
+   * The key ran again at once (`requeueAfter(0)`, conflicts, its own writes) more than
+   * `hotKeys.after` times in a row at over `hotKeys.perSecond` passes a second without a desired
+   * change: it is reported once per streak, and its immediate reruns are spaced out from now on.
+   */
+  onHot?(key: Key, passesPerSecond: number): void;
+  /**
+   * A hook or callback threw (the error is contained: the queue goes on). `where` names it, e.g.
+   * `hooks.onFinish`. Called at most once per failing call; if it throws too, that is dropped.
+   */
+  onCallbackError?(error: Error, where: string): void;
+  /**
+   * A trigger source of the loop failed (`source`: e.g. `watch Todo`, `resync`, `triggers[0]`) and
+   * restarts by itself. Called by `defineLoop`, not by the queue.
+   */
+  onSourceError?(source: string, error: Error): void;
 }
 
 /** Options of the work queue. */
@@ -144,6 +165,21 @@ export interface WorkQueueOptions {
   readonly agingEvery?: number;
   /** Random source for backoff jitter and the prefix of pass ids (`reconcileId`). Default `Math.random`. */
   readonly random?: () => number;
+  /**
+   * Passes that end without real I/O (a Promise that is already resolved) chain on microtasks and
+   * would starve the event loop: after `timeSlice` ms of scheduler time without a macrotask, the
+   * queue continues on the next macrotask (through the scheduler). Timers, I/O, health checks and
+   * stop deadlines keep running during a drain. In virtual time the slice never expires. Default 5.
+   */
+  readonly timeSlice?: number;
+  /**
+   * Hot keys: a key that runs again at once (`requeueAfter(0)`, conflict retries, a write of its own
+   * that comes back as a trigger) more than `after` times in a row (default 10), faster than
+   * `perSecond` passes a second (default 20), without a desired change, is reported as hot (hook,
+   * log, metric, `snapshot().hot`), and its immediate reruns are spaced `1000 / perSecond` ms apart
+   * until it settles or its desired state changes.
+   */
+  readonly hotKeys?: { readonly after?: number; readonly perSecond?: number };
   /** Observability callbacks. */
   readonly hooks?: QueueHooks;
   /** Handle to trigger, release, inspect and stop the running queue. */
@@ -199,6 +235,12 @@ export interface QueueCounters {
   readonly released: number;
   /** Keys reported past their convergence deadline. */
   readonly overdue: number;
+  /** Keys reported hot (see `WorkQueueOptions.hotKeys`). */
+  readonly hot: number;
+  /** Times the queue yielded to the event loop in the middle of a drain (see `timeSlice`). */
+  readonly yields: number;
+  /** Hooks and callbacks that threw (contained). */
+  readonly callbackErrors: number;
   /** Failed passes (and dependency waits) by failure class. */
   readonly errorsByClass: Readonly<Record<FailureClass, number>>;
 }
@@ -215,6 +257,8 @@ export interface QueueStats {
   readonly running: number;
   readonly delayed: number;
   readonly parked: number;
+  /** True while paused. */
+  readonly paused: boolean;
   /** Start time of the longest-running pass, if any runs. */
   readonly oldestRunningSince: number | undefined;
   /** Start times of the running passes. */
@@ -235,6 +279,8 @@ export interface QueueSnapshot {
   readonly workers: number;
   /** True once `stop()` was called. */
   readonly stopping: boolean;
+  /** True while paused: no new pass starts (triggers are still collected). */
+  readonly paused: boolean;
   /** Keys ready to run (both lanes). */
   readonly depth: number;
   /** Passes running now (`inFlight.length`). */
@@ -245,6 +291,8 @@ export interface QueueSnapshot {
   readonly delayed: readonly DelayedKey[];
   /** Terminal and quarantined keys (dead-letter), in no particular order. */
   readonly parked: readonly ParkedKey[];
+  /** Keys reported hot and not yet settled (see `WorkQueueOptions.hotKeys`). */
+  readonly hot: readonly HotKey[];
   /** Counters since the queue started (a copy). */
   readonly counters: QueueCounters;
 }
@@ -257,3 +305,12 @@ export interface InFlightKey {
   readonly reason: TriggerReason;
 }
 
+
+/** A key running again and again without a desired change, in a {@link QueueSnapshot}. */
+export interface HotKey {
+  readonly key: Key;
+  /** Scheduler time at which its streak of immediate reruns began. */
+  readonly since: number;
+  /** Immediate reruns in a row so far (saturates at 63). */
+  readonly reruns: number;
+}

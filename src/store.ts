@@ -27,21 +27,25 @@
 import { Observable, asyncScheduler } from 'rxjs';
 import type { SchedulerLike } from 'rxjs';
 import type { ZodType } from 'zod';
-import { deepEqual as equal } from './equal.js';
-import {
-  AlreadyExistsError,
-  CompactedError,
-  ConflictError,
-  InvalidArgumentError,
-  NotFoundError,
-  ResourceTooLargeError,
-  ValidationError,
-} from './errors.js';
+import { AlreadyExistsError, CompactedError, InvalidArgumentError, NotFoundError } from './errors.js';
 import { keyOf } from './key.js';
-import { metadataIssues } from './metadata-schema.js';
-import { BudgetExceeded, copyPlain, deepFreeze } from './plain-data.js';
-import type { SizeBudget } from './plain-data.js';
-import type { Key, ListOptions, Metadata, NewResource, Resource, ResourceEvent, Store, WatchEvent, WatchOptions } from './types.js';
+import {
+  checkKey,
+  checkKind,
+  checkSinceRevision,
+  checkVersion,
+  compareKeys,
+  createdResource,
+  deletedResource,
+  matchesList,
+  newResourceKey,
+  show,
+  statusUpdated,
+  targetKey,
+  updatedResource,
+} from './store-rules.js';
+import type { WriteRules } from './store-rules.js';
+import type { Key, ListOptions, NewResource, Resource, ResourceEvent, Store, WatchEvent, WatchOptions } from './types.js';
 
 /** Per-kind options: an optional zod schema that every written `spec` must pass. */
 export interface KindOptions<S> {
@@ -84,7 +88,6 @@ export interface MemoryStore extends Store {
 }
 
 type Listener = (event: WatchEvent) => void;
-type Writable<T> = { -readonly [P in keyof T]: T[P] };
 
 /** Creates an empty in-memory store. Kinds need no registration unless they have a schema. */
 export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
@@ -174,74 +177,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     return object;
   }
 
-  /** A new frozen snapshot of `stored` with a fresh revision. */
-  function rewrite(stored: Resource, metadata: Partial<Writable<Metadata>>, spec: unknown, status: unknown): Resource {
-    revision += 1;
-    return deepFreeze({
-      kind: stored.kind,
-      metadata: { ...stored.metadata, ...metadata, version: String(revision), revision },
-      spec,
-      ...(status === undefined ? {} : { status }),
-    });
-  }
+  const rules: WriteRules = { maxBytes, schemaOf: (kind) => schemas.get(kind), now };
 
-  /** The kind's schema output for `spec` (itself without a schema); throws `ValidationError`. */
-  function validate(kind: string, name: string, spec: unknown): unknown {
-    const schema = schemas.get(kind);
-    if (schema === undefined) return spec;
-    const result = schema.safeParse(spec);
-    if (!result.success) {
-      const issues = result.error.issues.map((issue) => ({
-        path: ['spec', ...issue.path.map(String)].join('.'),
-        message: issue.message,
-      }));
-      throw new ValidationError(kind, name, issues);
-    }
-    return result.data === spec ? spec : copyPlain(result.data, `${kind} "${name}" spec (as parsed by its schema)`);
-  }
-
-  function checkShape(kind: string, key: Key, metadata: object): void {
-    const issues = metadataIssues(metadata);
-    if (issues.length > 0) throw new ValidationError(kind, key, issues);
-  }
-
-  /** Copies caller data for `kind "key"`, counting it against the resource's size budget. */
-  function copyIn<T>(value: T, kind: string, key: Key, what: string, budget: SizeBudget): T {
-    try {
-      return copyPlain(value, `${kind} "${key}" ${what}`, budget);
-    } catch (error) {
-      if (error instanceof BudgetExceeded) throw new ResourceTooLargeError(kind, key, maxBytes, error.path);
-      throw error;
-    }
-  }
-
-  /** The JSON size of the parts of `stored` a write keeps as they are. */
-  function sizeOf(resource: Resource, skip: ReadonlySet<string>): number {
-    const m = resource.metadata;
-    let total = 200 + m.name.length + (m.namespace?.length ?? 0);
-    const parts: [string, unknown][] = [
-      ['labels', m.labels],
-      ['annotations', m.annotations],
-      ['finalizers', m.finalizers],
-      ['ownerReferences', m.ownerReferences],
-      ['spec', resource.spec],
-      ['status', resource.status],
-    ];
-    for (const [name, value] of parts) if (!skip.has(name) && value !== undefined) total += JSON.stringify(value).length;
-    return total;
-  }
-
-  /** Finds the stored resource an update targets; checks its existence and version. */
+  /** The stored resource an update targets: it exists and has the caller's version. */
   function target(resource: Resource): Resource {
-    if (!isObject(resource)) throw new InvalidArgumentError('update needs a resource object ({ kind, metadata, spec }).');
-    checkKind(resource.kind);
-    const key = keyOf({ metadata: checkMetadata(resource.metadata) });
-    const stored = kinds.get(resource.kind)?.get(key);
-    if (stored === undefined) throw new NotFoundError(resource.kind, key);
-    if (resource.metadata.version !== stored.metadata.version) {
-      throw new ConflictError(resource.kind, key, resource.metadata.version, stored.metadata.version);
-    }
-    return stored;
+    const { kind, key } = targetKey(resource);
+    return checkVersion(kind, key, kinds.get(kind)?.get(key), resource.metadata.version);
   }
 
   function registerKind<S>(kind: string, kindOptions: KindOptions<S>): void {
@@ -271,105 +212,31 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       checkKind(kind);
       const { namespace, labels = {} } = listOptions;
       const wanted = Object.entries(labels);
-      return sorted(kinds.get(kind)).filter(
-        (r) =>
-          (namespace === undefined || (r.metadata.namespace ?? '') === namespace) &&
-          wanted.every(([label, value]) => hasOwn(r.metadata.labels, label) && r.metadata.labels[label] === value),
-      ) as Resource<Spec, Status>[];
+      return sorted(kinds.get(kind)).filter((r) => matchesList(r, namespace, wanted)) as Resource<Spec, Status>[];
     },
 
     async create<Spec, Status>(kind: string, resource: NewResource<Spec, Status>): Promise<Resource<Spec, Status>> {
-      checkKind(kind);
-      if (!isObject(resource)) throw new InvalidArgumentError('create needs a resource object ({ metadata, spec }).');
-      const { name, namespace } = checkMetadata(resource.metadata);
-      const key = keyOf({ metadata: { name, ...(namespace === undefined ? {} : { namespace }) } });
+      const { key } = newResourceKey(kind, resource);
       if (bucket(kind).has(key)) throw new AlreadyExistsError(kind, key);
-      const m = resource.metadata;
-      checkShape(kind, key, m);
-      const budget: SizeBudget = { used: 200 + key.length, limit: maxBytes };
-      const before = budget.used;
-      const given = copyIn(resource.spec, kind, key, 'spec', budget);
-      const parsed = validate(kind, key, given);
-      let spec: unknown = given;
-      if (parsed !== given) {
-        budget.used = before; // count what is stored: the schema's output
-        spec = copyIn(parsed, kind, key, 'spec', budget);
-      }
-      const metadata = {
-        labels: copyIn(m.labels ?? {}, kind, key, 'labels', budget),
-        annotations: copyIn(m.annotations ?? {}, kind, key, 'annotations', budget),
-        finalizers: copyIn(m.finalizers ?? [], kind, key, 'finalizers', budget),
-        ownerReferences: copyIn(m.ownerReferences ?? [], kind, key, 'ownerReferences', budget),
-      };
-      const status = resource.status === undefined ? undefined : copyIn(resource.status, kind, key, 'status', budget);
+      const created = createdResource(rules, kind, resource, revision + 1);
       revision += 1;
-      const created: Resource = deepFreeze({
-        kind,
-        metadata: {
-          name,
-          ...(namespace === undefined ? {} : { namespace }),
-          version: String(revision),
-          revision,
-          generation: 1,
-          uid: newUid(),
-          creationTimestamp: now(),
-          ...metadata,
-        },
-        spec: spec as Spec,
-        ...(status === undefined ? {} : { status }),
-      });
       return commit('added', created) as Resource<Spec, Status>;
     },
 
     async update<Spec, Status>(resource: Resource<Spec, Status>): Promise<Resource<Spec, Status>> {
       const stored = target(resource);
-      const { kind, metadata: old } = stored;
-      const key = keyOf(stored);
-      const m = resource.metadata;
-      checkShape(kind, key, m);
-      const given = new Set<string>();
-      const budget: SizeBudget = { used: 0, limit: maxBytes };
-      // Each field: the stored value when omitted or equal (structural sharing), else a copy.
-      const keep = <T>(value: T | undefined, current: T, what: string): T => {
-        if (value === undefined || equal(value, current)) return current;
-        given.add(what);
-        return copyIn(value, kind, key, what, budget);
-      };
-      const finalizers = keep(m.finalizers, old.finalizers, 'finalizers');
-      const deleting = old.deletionTimestamp !== undefined;
-      const added = finalizers.filter((f) => !old.finalizers.includes(f));
-      if (deleting && added.length > 0) {
-        throw new InvalidArgumentError(
-          `${kind} "${key}" is being deleted, so finalizer(s) ${added.join(', ')} cannot be added: ` +
-            'only remove finalizers now, and create the resource again once it is gone.',
-        );
-      }
-      let spec = keep(resource.spec as unknown, stored.spec, 'spec');
-      if (spec !== stored.spec) {
-        const parsed = validate(kind, key, spec);
-        spec = equal(parsed, stored.spec) ? stored.spec : parsed;
-      }
-      const metadata = {
-        labels: keep(m.labels, old.labels, 'labels'),
-        annotations: keep(m.annotations, old.annotations, 'annotations'),
-        finalizers,
-        ownerReferences: keep(m.ownerReferences, old.ownerReferences, 'ownerReferences'),
-      };
-      const changed = spec !== stored.spec || Object.entries(metadata).some(([field, v]) => v !== old[field as keyof Metadata]);
-      if (!changed) return stored as Resource<Spec, Status>;
-      if (budget.used + sizeOf(stored, given) > maxBytes) throw new ResourceTooLargeError(kind, key, maxBytes, 'the whole resource');
-      const generation = old.generation + (spec === stored.spec ? 0 : 1);
-      const next = rewrite(stored, { ...metadata, generation }, spec, stored.status);
-      return (deleting && finalizers.length === 0 ? commit('deleted', next) : commit('modified', next, stored)) as Resource<Spec, Status>;
+      const written = updatedResource(rules, stored, resource, revision + 1);
+      if (written === undefined) return stored as Resource<Spec, Status>;
+      revision += 1;
+      return commit(written.type, written.object, stored) as Resource<Spec, Status>;
     },
 
     async updateStatus<Spec, Status>(resource: Resource<Spec, Status>): Promise<Resource<Spec, Status>> {
       const stored = target(resource);
-      if (equal(resource.status, stored.status)) return stored as Resource<Spec, Status>;
-      const key = keyOf(stored);
-      const budget: SizeBudget = { used: sizeOf(stored, new Set(['status'])), limit: maxBytes };
-      const status = copyIn(resource.status, stored.kind, key, 'status', budget);
-      return commit('modified', rewrite(stored, {}, stored.spec, status), stored) as Resource<Spec, Status>;
+      const next = statusUpdated(rules, stored, resource, revision + 1);
+      if (next === undefined) return stored as Resource<Spec, Status>;
+      revision += 1;
+      return commit('modified', next, stored) as Resource<Spec, Status>;
     },
 
     async delete(kind: string, key: Key): Promise<Resource | undefined> {
@@ -377,20 +244,17 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       checkKey(key);
       const stored = kinds.get(kind)?.get(key);
       if (stored === undefined) throw new NotFoundError(kind, key);
-      if (stored.metadata.finalizers.length === 0) {
-        commit('deleted', rewrite(stored, {}, stored.spec, stored.status));
-        return undefined;
-      }
-      if (stored.metadata.deletionTimestamp !== undefined) return stored;
-      return commit('modified', rewrite(stored, { deletionTimestamp: now() }, stored.spec, stored.status), stored);
+      const written = deletedResource(rules, stored, revision + 1);
+      if (written === undefined) return stored;
+      revision += 1;
+      const object = commit(written.type, written.object, stored);
+      return written.type === 'deleted' ? undefined : object;
     },
 
     watch<Spec, Status>(kind: string, watchOptions: WatchOptions = {}): Observable<WatchEvent<Spec, Status>> {
       checkKind(kind);
       const since = watchOptions.sinceRevision;
-      if (since !== undefined && (typeof since !== 'number' || !Number.isSafeInteger(since) || since < 0)) {
-        throw new InvalidArgumentError(`watch: sinceRevision must be a revision (an integer ≥ 0), got ${show(since)}`);
-      }
+      checkSinceRevision(since);
       return new Observable<WatchEvent<Spec, Status>>((subscriber) => {
         // Snapshot and listener in the same synchronous step: nothing lost, nothing twice.
         const listener: Listener = (event) => subscriber.next(event as WatchEvent<Spec, Status>);
@@ -427,17 +291,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
 }
 
 function sorted(resources: Map<Key, Resource> | undefined): Resource[] {
-  return [...(resources ?? [])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
-}
-
-const hasOwn = (value: object, key: string): boolean => Object.prototype.hasOwnProperty.call(value, key);
-
-function show(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
-}
-
-function isObject(value: unknown): value is object {
-  return typeof value === 'object' && value !== null;
+  return [...(resources ?? [])].sort(([a], [b]) => compareKeys(a, b)).map(([, r]) => r);
 }
 
 function checkCount(name: string, value: number | undefined, fallback: number, min: number): number {
@@ -448,45 +302,4 @@ function checkCount(name: string, value: number | undefined, fallback: number, m
     );
   }
   return value;
-}
-
-function checkKind(kind: unknown): asserts kind is string {
-  if (typeof kind !== 'string' || kind === '') {
-    throw new InvalidArgumentError(`kind must be a non-empty string such as "Post" (got ${show(kind)}).`);
-  }
-}
-
-function checkKey(key: unknown): asserts key is Key {
-  if (typeof key !== 'string' || key === '') {
-    throw new InvalidArgumentError(`key must be "name" or "namespace/name" (got ${show(key)}).`);
-  }
-}
-
-/** Checks name and namespace; an empty namespace means none. */
-function checkMetadata(metadata: unknown): { name: string; namespace?: string } {
-  if (!isObject(metadata)) throw new InvalidArgumentError('metadata is missing: pass { metadata: { name }, spec }.');
-  const { name, namespace } = metadata as { name?: unknown; namespace?: unknown };
-  if (typeof name !== 'string' || name === '' || name.includes('/')) {
-    throw new InvalidArgumentError(
-      `metadata.name must be a non-empty string without "/" (got ${show(name)}); ` +
-        'put a namespace in metadata.namespace, not in the name.',
-    );
-  }
-  if (namespace === undefined || namespace === '') return { name };
-  if (typeof namespace !== 'string' || namespace.includes('/')) {
-    throw new InvalidArgumentError(`metadata.namespace must be a string without "/" (got ${show(namespace)}).`);
-  }
-  return { name, namespace };
-}
-
-const utf8Encoder = new TextEncoder();
-const utf8Decoder = new TextDecoder();
-
-/**
- * A fresh random uid as one flat string. Node builds `crypto.randomUUID()` by concatenation, and V8
- * keeps the result as a rope of ~20 pieces (~500 bytes per uid, held as long as the resource);
- * decoding its bytes again gives one 36-character string (~70 bytes). BENCHMARKS.md #12.
- */
-function newUid(): string {
-  return utf8Decoder.decode(utf8Encoder.encode(globalThis.crypto.randomUUID()));
 }

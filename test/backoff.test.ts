@@ -142,22 +142,31 @@ describe('Backoff policies', () => {
 
   it('rejects invalid options with an InvalidArgumentError naming the option and its range', () => {
     const cases: [() => unknown, RegExp][] = [
-      [() => Backoff.exponential({ initial: -1 }), /initial must be a finite number ≥ 0/],
+      [() => Backoff.exponential({ initial: -1 }), /initial must be a finite number of ms ≥ 0 \(got -1\)/],
       [() => Backoff.exponential({ initial: Number.NaN }), /initial/],
       [() => Backoff.exponential({ initial: Number.POSITIVE_INFINITY }), /initial/],
       [() => Backoff.exponential({ initial: 1, factor: 0.5 }), /factor must be a finite number ≥ 1/],
       [() => Backoff.exponential({ initial: 1, steps: 0 }), /steps must be an integer ≥ 1/],
       [() => Backoff.exponential({ initial: 1, steps: 1.5 }), /steps must be an integer ≥ 1/],
-      [() => Backoff.exponential({ initial: 1, cap: -5 }), /cap must be a finite number ≥ 0/],
-      [() => Backoff.exponential({ initial: 1, jitter: 2 }), /jitter must be a ratio in \[0, 1\]/],
-      [() => Backoff.constant({ delay: -1 }), /delay must be a finite number ≥ 0/],
-      [() => Backoff.linear({ initial: 0, increment: -1 }), /increment must be a finite number ≥ 0/],
+      [() => Backoff.exponential({ initial: 1, cap: -5 }), /cap must be a finite number of ms ≥ 0/],
+      [() => Backoff.exponential({ initial: 1, jitter: 2 }), /jitter must be a ratio from 0 to 1/],
+      [() => Backoff.constant({ delay: -1 }), /delay must be a finite number of ms ≥ 0/],
+      [() => Backoff.linear({ initial: 0, increment: -1 }), /increment must be a finite number of ms ≥ 0/],
       [() => Backoff.jitter(Backoff.defaultPolicy, 1.5), /ratio must be a number in \[0, 1\]/],
       [() => Backoff.jitter(Backoff.defaultPolicy, -0.1), /ratio must be a number in \[0, 1\]/],
       [() => Backoff.cap(Backoff.defaultPolicy, Number.NaN), /max must be a finite number ≥ 0/],
       [() => Backoff.maxOf(), /at least one policy/],
       [() => Backoff.delayFor(Backoff.defaultPolicy, 0), /failures must be an integer ≥ 1/],
       [() => Backoff.delays(Backoff.defaultPolicy, -1), /n must be an integer ≥ 0/],
+      // Misspelt options are refused, with the nearest known name.
+      [() => Backoff.exponential({ initial: 1, maxDelay: 5 } as never), /unknown option "maxDelay"/],
+      [() => Backoff.exponential({ initial: 1, stpes: 5 } as never), /did you mean "steps"/],
+      [() => Backoff.constant({ delay: 1, jitter: 0.1 } as never), /unknown option "jitter"/],
+      // Hand-built policies are checked at every level.
+      [() => Backoff.jitter({ delay: 5 } as never), /policy\.kind is not a valid backoff policy/],
+      [() => Backoff.cap({ kind: 'constant', delay: Number.NaN, steps: 1 } as never, 10), /policy\.delay/],
+      [() => Backoff.maxOf(Backoff.defaultPolicy, { kind: 'exponential', initial: 1, factor: 2, steps: 0 } as never), /policy\.steps/],
+      [() => Backoff.checkPolicy('loop', { kind: 'linear', initial: 1, increment: -1, steps: 2 } as never), /policy\.increment/],
     ];
     for (const [fn, message] of cases) {
       expect(fn).toThrow(InvalidArgumentError);

@@ -151,7 +151,7 @@ describe('defineLoop: options it cannot run with', () => {
     ['no pass', { name: 'x', store, kind: 'T' }, /either reconcile\(request, ctx\), or all three/],
     ['half the phases', { name: 'x', store, kind: 'T', observe: () => 1, compare: () => [] }, /\(got only observe, compare\)/],
     ['both styles', { name: 'x', store, kind: 'T', reconcile: () => undefined, observe: () => 1, compare: () => [], correct: () => undefined }, /keep one style/],
-    ['a bad resync', { name: 'x', store, kind: 'T', resync: 0, reconcile: () => undefined }, /resync must be a period in ms > 0/],
+    ['a bad resync', { name: 'x', store, kind: 'T', resync: 0, reconcile: () => undefined }, /resync must be a finite period in ms > 0 \(got 0\)/],
   ];
   for (const [what, options, message] of cases) {
     it(`refuses ${what} with an InvalidArgumentError that says what to do`, () => {

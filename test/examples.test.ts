@@ -28,8 +28,37 @@ describe('examples', () => {
       expect(afterDelete).toMatch(/todo ship-it\s+phase=Pending gen=1 observed=1/);
       expect(afterDelete).not.toMatch(/todo write-docs/);
       expect(stdout).toContain('converged: every todo has its file');
-      expect((await readdir(folder)).sort()).toEqual(['buy-milk.md', 'ship-it.md']);
+      expect((await readdir(folder)).filter((f) => f.endsWith('.md')).sort()).toEqual(['buy-milk.md', 'ship-it.md']);
       expect(await readFile(join(folder, 'buy-milk.md'), 'utf8')).toContain('- [x] buy milk');
+      expect(stdout).toContain(`Todos in ${join(folder, 'todos.db')}`);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('todo: a second run on the same folder finds the todos the first left in SQLite, and the loop resumes (a removed file comes back)', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'todo-example-'));
+    try {
+      await runExample('todo.ts', [folder]);
+      await rm(join(folder, 'ship-it.md'));
+      const { stdout } = await runExample('todo.ts', [folder]);
+      expect(stdout).toContain('found 2 todo(s) left by an earlier run');
+      expect(stdout).not.toContain('1. create three todos');
+      expect(stdout).toMatch(/todo buy-milk\s+phase=Done gen=2 observed=2/);
+      expect(stdout).toMatch(/todo ship-it\s+phase=Pending gen=1 observed=1/);
+      expect((await readdir(folder)).filter((f) => f.endsWith('.md')).sort()).toEqual(['buy-milk.md', 'ship-it.md']);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('todo --memory: keeps the todos in memory (a fresh start, no store file)', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'todo-example-'));
+    try {
+      const { stdout } = await runExample('todo.ts', ['--memory', folder]);
+      expect(stdout).toContain('Todos in memory');
+      expect(stdout).toContain('1. create three todos');
+      expect((await readdir(folder)).sort()).toEqual(['buy-milk.md', 'ship-it.md']);
     } finally {
       await rm(folder, { recursive: true, force: true });
     }

@@ -13,7 +13,13 @@
  * if (error instanceof TestingError && error.code === 'NOT_CONVERGENT') retryLater();
  * ```
  */
-export type TestingErrorCode = 'NOT_IDEMPOTENT' | 'NOT_CONVERGENT' | 'SIMULATION_STUCK' | 'MARBLE_MISMATCH' | 'BAD_DEFINITION';
+export type TestingErrorCode =
+  | 'NOT_IDEMPOTENT'
+  | 'NOT_CONVERGENT'
+  | 'SIMULATION_STUCK'
+  | 'MARBLE_MISMATCH'
+  | 'BAD_DEFINITION'
+  | 'STORE_NOT_CONFORMANT';
 
 /**
  * Base class of the testing kit's errors.
@@ -190,5 +196,46 @@ export class MarbleMismatchError extends TestingError {
 export class BadDefinitionError extends TestingError {
   constructor(message: string) {
     super('BAD_DEFINITION', message);
+  }
+}
+
+/**
+ * What a failed store conformance property knows: its name, the shrunk counterexample, and the seed
+ * and path that replay it.
+ *
+ * ## Example
+ * ```ts
+ * catch (e) { if (e instanceof StoreConformanceError) console.log(e.details.property, e.details.seed); }
+ * ```
+ */
+export interface StoreConformanceDetails {
+  /** The name of the failed property (pass it in `only` to run it alone). */
+  readonly property: string;
+  /** fast-check's seed: pass it back as `seed` (with `path`) to replay. */
+  readonly seed: number;
+  /** fast-check's path to the shrunk counterexample. */
+  readonly path: string;
+  /** The shrunk generated input of the failing case. */
+  readonly counterexample: unknown;
+  readonly numRuns: number;
+  readonly numShrinks: number;
+}
+
+/**
+ * A store broke a promise of the `Store` contract. The message names the property, what differed,
+ * the counterexample and the call that replays it; the original failure is the `cause`.
+ *
+ * Thrown by `checkStoreConformance`.
+ *
+ * ## Example
+ * ```ts
+ * await expect(checkStoreConformance(make)).rejects.toMatchObject({ code: 'STORE_NOT_CONFORMANT' });
+ * ```
+ */
+export class StoreConformanceError extends TestingError {
+  readonly details: StoreConformanceDetails;
+  constructor(message: string, details: StoreConformanceDetails, cause?: unknown) {
+    super('STORE_NOT_CONFORMANT', message, cause === undefined ? undefined : { cause });
+    this.details = details;
   }
 }

@@ -1,6 +1,8 @@
 /**
  * `rx-reconcile/testing`: prove a loop idempotent and convergent, under faults, in virtual time.
  *
+ * - {@link checkStoreConformance}: fast-check properties of the `Store` contract, to run against
+ *   any store adapter (the memory store and the SQLite store pass them).
  * - {@link checkIdempotent} and {@link checkConvergence}: fast-check properties over a
  *   {@link LoopDefinition} (the options of `defineLoop` without store and scheduler, plus its world);
  *   they run the real loop and fail with the shrunk counterexample and the seeds to replay it.
@@ -23,6 +25,9 @@ export { checkIdempotent } from './check-idempotent.js';
 export type { IdempotenceOptions } from './check-idempotent.js';
 export { replayFailure } from './replay-failure.js';
 export type { Replay } from './replay-failure.js';
+export { checkStoreConformance, storePropertyNames } from './check-store-conformance.js';
+export type { StoreConformanceOptions, StoreConformanceReport } from './check-store-conformance.js';
+export type { MakeStore, StoreSetup, StoreUnderTest } from './store-harness.js';
 export { SimulationScheduler, drainMicrotasks } from './clock.js';
 export { loopDefinition } from './definition.js';
 export type { DesiredResource, DistributiveOmit, LoopDefinition, LoopEnv, LoopSpec, StoreEnv } from './definition.js';
@@ -33,9 +38,10 @@ export {
   NotConvergentError,
   NotIdempotentError,
   SimulationStuckError,
+  StoreConformanceError,
   TestingError,
 } from './errors.js';
-export type { CheckFailureDetails, FailingRun, TestingErrorCode } from './errors.js';
+export type { CheckFailureDetails, FailingRun, StoreConformanceDetails, TestingErrorCode } from './errors.js';
 export { defaultFaults, faultyActuator, faultyStore, faultyWorld } from './faults.js';
 export type { ActuatorFaults, FaultKind, FaultOptions, Faults, FaultyStore, InjectedFault, StoreFaults, WorldFaults } from './faults.js';
 export { diffItems, diffValues, diffWorlds, show, stableJson } from './format.js';

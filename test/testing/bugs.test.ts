@@ -66,7 +66,7 @@ describe('write storm: a status stamped with a fresh timestamp on every pass', (
     expectReadable(failure);
   });
 
-  it('an instant storm (a counter bumped on every pass) is cut as a livelock', async () => {
+  it('an instant storm (a counter bumped on every pass) is caught: the queue spaces the hot key, the check sees it write again', async () => {
     const counter = loopDefinition<{ n: number }, { passes?: number }, number>({
       loop: () => ({
         name: 'counter',
@@ -79,8 +79,9 @@ describe('write storm: a status stamped with a fresh timestamp on every pass', (
       }),
     });
     const failure = await failureOf(checkIdempotent(counter, { desired: fc.constant([{ metadata: { name: 'c' }, spec: { n: 1 } }]), numRuns: 1, seed: SEED }));
-    expect(failure.details.problems).toEqual(['first-run-livelock']);
-    expect(failure.message).toMatch(/passes started at t=\s+0 without virtual time passing/);
+    // The queue reports the key hot and spaces its reruns (G15), so virtual time passes and the
+    // storm shows as what it is: a second pass that writes again.
+    expect(failure.details.problems).toEqual(['store-write']);
   });
 
   it('both checks pass on the fixed loop (status changes only when something changed)', async () => {

@@ -1,0 +1,97 @@
+/**
+ * Reading stored rows back as resources: parse the `doc` JSON, check it has the shape of a resource
+ * (rows can be written around the store, by hand), stamp kind and revision from the row's columns,
+ * and deep-freeze. A row that is not a resource becomes a `MalformedResourceError` naming the row and
+ * every problem, never an exception in the middle of a list or a watch.
+ *
+ * @module
+ */
+import { MalformedResourceError } from '../src/errors.js';
+import { keyOf } from '../src/key.js';
+import type { Resource } from '../src/types.js';
+import { metadataIssues } from '../src/metadata-schema.js';
+import { deepFreeze } from '../src/plain-data.js';
+
+/**
+ * The resource in `doc`, stored under `kind`/`key` at `revision`; a `MalformedResourceError` when
+ * the JSON is not a resource of that key.
+ */
+export function decodeResource(kind: string, key: string, revision: number, doc: string, location: string): Resource | MalformedResourceError {
+  let value: unknown;
+  try {
+    value = JSON.parse(doc);
+  } catch (error) {
+    return new MalformedResourceError(kind, key, location, [`doc is not JSON (${(error as Error).message})`]);
+  }
+  const problems = resourceProblems(value, key);
+  if (problems.length > 0) return new MalformedResourceError(kind, key, location, problems);
+  const resource = value as { kind: string; metadata: { version: string; revision: number } };
+  resource.kind = kind;
+  resource.metadata.revision = revision;
+  resource.metadata.version = String(revision);
+  return deepFreeze(resource as unknown as Resource);
+}
+
+/** What keeps `value` from being a stored resource with key `key` (empty when it is one). */
+function resourceProblems(value: unknown, key: string): string[] {
+  if (!isRecord(value)) return ['doc is not a JSON object'];
+  const m = value['metadata'];
+  if (!isRecord(m)) return ['metadata is missing or not an object'];
+  const problems: string[] = [];
+  const { name, namespace, generation, uid, creationTimestamp, deletionTimestamp } = m;
+  if (typeof name !== 'string' || name === '' || name.includes('/')) problems.push('metadata.name must be a non-empty string without "/"');
+  if (namespace !== undefined && (typeof namespace !== 'string' || namespace.includes('/'))) problems.push('metadata.namespace must be a string without "/"');
+  if (problems.length === 0) {
+    const own = keyOf({ metadata: { name: name as string, ...(typeof namespace === 'string' ? { namespace } : {}) } });
+    if (own !== key) problems.push(`metadata names "${own}" but the row's key is "${key}"`);
+  }
+  if (typeof generation !== 'number' || !Number.isSafeInteger(generation) || generation < 1) problems.push('metadata.generation must be an integer ≥ 1');
+  if (typeof uid !== 'string' || uid === '') problems.push('metadata.uid must be a non-empty string');
+  if (typeof creationTimestamp !== 'string') problems.push('metadata.creationTimestamp must be a string');
+  if (deletionTimestamp !== undefined && typeof deletionTimestamp !== 'string') problems.push('metadata.deletionTimestamp must be a string');
+  if (!listsWellFormed(m)) {
+    const issues = metadataIssues(m);
+    for (const field of ['labels', 'annotations', 'finalizers', 'ownerReferences']) if (m[field] === undefined) issues.push({ path: `metadata.${field}`, message: 'missing' });
+    problems.push(...issues.map((issue) => `${issue.path}: ${issue.message}`));
+  }
+  return problems;
+}
+
+/** A fast check of the metadata lists (the zod schema runs only to explain a failure). */
+function listsWellFormed(m: Readonly<Record<string, unknown>>): boolean {
+  return (
+    stringMap(m['labels']) &&
+    stringMap(m['annotations']) &&
+    Array.isArray(m['finalizers']) &&
+    m['finalizers'].every((f) => typeof f === 'string' && f !== '') &&
+    Array.isArray(m['ownerReferences']) &&
+    m['ownerReferences'].every(ownerReferenceWellFormed)
+  );
+}
+
+const ownerKeys = new Set(['kind', 'name', 'namespace', 'controller']);
+
+function ownerReferenceWellFormed(value: unknown): boolean {
+  if (!isRecord(value)) return false;
+  const { kind, name, namespace, controller } = value;
+  return (
+    typeof kind === 'string' &&
+    kind !== '' &&
+    typeof name === 'string' &&
+    name !== '' &&
+    !name.includes('/') &&
+    (namespace === undefined || typeof namespace === 'string') &&
+    (controller === undefined || typeof controller === 'boolean') &&
+    Object.keys(value).every((k) => ownerKeys.has(k))
+  );
+}
+
+function stringMap(value: unknown): boolean {
+  if (!isRecord(value) || Array.isArray(value)) return false;
+  for (const key in value) if (Object.prototype.hasOwnProperty.call(value, key) && typeof value[key] !== 'string') return false;
+  return true;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,327 @@
+/**
+ * The write rules every store of this library applies, whatever keeps the data: what a `create`,
+ * `update`, `updateStatus` or `delete` turns a stored resource into.
+ *
+ * The memory store and the SQLite store (`rx-reconcile/sqlite`) both build their snapshots here, so
+ * they agree on every rule: generation bumps on spec changes only, a write that changes nothing is
+ * no write, finalizers gate removal, the kind's schema output is what is kept, caller data is copied
+ * and measured (`copyPlain`), metadata of the wrong shape is a `ValidationError`, an oversized
+ * resource a `ResourceTooLargeError`. The functions are pure apart from reading the clock and
+ * drawing uids: they build deep-frozen snapshots stamped with the revision they are given, and the
+ * store decides whether to commit them.
+ *
+ * @module
+ */
+import type { ZodType } from 'zod';
+import { deepEqual as equal } from './equal.js';
+import { ConflictError, InvalidArgumentError, NotFoundError, ResourceTooLargeError, ValidationError } from './errors.js';
+import { keyOf } from './key.js';
+import { metadataIssues } from './metadata-schema.js';
+import { BudgetExceeded, copyPlain, deepFreeze } from './plain-data.js';
+import type { SizeBudget } from './plain-data.js';
+import type { Key, Metadata, NewResource, Resource } from './types.js';
+
+/** What a store needs to apply the rules: its size limit, the kinds' schemas and a clock. */
+export interface WriteRules {
+  /** Largest resource accepted, in characters of its JSON. */
+  readonly maxBytes: number;
+  /** The spec schema registered for `kind`, if any. */
+  schemaOf(kind: string): ZodType<unknown> | undefined;
+  /** The current time as an ISO string (for `creationTimestamp` and `deletionTimestamp`). */
+  now(): string;
+}
+
+/** A write that changes something: the new snapshot and the watch event type it makes. */
+export interface Written {
+  readonly type: 'added' | 'modified' | 'deleted';
+  /** The snapshot after the write; for `deleted`, the last state with the removal's revision. */
+  readonly object: Resource;
+}
+
+type Writable<T> = { -readonly [P in keyof T]: T[P] };
+
+/** Checks the name and namespace of a new resource; returns its key. */
+export function newResourceKey(kind: unknown, resource: unknown): { kind: string; key: Key; name: string; namespace?: string } {
+  checkKind(kind);
+  if (!isObject(resource)) throw new InvalidArgumentError('create needs a resource object ({ metadata, spec }).');
+  const id = checkMetadata((resource as { metadata?: unknown }).metadata);
+  return { kind, key: keyOf({ metadata: id }), ...id };
+}
+
+/** Checks the identity of the resource an update targets; returns its kind and key. */
+export function targetKey(resource: unknown): { kind: string; key: Key } {
+  if (!isObject(resource)) throw new InvalidArgumentError('update needs a resource object ({ kind, metadata, spec }).');
+  const { kind, metadata } = resource as { kind?: unknown; metadata?: unknown };
+  checkKind(kind);
+  return { kind, key: keyOf({ metadata: checkMetadata(metadata) }) };
+}
+
+/** The stored resource an update or status write may replace: it exists and has the caller's version. */
+export function checkVersion(kind: string, key: Key, stored: Resource | undefined, version: unknown): Resource {
+  if (stored === undefined) throw new NotFoundError(kind, key);
+  if (version !== stored.metadata.version) {
+    throw new ConflictError(kind, key, typeof version === 'string' ? version : String(version), stored.metadata.version);
+  }
+  return stored;
+}
+
+/**
+ * The resource a `create` stores, stamped with `revision` (the caller checked the key is free).
+ * Throws `ValidationError`, `InvalidArgumentError` or `ResourceTooLargeError`; builds nothing then.
+ */
+export function createdResource(rules: WriteRules, kind: string, resource: NewResource, revision: number): Resource {
+  const { key, name, namespace } = newResourceKey(kind, resource);
+  const m = resource.metadata;
+  checkShape(kind, key, m);
+  const budget: SizeBudget = { used: 200 + key.length, limit: rules.maxBytes };
+  const before = budget.used;
+  const given = copyIn(rules, resource.spec, kind, key, 'spec', budget);
+  const parsed = validate(rules, kind, key, given);
+  let spec: unknown = given;
+  if (parsed !== given) {
+    budget.used = before; // count what is stored: the schema's output
+    spec = copyIn(rules, parsed, kind, key, 'spec', budget);
+  }
+  const metadata = {
+    labels: copyIn(rules, m.labels ?? {}, kind, key, 'labels', budget),
+    annotations: copyIn(rules, m.annotations ?? {}, kind, key, 'annotations', budget),
+    finalizers: copyIn(rules, m.finalizers ?? [], kind, key, 'finalizers', budget),
+    ownerReferences: copyIn(rules, m.ownerReferences ?? [], kind, key, 'ownerReferences', budget),
+  };
+  const status = resource.status === undefined ? undefined : copyIn(rules, resource.status, kind, key, 'status', budget);
+  return deepFreeze({
+    kind,
+    metadata: {
+      name,
+      ...(namespace === undefined ? {} : { namespace }),
+      version: String(revision),
+      revision,
+      generation: 1,
+      uid: newUid(),
+      creationTimestamp: rules.now(),
+      ...metadata,
+    },
+    spec,
+    ...(status === undefined ? {} : { status }),
+  });
+}
+
+/**
+ * What an `update` of `stored` (whose version the caller matched) writes: spec and metadata lists,
+ * generation bumped on a spec change, `deleted` when the last finalizer of a deleting resource goes.
+ * `undefined` when nothing changes (no write).
+ */
+export function updatedResource(rules: WriteRules, stored: Resource, resource: Resource, revision: number): Written | undefined {
+  const { kind, metadata: old } = stored;
+  const key = keyOf(stored);
+  const m = resource.metadata;
+  checkShape(kind, key, m);
+  const given = new Set<string>();
+  const budget: SizeBudget = { used: 0, limit: rules.maxBytes };
+  // Each field: the stored value when omitted or equal (structural sharing), else a copy.
+  const keep = <T>(value: T | undefined, current: T, what: string): T => {
+    if (value === undefined || equal(value, current)) return current;
+    given.add(what);
+    return copyIn(rules, value, kind, key, what, budget);
+  };
+  const finalizers = keep(m.finalizers, old.finalizers, 'finalizers');
+  const deleting = old.deletionTimestamp !== undefined;
+  const added = finalizers.filter((f) => !old.finalizers.includes(f));
+  if (deleting && added.length > 0) {
+    throw new InvalidArgumentError(
+      `${kind} "${key}" is being deleted, so finalizer(s) ${added.join(', ')} cannot be added: ` +
+        'only remove finalizers now, and create the resource again once it is gone.',
+    );
+  }
+  let spec = keep(resource.spec as unknown, stored.spec, 'spec');
+  if (spec !== stored.spec) {
+    const parsed = validate(rules, kind, key, spec);
+    spec = equal(parsed, stored.spec) ? stored.spec : parsed;
+  }
+  const metadata = {
+    labels: keep(m.labels, old.labels, 'labels'),
+    annotations: keep(m.annotations, old.annotations, 'annotations'),
+    finalizers,
+    ownerReferences: keep(m.ownerReferences, old.ownerReferences, 'ownerReferences'),
+  };
+  const changed = spec !== stored.spec || Object.entries(metadata).some(([field, v]) => v !== old[field as keyof Metadata]);
+  if (!changed) return undefined;
+  if (budget.used + sizeOf(stored, given) > rules.maxBytes) throw new ResourceTooLargeError(kind, key, rules.maxBytes, 'the whole resource');
+  const generation = old.generation + (spec === stored.spec ? 0 : 1);
+  const object = rewrite(stored, { ...metadata, generation }, spec, stored.status, revision);
+  return { type: deleting && finalizers.length === 0 ? 'deleted' : 'modified', object };
+}
+
+/** What an `updateStatus` of `stored` writes; `undefined` when the status is equal (no write). */
+export function statusUpdated(rules: WriteRules, stored: Resource, resource: Resource, revision: number): Resource | undefined {
+  if (equal(resource.status, stored.status)) return undefined;
+  const key = keyOf(stored);
+  const budget: SizeBudget = { used: sizeOf(stored, new Set(['status'])), limit: rules.maxBytes };
+  const status = copyIn(rules, resource.status, stored.kind, key, 'status', budget);
+  return rewrite(stored, {}, stored.spec, status, revision);
+}
+
+/**
+ * What a `delete` of `stored` writes: `deleted` without finalizers, else `modified` with a
+ * `deletionTimestamp`; `undefined` when it is already being deleted (no write).
+ */
+export function deletedResource(rules: WriteRules, stored: Resource, revision: number): Written | undefined {
+  if (stored.metadata.finalizers.length === 0) return { type: 'deleted', object: rewrite(stored, {}, stored.spec, stored.status, revision) };
+  if (stored.metadata.deletionTimestamp !== undefined) return undefined;
+  return { type: 'modified', object: rewrite(stored, { deletionTimestamp: rules.now() }, stored.spec, stored.status, revision) };
+}
+
+/**
+ * A copy of the caller's part of a write, detached from the caller's objects (plain data only,
+ * cycles refused naming the path), for stores that apply the write later than the call.
+ */
+export function detachInput<T extends object>(value: T, kind: string, key: Key): T {
+  const source = value as { metadata?: unknown; spec?: unknown; status?: unknown };
+  const issues = isObject(source.metadata) ? metadataIssues(source.metadata) : [];
+  if (issues.length > 0) throw new ValidationError(kind, key, issues);
+  const out: Record<string, unknown> = {};
+  for (const [part, child] of Object.entries(value)) {
+    if (child === undefined) continue;
+    if (part === 'metadata' && isObject(child)) {
+      const metadata: Record<string, unknown> = {};
+      for (const [field, v] of Object.entries(child)) {
+        if (listFields.has(field)) {
+          if (v !== undefined) metadata[field] = copyPlain(v, `${kind} "${key}" ${field}`);
+        } else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') metadata[field] = v;
+      }
+      out[part] = metadata;
+    } else if (part === 'spec' || part === 'status') out[part] = copyPlain(child, `${kind} "${key}" ${part}`);
+    else out[part] = child;
+  }
+  return out as T;
+}
+
+const listFields: ReadonlySet<string> = new Set(['labels', 'annotations', 'finalizers', 'ownerReferences']);
+
+/** Refuses a `sinceRevision` that is not a revision. */
+export function checkSinceRevision(since: unknown): asserts since is number | undefined {
+  if (since !== undefined && (typeof since !== 'number' || !Number.isSafeInteger(since) || since < 0)) {
+    throw new InvalidArgumentError(`watch: sinceRevision must be a revision (an integer ≥ 0), got ${show(since)}`);
+  }
+}
+
+export function checkKind(kind: unknown): asserts kind is string {
+  if (typeof kind !== 'string' || kind === '') {
+    throw new InvalidArgumentError(`kind must be a non-empty string such as "Post" (got ${show(kind)}).`);
+  }
+}
+
+export function checkKey(key: unknown): asserts key is Key {
+  if (typeof key !== 'string' || key === '') {
+    throw new InvalidArgumentError(`key must be "name" or "namespace/name" (got ${show(key)}).`);
+  }
+}
+
+/** Orders keys as `list` returns them (UTF-16 code units, as JavaScript's `<`). */
+export function compareKeys(a: Key, b: Key): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** True when every given label is set to the given value; and the namespace matches when given. */
+export function matchesList(resource: Resource, namespace: string | undefined, wanted: readonly (readonly [string, string])[]): boolean {
+  const labels = resource.metadata.labels;
+  return (
+    (namespace === undefined || (resource.metadata.namespace ?? '') === namespace) &&
+    wanted.every(([label, value]) => hasOwn(labels, label) && labels[label] === value)
+  );
+}
+
+export function show(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+export function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null;
+}
+
+const hasOwn = (value: object, key: string): boolean => Object.prototype.hasOwnProperty.call(value, key);
+
+/** A new frozen snapshot of `stored` with the given revision. */
+function rewrite(stored: Resource, metadata: Partial<Writable<Metadata>>, spec: unknown, status: unknown, revision: number): Resource {
+  return deepFreeze({
+    kind: stored.kind,
+    metadata: { ...stored.metadata, ...metadata, version: String(revision), revision },
+    spec,
+    ...(status === undefined ? {} : { status }),
+  });
+}
+
+/** The kind's schema output for `spec` (itself without a schema); throws `ValidationError`. */
+function validate(rules: WriteRules, kind: string, name: string, spec: unknown): unknown {
+  const schema = rules.schemaOf(kind);
+  if (schema === undefined) return spec;
+  const result = schema.safeParse(spec);
+  if (!result.success) {
+    const issues = result.error.issues.map((issue) => ({
+      path: ['spec', ...issue.path.map(String)].join('.'),
+      message: issue.message,
+    }));
+    throw new ValidationError(kind, name, issues);
+  }
+  return result.data === spec ? spec : copyPlain(result.data, `${kind} "${name}" spec (as parsed by its schema)`);
+}
+
+function checkShape(kind: string, key: Key, metadata: object): void {
+  const issues = metadataIssues(metadata);
+  if (issues.length > 0) throw new ValidationError(kind, key, issues);
+}
+
+/** Copies caller data for `kind "key"`, counting it against the resource's size budget. */
+function copyIn<T>(rules: WriteRules, value: T, kind: string, key: Key, what: string, budget: SizeBudget): T {
+  try {
+    return copyPlain(value, `${kind} "${key}" ${what}`, budget);
+  } catch (error) {
+    if (error instanceof BudgetExceeded) throw new ResourceTooLargeError(kind, key, rules.maxBytes, error.path);
+    throw error;
+  }
+}
+
+/** The JSON size of the parts of `stored` a write keeps as they are. */
+function sizeOf(resource: Resource, skip: ReadonlySet<string>): number {
+  const m = resource.metadata;
+  let total = 200 + m.name.length + (m.namespace?.length ?? 0);
+  const parts: [string, unknown][] = [
+    ['labels', m.labels],
+    ['annotations', m.annotations],
+    ['finalizers', m.finalizers],
+    ['ownerReferences', m.ownerReferences],
+    ['spec', resource.spec],
+    ['status', resource.status],
+  ];
+  for (const [name, value] of parts) if (!skip.has(name) && value !== undefined) total += JSON.stringify(value).length;
+  return total;
+}
+
+/** Checks name and namespace; an empty namespace means none. */
+function checkMetadata(metadata: unknown): { name: string; namespace?: string } {
+  if (!isObject(metadata)) throw new InvalidArgumentError('metadata is missing: pass { metadata: { name }, spec }.');
+  const { name, namespace } = metadata as { name?: unknown; namespace?: unknown };
+  if (typeof name !== 'string' || name === '' || name.includes('/')) {
+    throw new InvalidArgumentError(
+      `metadata.name must be a non-empty string without "/" (got ${show(name)}); ` +
+        'put a namespace in metadata.namespace, not in the name.',
+    );
+  }
+  if (namespace === undefined || namespace === '') return { name };
+  if (typeof namespace !== 'string' || namespace.includes('/')) {
+    throw new InvalidArgumentError(`metadata.namespace must be a string without "/" (got ${show(namespace)}).`);
+  }
+  return { name, namespace };
+}
+
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+
+/**
+ * A fresh random uid as one flat string. Node builds `crypto.randomUUID()` by concatenation, and V8
+ * keeps the result as a rope of ~20 pieces (~500 bytes per uid, held as long as the resource);
+ * decoding its bytes again gives one 36-character string (~70 bytes). BENCHMARKS.md #12.
+ */
+export function newUid(): string {
+  return utf8Decoder.decode(utf8Encoder.encode(globalThis.crypto.randomUUID()));
+}
