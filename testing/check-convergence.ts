@@ -206,8 +206,19 @@ export async function convergenceRun<Spec, Status, V, S extends Store>(
 ): Promise<{ problems: Problem[]; convergedAt: number | undefined }> {
   let convergedSince: number | undefined;
   let changeMark: number | undefined;
+  // The assessment changes only when the trace does (a pass, a write, a world change, a step) or
+  // when the queue's state does: assess again only then.
+  let assessedAt = -1;
+  let assessedQueue = '';
+  let converged = false;
   const onStep = async () => {
-    const { converged } = await sim.assess();
+    const s = sim.loop.snapshot();
+    const queue = `${s.depth}/${s.running}/${s.delayed.length}/${s.parked.length}/${sim.restarts}`;
+    if (sim.position !== assessedAt || queue !== assessedQueue) {
+      assessedAt = sim.position;
+      assessedQueue = queue;
+      converged = (await sim.assess()).converged;
+    }
     if (converged && convergedSince === undefined) {
       convergedSince = sim.now;
       changeMark = sim.position;
@@ -282,32 +293,38 @@ function hints<Spec, Status, V, S extends Store>(sim: Simulation<Spec, Status, V
   return out;
 }
 
-/** For each world item that is extra or wrong at the end: the correction (or step) that made it so. */
+/** For each world item that is extra, wrong or missing at the end: the correction (or step) that made it so. */
 function originsOfWorldProblems<Spec, Status, V, S extends Store>(sim: Simulation<Spec, Status, V, S>, expected: Items<V> | undefined): string[] {
   if (expected === undefined) return [];
   const finalWorld = sim.world.snapshot();
   const worlds = sim.trace.worlds;
   const out: string[] = [];
-  for (const [target, value] of Object.entries(finalWorld)) {
-    if (Object.hasOwn(expected, target) && stableJson(expected[target]) === stableJson(value)) continue;
-    // The first world state from which the item held its final value for good.
+  const ABSENT = '\u0000absent';
+  const valueIn = (items: Items<V>, target: string) => (Object.hasOwn(items, target) ? stableJson(items[target]) : ABSENT);
+  const targets = [...new Set([...Object.keys(finalWorld), ...Object.keys(expected)])].sort();
+  for (const target of targets) {
+    const final = valueIn(finalWorld, target);
+    if (final === valueIn(expected, target)) continue;
+    // The first world state from which the item held its final value (or absence) for good.
     let since: number | undefined;
     for (let i = worlds.length - 1; i >= 0; i--) {
-      const items = (worlds[i] as { items: Items<V> }).items;
-      if (!Object.hasOwn(items, target) || stableJson(items[target]) !== stableJson(value)) break;
+      if (valueIn((worlds[i] as { items: Items<V> }).items, target) !== final) break;
       since = i;
     }
     if (since === undefined || since === 0) continue;
     const record = worlds[since] as { seq: number; at: number };
-    const apply = [...sim.trace.applies].reverse().find((a) => a.seq < record.seq && a.changed);
-    const step = [...sim.trace.steps].reverse().find((s) => s.seq < record.seq);
-    if (step !== undefined && (apply === undefined || step.seq > apply.seq) && step.did.length > 0) {
-      out.push(`${JSON.stringify(target)} got its value at ${at(record.at).trim()} from a step: ${step.did.join('; ')} — and the loop never corrected it`);
+    const what = final === ABSENT ? 'went missing' : 'got its value';
+    const step = sim.trace.steps.find((st) => st.firstSeq <= record.seq && record.seq < st.seq);
+    if (step !== undefined) {
+      out.push(`${JSON.stringify(target)} ${what} at ${at(record.at).trim()} in a step: ${step.did.join('; ')} — and the loop never corrected it`);
       continue;
     }
+    // The loop's correction of that item just before, else the one of another item (a custom one may change several).
+    const before = [...sim.trace.applies].reverse().filter((a) => a.seq < record.seq && a.changed);
+    const apply = before.find((a) => a.correction.target === target) ?? before[0];
     if (apply === undefined) continue;
     out.push(
-      `${JSON.stringify(target)} got its value at ${at(record.at).trim()} from ${apply.correction.action} ${apply.correction.target} ` +
+      `${JSON.stringify(target)} ${what} at ${at(record.at).trim()} by the loop's ${apply.correction.action} ${apply.correction.target} ` +
         `(idempotency key ${JSON.stringify(apply.correction.idempotencyKey)}, call → ${apply.result})`,
     );
   }

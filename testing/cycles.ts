@@ -1,17 +1,15 @@
 /**
- * Oscillation finding for `checkConvergence`: a state, or a single world item, that the run came
- * back to after leaving it while nothing outside the loop changed anything.
+ * Oscillation finding for `checkConvergence`: a state the run came back to after leaving it while
+ * nothing outside the loop changed anything.
  *
  * @module
  */
-import { at, diffValues, show, stableJson } from './format.js';
+import { at, diffValues, show } from './format.js';
 import type { StateRecord, StepRecord, Trace, WriteRecord } from './trace.js';
 
 /** A return to a state left before, with the records that show it. */
 export interface Cycle {
-  readonly scope: 'world' | 'store and world' | 'item';
-  /** The world item that came back to a value (scope `item`). */
-  readonly target: string | undefined;
+  readonly scope: 'world' | 'store and world';
   readonly from: { readonly seq: number; readonly at: number; readonly value: unknown };
   readonly left: { readonly seq: number; readonly at: number; readonly value: unknown };
   readonly back: { readonly seq: number; readonly at: number };
@@ -51,14 +49,19 @@ function segmentStart(trace: Trace<unknown>, step: StepRecord): number {
 }
 
 /**
- * The first return to a left state within one quiet stretch: of the whole world, of one world item,
- * or (from `storeFrom` on, when faults no longer write failures to status) of the store and the world
+ * The first return to a left state within one quiet stretch: of the whole world, or (from `storeFrom` on, when faults no longer write failures to status) of the store and the world
  * together. A return with a stale read in between is not counted: a loop that acted on a lagging
  * read (e.g. undid a change it had not seen the reason for yet) and then repaired it did right.
  */
 export function findCycle(trace: Trace<unknown>, storeFrom: number): Cycle | undefined {
-  const stale = trace.faults.filter((f) => f.fault === 'stale-read').map((f) => f.seq);
-  const excused = (from: number, back: number) => stale.some((seq) => seq > from && seq < back);
+  // From the virtual instant of the first state on (the read may come a little before that state's
+  // record), until the return.
+  const stale = trace.faults.filter((f) => f.fault === 'stale-read');
+  const timeOf = new Map(trace.states.map((s) => [s.seq, s.at]));
+  const excused = (from: number, back: number) => {
+    const since = timeOf.get(from) ?? Infinity;
+    return stale.some((f) => f.at >= since && f.seq < back);
+  };
   const found: Cycle[] = [];
   for (const segment of quietSegments(trace)) {
     // The stretch's states, from the one it starts in.
@@ -66,8 +69,6 @@ export function findCycle(trace: Trace<unknown>, storeFrom: number): Cycle | und
     const states = [...(before === undefined ? [] : [before]), ...trace.states.filter((s) => s.seq >= segment.start && s.seq < segment.end)];
     const world = scan('world', states, (s) => s.world, excused);
     if (world !== undefined) found.push(world);
-    const item = itemCycle(trace, segment, excused);
-    if (item !== undefined) found.push(item);
     const both = scan('store and world', states.filter((s) => s.at >= storeFrom), (s) => `${s.world}|${s.store}`, excused);
     if (both !== undefined) found.push(both);
   }
@@ -75,7 +76,7 @@ export function findCycle(trace: Trace<unknown>, storeFrom: number): Cycle | und
 }
 
 function rank(cycle: Cycle): number {
-  return cycle.scope === 'world' ? 0 : cycle.scope === 'item' ? 1 : 2;
+  return cycle.scope === 'world' ? 0 : 1;
 }
 
 function scan(scope: Cycle['scope'], states: readonly StateRecord[], fingerprint: (s: StateRecord) => string, excused: (from: number, back: number) => boolean): Cycle | undefined {
@@ -93,7 +94,6 @@ function scan(scope: Cycle['scope'], states: readonly StateRecord[], fingerprint
     if (earlier !== undefined && previousState !== undefined && !excused(earlier.seq, state.seq)) {
       return {
         scope,
-        target: undefined,
         from: { seq: earlier.seq, at: earlier.at, value: parse(earlier) },
         left: { seq: previousState.seq, at: previousState.at, value: parse(previousState) },
         back: { seq: state.seq, at: state.at },
@@ -106,72 +106,21 @@ function scan(scope: Cycle['scope'], states: readonly StateRecord[], fingerprint
   return undefined;
 }
 
-const ABSENT = '(absent)';
-
-/** A world item that went back to a value it had left (absent counts as a value). */
-function itemCycle(trace: Trace<unknown>, segment: Segment, excused: (from: number, back: number) => boolean): Cycle | undefined {
-  const worlds = trace.worlds.filter((w) => w.seq < segment.end);
-  const firstIndex = worlds.findIndex((w) => w.seq >= segment.start);
-  if (firstIndex < 0) return undefined;
-  // The world as the stretch starts: the last record before it, or its first one.
-  const startIndex = Math.max(0, firstIndex - 1);
-  const history = new Map<string, { value: string; seq: number; at: number }[]>();
-  for (let i = startIndex; i < worlds.length; i++) {
-    const record = worlds[i] as { seq: number; at: number; items: Readonly<Record<string, unknown>> };
-    const targets = new Set([...history.keys(), ...Object.keys(record.items)]);
-    for (const target of targets) {
-      const value = Object.hasOwn(record.items, target) ? stableJson(record.items[target]) : ABSENT;
-      let list = history.get(target);
-      if (list === undefined) {
-        list = i === startIndex ? [] : [{ value: ABSENT, seq: (worlds[startIndex] as { seq: number }).seq, at: (worlds[startIndex] as { at: number }).at }];
-        history.set(target, list);
-      }
-      const last = list[list.length - 1];
-      if (last !== undefined && last.value === value) continue;
-      const earlier = list.find((h) => h.value === value);
-      if (earlier !== undefined && last !== undefined && !excused(earlier.seq, record.seq)) {
-        return {
-          scope: 'item',
-          target,
-          from: { seq: earlier.seq, at: earlier.at, value: earlier.value === ABSENT ? undefined : JSON.parse(earlier.value) },
-          left: { seq: last.seq, at: last.at, value: last.value === ABSENT ? undefined : JSON.parse(last.value) },
-          back: { seq: record.seq, at: record.at },
-        };
-      }
-      list.push({ value, seq: record.seq, at: record.at });
-    }
-  }
-  return undefined;
-}
-
 /** The cycle as the lines of a failure message, with the corrections and writes in it. */
 export function describeCycle(cycle: Cycle, trace: Trace<unknown>, describeWrite: (w: WriteRecord) => string): string {
   const between = (r: { seq: number }) => r.seq > cycle.from.seq && r.seq <= cycle.back.seq;
-  const onTarget = (target: string) => cycle.target === undefined || target === cycle.target;
   const steps = [
     ...trace.applies
-      .filter((a) => between(a) && a.changed && onTarget(a.correction.target))
+      .filter((a) => between(a) && a.changed)
       .map((a) => ({ seq: a.seq, text: `${at(a.at)} world ${a.correction.action} ${a.correction.target}${a.correction.value === undefined ? '' : ` = ${show(a.correction.value, 60)}`}` })),
-    ...(cycle.target === undefined ? trace.writes.filter(between).map((w) => ({ seq: w.seq, text: `${at(w.at)} store ${describeWrite(w)}` })) : []),
+    ...trace.writes.filter(between).map((w) => ({ seq: w.seq, text: `${at(w.at)} store ${describeWrite(w)}` })),
   ]
     .sort((a, b) => a.seq - b.seq)
     .slice(0, 12)
     .map((s) => `    ${s.text}`);
-  const quietSince = cycle.target === undefined ? '' : ' (no step changed anything in between)';
-  if (cycle.scope === 'item') {
-    const name = JSON.stringify(cycle.target);
-    const value = (v: unknown) => (v === undefined ? 'absent' : show(v, 60));
-    return [
-      `oscillation: world item ${name} went back to a value it had left, with nothing outside the loop changing it${quietSince}:`,
-      `    ${at(cycle.from.at)} ${name} was ${value(cycle.from.value)}; by ${at(cycle.left.at).trim()} the loop had made it ${value(cycle.left.value)}`,
-      `    ${at(cycle.back.at)} and then ${value(cycle.from.value)} again (an item undone and redone: e.g. a sibling's item deleted, then recreated)`,
-      '  corrections of that item in the cycle:',
-      ...steps,
-    ].join('\n');
-  }
   const away = diffValues(cycle.from.value, cycle.left.value, cycle.scope === 'world' ? 'world' : '', 6);
   return [
-    `oscillation: the ${cycle.scope} went back to a state it had left (a cycle of corrections, desired state unchanged):`,
+    `oscillation: the ${cycle.scope} went back to a state it had left (a cycle of corrections, nothing outside the loop changing anything):`,
     `    ${at(cycle.from.at)} a state; by ${at(cycle.left.at).trim()} it had become another one: ${away.join(', ')}`,
     `    ${at(cycle.back.at)} and then it was back to the first one`,
     '  corrections in the cycle:',

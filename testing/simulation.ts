@@ -782,16 +782,20 @@ export class Simulation<Spec, Status, V, S extends Store = MemoryStore> {
       get: (target) => world.get(target),
       snapshot: () => world.snapshot(),
       apply: (correction) => {
+        // Whether this call changed the world: a world in memory changes within the call (before any
+        // other pass can act); one doing real I/O, by the time the call succeeds.
         const before = stableJson(this.world.snapshot());
-        const done = (result: string) => {
-          const changed = stableJson(this.world.snapshot()) !== before;
+        const promise = world.apply(correction);
+        const changedAtOnce = stableJson(this.world.snapshot()) !== before;
+        const done = (result: string, ok: boolean) => {
+          const changed = changedAtOnce || (ok && stableJson(this.world.snapshot()) !== before);
           this.t.applies.push({ seq: this.seq++, at: this.scheduler.now(), correction, result, changed });
           if (changed) this.recordWorld();
         };
-        return world.apply(correction).then(
-          () => done('ok'),
+        return promise.then(
+          () => done('ok', true),
           (error: unknown) => {
-            done(errorText(error));
+            done(errorText(error), false);
             throw error;
           },
         );
