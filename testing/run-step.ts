@@ -27,6 +27,12 @@ export interface StepHost<V> {
   desiredSpec(key: Key, resource: Resource | undefined): void;
   /** Sets or removes a world item behind the loop's back. */
   setWorldItem(target: string, value: V | undefined): Promise<void>;
+  /**
+   * Why someone else adding `target` would not be a fair test (undefined when it is): `expected`,
+   * given the item, neither keeps it (a foreign item) nor has a resource call for it — so no loop
+   * could know whether to remove it.
+   */
+  unfairAdd(target: string, value: V): Promise<string | undefined>;
   restart(): Promise<void>;
 }
 
@@ -146,14 +152,16 @@ export async function runStep<Spec, Status, V>(host: StepHost<V>, step: Step<Spe
         }
         break;
       }
-      case 'add':
-        if (Object.hasOwn(host.world.snapshot(), step.target)) {
-          note(`the world already has "${step.target}"`);
+      case 'add': {
+        const unfair = Object.hasOwn(host.world.snapshot(), step.target) ? `the world already has "${step.target}"` : await host.unfairAdd(step.target, step.value);
+        if (unfair !== undefined) {
+          note(unfair);
         } else {
           await host.setWorldItem(step.target, step.value);
           effect.did.push(`add ${JSON.stringify(step.target)} = ${show(step.value, 60)} to the world`);
         }
         break;
+      }
       case 'restart':
         await host.restart();
         effect.did.push('restart: the loop stopped (its calls under way never land), a new one started');

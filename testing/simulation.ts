@@ -127,6 +127,10 @@ export class Simulation<Spec, Status, V, S extends Store = MemoryStore> {
   private readonly uids = new Map<string, string>();
   private readonly convergedKeys = new Set<Key>();
   private readonly stepWriting = new Set<Key>();
+  /** `key@version` of the steps' writes whose change events have not come yet (stores that tell watchers later). */
+  private readonly stepVersions = new Set<string>();
+  /** Keys a step deleted for good, whose `deleted` event has not come yet. */
+  private readonly stepDeletes = new Set<Key>();
   /** Keys a step wrote, with the trace position of that write: the loop has not looked at them since. */
   private readonly unseen = new Map<Key, { readonly seq: number; readonly at: number }>();
   /** The trace position at which each key's running pass started. */
@@ -577,6 +581,8 @@ export class Simulation<Spec, Status, V, S extends Store = MemoryStore> {
       now: () => this.scheduler.now(),
       convergedOn: (key) => this.convergedKeys.has(key),
       storeWrite: <R>(key: Key, call: () => Promise<R>) => {
+        // A store that tells watchers inside the write (the memory store) is known by the key; one that
+        // tells them later, by the version the write returns (a delete that removed it: by the key).
         this.stepWriting.add(key);
         let promise: Promise<R>;
         try {
@@ -584,7 +590,12 @@ export class Simulation<Spec, Status, V, S extends Store = MemoryStore> {
         } finally {
           this.stepWriting.delete(key);
         }
-        return promise;
+        return promise.then((result) => {
+          const version = (result as Partial<Resource> | undefined)?.metadata?.version;
+          if (typeof version === 'string') this.stepVersions.add(`${key}@${version}`);
+          else this.stepDeletes.add(key);
+          return result;
+        });
       },
       desiredSpec: (key, resource) => {
         const before = this.desiredSpecs.get(key);
@@ -599,6 +610,14 @@ export class Simulation<Spec, Status, V, S extends Store = MemoryStore> {
         this.desiredSpecs.set(key, { spec, earlier, at: this.scheduler.now() });
       },
       setWorldItem: (target, value) => this.setWorldItem(target, value),
+      unfairAdd: async (target, value) => {
+        const expected = this.definition.expected;
+        if (expected === undefined) return undefined;
+        const wanted = expected(await this.resources(), { ...this.outside(), [target]: value });
+        return Object.hasOwn(wanted, target)
+          ? undefined
+          : `not added: expected neither keeps an item others add at "${target}" nor has a resource call for it, so no loop could tell it must go`;
+      },
       restart: () => this.restart(),
     };
   }
@@ -644,8 +663,11 @@ export class Simulation<Spec, Status, V, S extends Store = MemoryStore> {
       this.lastSeen.set(key, object);
     }
     if (event.type === 'added') this.convergedKeys.delete(key);
-    if (!event.initial && this.stepWriting.has(key)) this.unseen.set(key, { seq: this.seq++, at: this.scheduler.now() });
-    if (!event.initial && this.afterSeeding && !this.stepWriting.has(key)) {
+    const byStep =
+      !event.initial &&
+      (this.stepWriting.has(key) || this.stepVersions.delete(`${key}@${object.metadata.version}`) || (event.type === 'deleted' && this.stepDeletes.delete(key)));
+    if (byStep) this.unseen.set(key, { seq: this.seq++, at: this.scheduler.now() });
+    if (!event.initial && this.afterSeeding && !byStep) {
       const after = event.type === 'deleted' ? undefined : object;
       const changed = event.type === 'added' ? ['created'] : event.type === 'deleted' ? (object.metadata.deletionTimestamp !== undefined ? ['finalizers', 'removed'] : ['removed']) : changes(before, after);
       if (changed.length > 0) {

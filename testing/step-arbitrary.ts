@@ -23,9 +23,9 @@ import type { Items } from './world.js';
 export interface StepOptions<Spec, Status, V> {
   /**
    * Kinds of step to generate (see {@link StepKind}). Default: all of them, except `add` (someone
-   * else adds an item no resource may call for), which is on only when the definition's `expected`
-   * declares its second parameter (`expected(resources, initial)`, so it says what becomes of such
-   * items). Set a kind to `true` or `false` to decide yourself.
+   * else adds an item), which is on only when the definition's `expected` declares its second
+   * parameter (`expected(resources, initial)`, so it says what becomes of items others add). Set a
+   * kind to `true` or `false` to decide yourself.
    */
   readonly kinds?: Partial<Record<StepKind, boolean>>;
   /** Most steps in one run. Default 6. */

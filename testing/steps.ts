@@ -77,7 +77,9 @@ export interface StepContext<V> {
  *   `create`/`update`/`delete`.
  * - `create`, `update`, `delete`: one resource.
  * - `change`, `remove`: a world item that exists changes value, or disappears.
- * - `add`: a world item that does not exist appears.
+ * - `add`: a world item that does not exist appears — only where `expected` says what becomes of it
+ *   (it keeps the item as someone else's, or a resource calls for it); elsewhere no loop could tell
+ *   whether to remove it, and the step does nothing.
  * - `restart`: stop the loop (its calls still under way never land), start a new one.
  * - `custom`: your own change, with a `name` for the trace.
  *
