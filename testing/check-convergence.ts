@@ -107,7 +107,6 @@ export async function checkConvergence<Spec, Status, V, C, T, S extends Store>(
     const n = layout.arbitraries.length;
     const seed = values[n] as number;
     const steps = values[n + 1] as readonly Step<Spec, Status, V>[] | undefined;
-    if (process.env["KIT_DEBUG"]) console.log("RUN", JSON.stringify({ state, seed, steps }));
     const sim = await startSimulation(definition, {
       desired: state.desired,
       current: state.current ?? {},
