@@ -9,6 +9,7 @@ import type { Arbitrary } from 'fast-check';
 import type { Store } from '../src/index.js';
 import { MAX_SEED, RunViolation, addTotals, asRecord, describeWrite, failure, newTotals, params, report, startStates } from './check.js';
 import type { CheckOptions, CheckReport, Problem, StartState } from './check.js';
+import { checkConvergenceOptions } from './check-kit-options.js';
 import { describeCycle, findCycle } from './cycles.js';
 import type { LoopDefinition } from './definition.js';
 import { BadDefinitionError, NotConvergentError } from './errors.js';
@@ -85,6 +86,7 @@ export async function checkConvergence<Spec, Status, V, C, T, S extends Store>(
   definition: LoopDefinition<Spec, Status, V, C, T, S>,
   options: ConvergenceOptions<Spec, Status, V>,
 ): Promise<CheckReport> {
+  checkConvergenceOptions(options);
   const layout = startStates('checkConvergence', options);
   if (typeof definition?.expected !== 'function') {
     throw new BadDefinitionError('checkConvergence needs definition.expected: (resources, initial) => the world those resources call for');

@@ -8,6 +8,7 @@ import { keyOf } from '../src/index.js';
 import type { Key, Store } from '../src/index.js';
 import { addTotals, asRecord, describeWrite, failure, newTotals, params, report, RunViolation, startStates } from './check.js';
 import type { CheckOptions, CheckReport, Problem } from './check.js';
+import { checkIdempotenceOptions } from './check-kit-options.js';
 import type { LoopDefinition } from './definition.js';
 import { NotIdempotentError } from './errors.js';
 import type { FailingRun } from './errors.js';
@@ -56,6 +57,7 @@ export async function checkIdempotent<Spec, Status, V, C, T, S extends Store>(
   definition: LoopDefinition<Spec, Status, V, C, T, S>,
   options: IdempotenceOptions<Spec, Status, V>,
 ): Promise<CheckReport> {
+  checkIdempotenceOptions(options);
   const layout = startStates('checkIdempotent', options);
   const within = options.within ?? 600_000;
   const gap = options.gap ?? 1000;

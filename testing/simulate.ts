@@ -7,6 +7,7 @@
  */
 import type { Key, MemoryStore, Resource, Store } from '../src/index.js';
 import type { DesiredResource, LoopDefinition } from './definition.js';
+import { checkSimulationOptions } from './check-kit-options.js';
 import { BadDefinitionError } from './errors.js';
 import type { Faults } from './faults.js';
 import { newKey } from './run-step.js';
@@ -76,6 +77,7 @@ export async function startSimulation<Spec, Status, V, C, T, S extends Store = M
   if (typeof definition?.loop !== 'function') {
     throw new BadDefinitionError('a loop definition needs loop: (env) => options of defineLoop (see loopDefinition)');
   }
+  checkSimulationOptions('startSimulation', options);
   const def = definition as unknown as LoopDefinition<Spec, Status, V, unknown, unknown, S>;
   const desired = uniqueByKey(options.desired ?? []);
   const current = options.current ?? {};

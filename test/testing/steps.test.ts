@@ -244,6 +244,40 @@ describe('steps in checkConvergence', () => {
   });
 });
 
+describe('options are checked when given', () => {
+  const def = boxes();
+  const desired = fc.constant([]);
+
+  it.each([
+    [{ desired, steps: { kind: { restart: false } } }, /steps: unknown option "kind": did you mean "kinds"\?/],
+    [{ desired, steps: { kinds: { restarts: false } } }, /steps.kinds: unknown option "restarts": did you mean "restart"\?/],
+    [{ desired, steps: { max: -1 } }, /steps: max must be an integer from 0 to 1000 \(got -1\)/],
+    [{ desired, steps: { faultWindow: Number.NaN } }, /steps: faultWindow must be a finite period in ms > 0 \(got NaN\)/],
+    [{ desired, faults: { store: { dropEvent: 2 } } }, /faults.store: dropEvent must be a probability from 0 to 1 \(got 2\)/],
+    [{ desired, faults: { windw: 10 } }, /faults: unknown option "windw": did you mean "window"\?/],
+    [{ desired, within: Infinity }, /within must be a finite period in ms > 0/],
+    [{ desired, numRuns: 0 }, /numRuns must be an integer ≥ 1/],
+    [{ desired, steps: { schedule: [] } }, /steps: schedule must be a generator of step lists/],
+    [{ desired, steps: true }, /steps must be false or the step options/],
+  ])('checkConvergence refuses %o', async (options, message) => {
+    const error = await checkConvergence(def, options as never).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BadDefinitionError);
+    expect((error as Error).message).toMatch(message);
+  });
+
+  it.each([
+    [[{ kind: 'restart', after: -5 }], /steps.0.after must be a finite number of ms ≥ 0 \(got -5\)/],
+    [[{ kind: 'restart', calls: 0 }], /steps.0.calls must be an integer ≥ 1 \(got 0\)/],
+    [[{ kind: 'reboot' }], /steps.0.kind must be a step: an object whose kind is one of desired, create, .*restart, custom \(got "reboot"\)/],
+    [[{ kind: 'add', value: 1 }], /steps.0.target/],
+    [[{ kind: 'custom', name: 'x' }], /steps.0.run must be a function/],
+  ])('simulate refuses the steps %o', async (steps, message) => {
+    const error = await simulate(def, { steps: steps as never }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BadDefinitionError);
+    expect((error as Error).message).toMatch(message);
+  });
+});
+
 describe('start states generated together', () => {
   const def = boxes();
 
