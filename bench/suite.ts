@@ -4,6 +4,7 @@
  * DESIGN.md and issue 6 (benchmarks 1–18); every figure is measured, nothing is hard-coded.
  */
 import type { CaseResult, Violations } from './lib/util.js';
+import { EASY_MODE_BENCHMARKS } from './suites/easy-mode.js';
 import { NEVER_STOP_BENCHMARKS } from './suites/never-stop.js';
 import { SQLITE_BENCHMARKS } from './suites/sqlite.js';
 
@@ -1263,6 +1264,7 @@ export const SUITE: Benchmark[] = [
     },
   },
   ...NEVER_STOP_BENCHMARKS,
+  ...EASY_MODE_BENCHMARKS,
   ...SQLITE_BENCHMARKS,
 ];
 

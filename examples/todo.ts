@@ -95,28 +95,22 @@ export function todoOptions(files: TodoFiles): Omit<ReconcileLoopOptions<TodoSpe
       const file = fileOf(todo);
 
       if (todo.metadata.deletionTimestamp !== undefined) {
-        // Being deleted: clean up the world first, then let the store finish the delete.
+        // Being deleted: clean up the world first, then let the store finish the delete
+        // (Halo's Finalizers.removeFinalizer).
         await files.remove(file);
-        if (todo.metadata.finalizers.includes(FINALIZER)) {
-          await ctx.store.update({
-            ...todo,
-            metadata: { ...todo.metadata, finalizers: todo.metadata.finalizers.filter((f) => f !== FINALIZER) },
-          });
-        }
+        await ctx.removeFinalizer(todo, FINALIZER);
         return Outcome.converged();
       }
 
-      if (!todo.metadata.finalizers.includes(FINALIZER)) {
-        // Finalizer first, so a delete can never skip the cleanup. The write triggers the next pass.
-        await ctx.store.update({ ...todo, metadata: { ...todo.metadata, finalizers: [...todo.metadata.finalizers, FINALIZER] } });
-        return Outcome.converged();
-      }
+      // Finalizer first, so a delete can never skip the cleanup. A no-op once it is there; the write
+      // does not come back as a trigger (one pass per change), so the pass goes on with the result.
+      const live = await ctx.addFinalizer(todo, FINALIZER);
 
-      const text = todoText(todo.spec);
+      const text = todoText(live.spec);
       const existing = await files.read(file);
       if (existing !== text) await files.write(file, text);
-      await ctx.updateStatus(todo, (status) => {
-        status.phase = todo.spec.done ? 'Done' : 'Pending';
+      await ctx.updateStatus(live, (status) => {
+        status.phase = live.spec.done ? 'Done' : 'Pending';
       });
       return Outcome.converged();
     },

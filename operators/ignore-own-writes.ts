@@ -4,6 +4,15 @@ import { keyOf, statusEquals } from '../src/index.js';
 import type { Resource, Store, WatchEvent, WatchOptions } from '../src/index.js';
 import { isWellFormedEvent } from './watch-events.js';
 
+/** Options of {@link ignoreOwnWrites}. */
+export interface IgnoreOwnWritesOptions {
+  /**
+   * Also leave out the `deleted` event of an own write that removed the last finalizer of a resource
+   * being deleted, while this returns true. Default: never (the removal comes back as a trigger).
+   */
+  readonly deletes?: () => boolean;
+}
+
 /**
  * A view of `store` whose `watch()` leaves out the events of the writes made through the view itself,
  * when those writes keep the generation (status writes, finalizer and label changes).
@@ -32,7 +41,8 @@ import { isWellFormedEvent } from './watch-events.js';
  * - One watcher per kind per view: the first watcher that sees an own event consumes it.
  * - An own write whose event never comes (a watch restart) leaves one small record for that key.
  */
-export function ignoreOwnWrites(store: Store): Store {
+export function ignoreOwnWrites(store: Store, options: IgnoreOwnWritesOptions = {}): Store {
+  const deletes = options.deletes ?? (() => false);
   /** Writes in their synchronous call: their event, if delivered now, is theirs. */
   const writing = new Map<string, Resource>();
   /** Versions of own writes whose event has not been seen yet. */
@@ -41,7 +51,8 @@ export function ignoreOwnWrites(store: Store): Store {
 
   const isOwn = (event: WatchEvent): boolean => {
     // Malformed events are not ours to judge: `watchRequests` drops them with a log line.
-    if (!isWellFormedEvent(event) || event.type !== 'modified') return false;
+    if (!isWellFormedEvent(event)) return false;
+    if (event.type !== 'modified' && !(event.type === 'deleted' && deletes())) return false;
     const id = idOf(event.object);
     const pending = writing.get(id);
     if (pending !== undefined && sameWrite(event.object, pending)) {

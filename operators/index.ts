@@ -35,6 +35,7 @@ export type { DescribableLoop, DescribeLoopsOptions } from './describe-loops.js'
 export { logLines } from './instrument.js';
 export type { LogLine } from './instrument.js';
 export { ignoreOwnWrites } from './ignore-own-writes.js';
+export type { IgnoreOwnWritesOptions } from './ignore-own-writes.js';
 export { withConditions } from './with-conditions.js';
 export type { ConditionsOptions } from './with-conditions.js';
 export { withFinalizer } from './with-finalizer.js';

@@ -158,6 +158,9 @@ export const logLines: readonly LogLine[] = Object.freeze([
   { message: 'Trigger source failed: restarting', level: 'warn', fields: ['source', 'err', 'attempt', 'retryIn'], when: 'a user trigger source errored: it is subscribed again after `retryIn` ms', by: 'defineLoop' },
   { message: 'Trigger source failed: this round is skipped', level: 'warn', fields: ['source', 'err'], when: 'a periodic source failed one round', by: 'defineLoop' },
   { message: 'Trigger source completed', level: 'info', fields: ['source'], when: 'a user trigger source completed (it is done)', by: 'defineLoop' },
+  { message: 'Resync filter threw: the resource is resynced', level: 'error', fields: ['err'], when: 'the loop\'s resyncFilter threw for a resource', by: 'defineLoop' },
+  { message: 'Owned children deleted (cascade)', level: 'debug', fields: ['key', 'reconcileId', 'deleted'], when: 'an owner is gone: its owned children are deleted (unless `orphan`)', by: 'defineLoop' },
+  { message: 'World keys listing failed: this sweep is skipped', level: 'warn', fields: ['err'], when: 'the loop\'s worldKeys function failed (the next resync tries again)', by: 'defineLoop' },
   { message: 'Loop died', level: 'error', fields: ['err'], when: 'the loop ended without stop() (never expected: sources and passes are contained); health() says why', by: 'defineLoop' },
 ] satisfies LogLine[]);
 

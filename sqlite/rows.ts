@@ -69,11 +69,11 @@ function listsWellFormed(m: Readonly<Record<string, unknown>>): boolean {
   );
 }
 
-const ownerKeys = new Set(['kind', 'name', 'namespace', 'controller']);
+const ownerKeys = new Set(['kind', 'name', 'namespace', 'controller', 'uid']);
 
 function ownerReferenceWellFormed(value: unknown): boolean {
   if (!isRecord(value)) return false;
-  const { kind, name, namespace, controller } = value;
+  const { kind, name, namespace, controller, uid } = value;
   return (
     typeof kind === 'string' &&
     kind !== '' &&
@@ -82,6 +82,7 @@ function ownerReferenceWellFormed(value: unknown): boolean {
     !name.includes('/') &&
     (namespace === undefined || typeof namespace === 'string') &&
     (controller === undefined || typeof controller === 'boolean') &&
+    (uid === undefined || typeof uid === 'string') &&
     Object.keys(value).every((k) => ownerKeys.has(k))
   );
 }

@@ -49,6 +49,8 @@ export interface Decision {
   readonly hold: Hold;
   /** For `requeue` and `waiting`: ms until the next pass (0 = at once). `backoff` delays are drawn by the queue. */
   readonly delay: number;
+  /** For `backoff`: the fixed delay of `Outcome.retryAfter`, used instead of the policy's. */
+  readonly after: number | undefined;
 }
 
 /** A decision the queue fills in place (one scratch object per queue: no allocation per pass). */
@@ -56,7 +58,7 @@ export type MutableDecision = { -readonly [K in keyof Decision]: Decision[K] };
 
 /** A fresh decision to fill with {@link decideInto}. */
 export function newDecision(): MutableDecision {
-  return { outcome: Outcome.converged(), failureClass: undefined, failures: 0, conflicts: 0, parked: undefined, hold: 'none', delay: 0 };
+  return { outcome: Outcome.converged(), failureClass: undefined, failures: 0, conflicts: 0, parked: undefined, hold: 'none', delay: 0, after: undefined };
 }
 
 /**
@@ -92,6 +94,7 @@ export function decideInto(d: MutableDecision, outcome: Outcome, failures: numbe
   d.parked = undefined;
   d.hold = 'none';
   d.delay = 0;
+  d.after = undefined;
   switch (effective.type) {
     case 'converged':
       d.failures = d.conflicts = 0;
@@ -115,7 +118,11 @@ export function decideInto(d: MutableDecision, outcome: Outcome, failures: numbe
       }
       d.failures = failures + 1;
       if (d.failures > policy.steps) d.parked = 'quarantined';
-      else d.hold = 'backoff';
+      else {
+        d.hold = 'backoff';
+        // Outcome.retryAfter: a failure like any other, retried after its own fixed delay.
+        if (effective.after !== undefined) d.after = effective.after;
+      }
       break;
     case 'terminal':
       d.failures = failures + 1;

@@ -68,6 +68,23 @@ export type { RateLimit } from './rate-limit.js';
 export { createMemoryStore, defaultMaxResourceBytes } from './store.js';
 export type { KindOptions, MemoryStore, MemoryStoreOptions } from './store.js';
 
+/* Typed kinds */
+export { defineKind } from './kind.js';
+export type { KindDefinition } from './kind.js';
+
+/* Idempotent writes: apply, delete-if-exists, owned children, finalizers, the side-effect ledger */
+export { apply, deleteIfExists } from './apply.js';
+export type { Applied, ApplyAction } from './apply.js';
+export { deleteOwnedChildren, ensureChildren, isOwnedBy, ownedBy, ownerReferenceOf } from './children.js';
+export type { ChildrenReport, Owner } from './children.js';
+export { addFinalizer, removeFinalizer } from './finalizers.js';
+export { LEDGER_KIND, once } from './ledger.js';
+export type { Delivery, LedgerScope, OnceResult } from './ledger.js';
+
+/* Watch event matchers */
+export { generationChanged, onAdd, onDelete, onUpdate } from './event-matchers.js';
+export type { EventFilter } from './event-matchers.js';
+
 /* Status conditions */
 export {
   ConditionReasons,

@@ -18,6 +18,7 @@ const ownerReference = z.strictObject({
   name: z.string().min(1, 'an owner reference needs the name of the owner').refine((n) => !n.includes('/'), 'a name has no "/"'),
   namespace: z.string().optional(),
   controller: z.boolean().optional(),
+  uid: z.string().optional(),
 });
 
 /** The metadata fields a caller may write (name and namespace are checked by the store itself). */

@@ -6,7 +6,16 @@
  *
  * @module
  */
-import { ConflictError, DependencyNotReadyError, InvalidArgumentError, PermanentError, ValidationError, toError } from './errors.js';
+import {
+  AlreadyExistsError,
+  ConflictError,
+  DependencyNotReadyError,
+  InvalidArgumentError,
+  NotFoundError,
+  PermanentError,
+  ValidationError,
+  toError,
+} from './errors.js';
 
 /** The key is in sync. Its failure count resets and it is forgotten until the next trigger. */
 export interface Converged {
@@ -17,10 +26,16 @@ export interface RequeueAfter {
   readonly type: 'requeueAfter';
   readonly ms: number;
 }
-/** Failed; try again with the key's backoff (or at once, bounded, for a conflict). */
+/**
+ * Failed; try again with the key's backoff (or at once, bounded, for a conflict) — or, with `after`,
+ * after that fixed delay (`Outcome.retryAfter`). Either way the failure is counted, logged and shown
+ * on status, and quarantine follows after the backoff policy's `steps`.
+ */
 export interface Retry {
   readonly type: 'retry';
   readonly error: Error;
+  /** A fixed delay in ms instead of the backoff (Halo's `Result(true, Duration)` on an error path). */
+  readonly after?: number;
 }
 /** Failed for good: no retry until the desired state changes or someone releases the key. */
 export interface Terminal {
@@ -69,6 +84,16 @@ export const Outcome = {
   retry(error: unknown): Retry {
     return Object.freeze({ type: 'retry', error: toError(error) });
   },
+  /**
+   * Failed, retry after a fixed `ms` instead of the backoff: Halo's `new Result(true, Duration)` on an
+   * error path (`onErrorResume(e -> new Result(true, Duration.ofSeconds(30)))` is
+   * `Outcome.retryAfter(e, 30_000)`). Unlike `requeueAfter`, it is a failure: counted, logged,
+   * `Degraded`/`Retrying` on status, quarantined after the backoff's `steps` in a row.
+   */
+  retryAfter(error: unknown, ms: number): Retry {
+    assertMs(ms, 'Outcome.retryAfter');
+    return Object.freeze({ type: 'retry', error: toError(error), after: ms });
+  },
   /** Failed permanently; no retry until the desired state changes. */
   terminal(error: unknown): Terminal {
     return Object.freeze({ type: 'terminal', error: toError(error) });
@@ -90,7 +115,13 @@ export const Outcome = {
     const type = typeOf(value);
     if ((type === 'retry' || type === 'terminal') && typeof value === 'object') {
       const error = readField(value, 'error');
-      return type === 'retry' ? Outcome.retry(error) : Outcome.terminal(error);
+      const after = readField(value, 'after');
+      if (type === 'retry' && after !== undefined && !isMs(after)) {
+        return Outcome.retry(
+          new InvalidArgumentError(`a reconcile pass returned Outcome.retryAfter with an ms of ${showValue(after)}, not a finite number of ms ≥ 0`, ),
+        );
+      }
+      return type === 'terminal' ? Outcome.terminal(error) : after === undefined ? Outcome.retry(error) : Outcome.retryAfter(error, after as number);
     }
     const why =
       type === 'requeueAfter' || type === 'waiting'
@@ -115,7 +146,10 @@ export const Outcome = {
         return true;
       case 'requeueAfter':
         return isMs(readField(value, 'ms'));
-      case 'retry':
+      case 'retry': {
+        const after = readField(value, 'after');
+        return readField(value, 'error') instanceof Error && (after === undefined || isMs(after));
+      }
       case 'terminal':
         return readField(value, 'error') instanceof Error;
       case 'waiting':
@@ -158,7 +192,9 @@ function showValue(value: unknown): string {
  * `TransientError`, unknown errors and non-Error throws) → transient.
  */
 export function defaultClassify(error: Error): FailureClass {
-  if (error instanceof ConflictError) return 'conflict';
+  // A create that finds the resource there, a delete that finds it gone: the world moved on; read
+  // again and decide again at once (a repeat is a no-op, never a failure that backs off).
+  if (error instanceof ConflictError || error instanceof AlreadyExistsError || error instanceof NotFoundError) return 'conflict';
   if (error instanceof PermanentError || error instanceof ValidationError) return 'permanent';
   if (error instanceof DependencyNotReadyError) return 'dependency';
   // TimeoutError, TransientError, NonErrorThrownError and every unknown error.

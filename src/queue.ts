@@ -671,7 +671,7 @@ export class KeyedQueue implements PassOwner {
     } else if (hold !== 'none' || rerun) {
       let delay = rerun ? spacing : Math.max(d.delay, spacing);
       const why = rerun ? HOLD_REQUEUE : hold === 'backoff' ? HOLD_BACKOFF : hold === 'waiting' ? HOLD_WAITING : HOLD_REQUEUE;
-      if (hold === 'backoff' && !rerun) delay = delayFor(this.backoff, Math.max(1, st.failures), this.random);
+      if (hold === 'backoff' && !rerun) delay = d.after ?? delayFor(this.backoff, Math.max(1, st.failures), this.random);
       if (this.bucket !== undefined && (why === HOLD_BACKOFF || immediate)) delay = Math.max(delay, this.bucket.reserve(now));
       if (delay <= 0 && why === HOLD_REQUEUE) {
         st.status = IDLE;

@@ -394,7 +394,8 @@ export function passConditions(report: PassReport): Omit<Condition, 'lastTransit
     }
     case 'retry': {
       if (parked === 'quarantined') return quarantined(c, failures, failureClass, outcome.error);
-      const message = `attempt ${failures} failed (${failureClass ?? 'transient'}): ${outcome.error.message}; retrying with backoff`;
+      const next = outcome.after === undefined ? 'retrying with backoff' : `retrying in ${outcome.after} ms`;
+      const message = `attempt ${failures} failed (${failureClass ?? 'transient'}): ${outcome.error.message}; ${next}`;
       return [c(Ready, 'False', R.Retrying, message), c(Progressing, 'True', R.Retrying, message), degraded];
     }
     case 'terminal': {

@@ -20,24 +20,39 @@ import type { SchedulerLike } from 'rxjs';
 type Yield = (callback: () => void) => () => void;
 
 /**
- * How to wait for the next macrotask. On the real clock (`asyncScheduler`) and where the runtime has
- * `setImmediate` (Node), the probe is a `setImmediate`: it runs right after pending I/O, with no timer
- * delay (a 0 ms timer waits at least 1 ms in Node, which would cost a drain ~10 % of its throughput).
- * Yielding is not a delay, so this is not time the scheduler owns; on any other scheduler (virtual time)
- * the probe is a 0 ms action of that scheduler, so simulations stay deterministic.
+ * How to wait for the next macrotask: a 0 ms action of the scheduler — and, on `asyncScheduler` where
+ * the runtime has `setImmediate` (Node), a `setImmediate` racing it, whichever runs first. On the real
+ * clock the `setImmediate` wins: it runs right after pending I/O with no timer delay (a 0 ms timer
+ * waits at least 1 ms in Node, which cost a drain ~10 % of its throughput). Under `TestScheduler.run`,
+ * where `asyncScheduler` is virtual, the scheduler's action wins inside the flush. Yielding is not a
+ * delay: no due time depends on which one runs. On any other scheduler (a simulation) only the
+ * scheduler's action is used, so runs stay deterministic.
  */
 export function yieldOf(scheduler: SchedulerLike): Yield {
-  const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown; clearImmediate?: (handle: unknown) => void }).setImmediate;
+  const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
   const clear = (globalThis as { clearImmediate?: (handle: unknown) => void }).clearImmediate;
-  if (scheduler === asyncScheduler && immediate !== undefined && clear !== undefined) {
+  if (scheduler !== asyncScheduler || immediate === undefined || clear === undefined) {
     return (callback) => {
-      const handle = immediate(callback);
-      return () => clear(handle);
+      const subscription = scheduler.schedule(callback, 0);
+      return () => subscription.unsubscribe();
     };
   }
   return (callback) => {
-    const subscription = scheduler.schedule(callback, 0);
-    return () => subscription.unsubscribe();
+    let done = false;
+    const once = (): void => {
+      if (done) return;
+      done = true;
+      clear(handle);
+      subscription.unsubscribe();
+      callback();
+    };
+    const handle = immediate(once);
+    const subscription = scheduler.schedule(once, 0);
+    return () => {
+      done = true;
+      clear(handle);
+      subscription.unsubscribe();
+    };
   };
 }
 

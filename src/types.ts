@@ -19,6 +19,11 @@ export interface OwnerReference {
   readonly namespace?: string;
   /** Exactly one owner may be the controller of a child. */
   readonly controller?: boolean;
+  /**
+   * The owner's `metadata.uid`, when known: an owner deleted and created again under the same name
+   * does not adopt the children of the old one (`ensureChildren` sets it).
+   */
+  readonly uid?: string;
 }
 
 /** Identity and bookkeeping of a stored resource. */

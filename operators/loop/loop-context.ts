@@ -7,15 +7,43 @@
  */
 import type { SchedulerLike } from 'rxjs';
 import type { Draft } from 'immer';
-import { produceStatus, stampObservedGeneration } from '../../src/index.js';
-import type { Key, Logger, Outcome, PassContext, PassVerdict, Request, Resource, Store } from '../../src/index.js';
+import {
+  addFinalizer,
+  apply,
+  deleteIfExists,
+  ensureChildren,
+  keyOf,
+  once,
+  produceStatus,
+  removeFinalizer,
+  stampObservedGeneration,
+} from '../../src/index.js';
+import type {
+  Applied,
+  ChildrenReport,
+  Delivery,
+  Key,
+  Logger,
+  NewResource,
+  OnceResult,
+  Outcome,
+  PassContext,
+  PassVerdict,
+  ReconcileStatus,
+  Request,
+  Resource,
+  Store,
+} from '../../src/index.js';
 
 /** What a pass of an easy-mode loop can use besides its request. */
 export interface LoopContext<Spec, Status> extends PassContext {
   readonly loop: string;
   readonly key: Key;
   readonly kind: string;
-  /** The store, as given: a write through it is a watch event like any other (one more pass). */
+  /**
+   * The store. A write of this pass's own key through it that keeps the generation (status, labels,
+   * finalizers) does not come back as a trigger: one pass per change. A spec change does.
+   */
   readonly store: Store;
   readonly request: Request;
   /** A child logger with `loop`, `key` and a fresh `reconcileId`. */
@@ -33,24 +61,84 @@ export interface LoopContext<Spec, Status> extends PassContext {
    * This key's resource (undefined once it is gone): read once at the start of the pass and shared
    * with the loop's own steps (finalizer, schema, conditions), then the copy returned by the loop's
    * own writes (adding the finalizer, `updateStatus`). With a `finalizer`, never a deleting resource.
-   * For a fresh read, use `store.get(kind, key)`.
+   * Its status type includes the conditions the loop writes. For a fresh read, use `store.get(kind, key)`.
    */
-  get(): Promise<Resource<Spec, Status> | undefined>;
+  get(): Promise<Resource<Spec, Status & ReconcileStatus> | undefined>;
   /**
    * Changes the status with an immer recipe, stamps `observedGeneration`, and writes it only when
-   * something changed (G9): a converged loop makes no status writes. Resolves to the stored resource.
+   * something changed (G9): a converged loop makes no status writes, and the write does not come back
+   * as a trigger. Resolves to the stored resource.
    */
-  updateStatus(resource: Resource<Spec, Status>, recipe: (draft: Draft<Status>) => void): Promise<Resource<Spec, Status>>;
+  updateStatus(resource: Resource<Spec, Status>, recipe: (draft: Draft<Status>) => void): Promise<Resource<Spec, Status & ReconcileStatus>>;
+  /**
+   * Create-or-update (see `apply`): makes the resource of `resource.kind` carry this spec (and the
+   * labels, annotations, owner references given), a no-op when it already does.
+   */
+  apply<S = unknown, St = unknown>(resource: NewResource<S, St> & { readonly kind: string }): Promise<Applied<S, St>>;
+  /** Deletes `kind`/`key` if it exists; absent is done (see `deleteIfExists`). */
+  deleteIfExists(kind: string, key: Key): Promise<Resource | undefined>;
+  /**
+   * Makes this key's owned children of `kind` exactly `children` (see `ensureChildren`): created or
+   * updated with this resource as controller owner, the ones no longer wanted deleted, never touching
+   * what it does not own. The kind joins the loop's cascade: the children go when the owner goes.
+   */
+  ensureChildren(kind: string, children: readonly NewResource[]): Promise<ChildrenReport>;
+  /** Adds `finalizer` to this key's resource unless it has it; resolves to the stored resource (see `addFinalizer`). */
+  addFinalizer(resource: Resource<Spec, Status>, finalizer: string): Promise<Resource<Spec, Status>>;
+  /** Removes `finalizer`; resolves to the stored resource, or `undefined` once it is gone (see `removeFinalizer`). */
+  removeFinalizer(resource: Resource<Spec, Status>, finalizer: string): Promise<Resource<Spec, Status> | undefined>;
+  /**
+   * Runs `effect` once per `id` for this key, recorded in the loop's ledger (its store, or `ledger`):
+   * `delivery` says whether the record comes before the effect (`at-most-once`) or after it
+   * (`at-least-once`); see `once`.
+   */
+  once<T>(id: string, effect: () => T | PromiseLike<T>, options: { readonly delivery: Delivery }): Promise<OnceResult<T>>;
+}
+
+/** How often a loop's passes used each idempotent-write helper (for `describeLoops`' checklist). */
+export interface LoopUsage {
+  apply: number;
+  deleteIfExists: number;
+  ensureChildren: number;
+  once: number;
+  addFinalizer: number;
+  removeFinalizer: number;
+  updateStatus: number;
+  /** Finalizers this loop added or removed, by name (a finalizer written inside `reconcile` included). */
+  readonly finalizers: Set<string>;
+  /** Kinds of children this loop manages (`owns`, and kinds passed to `ensureChildren`). */
+  readonly ownedKinds: Set<string>;
+}
+
+/** A fresh usage record. */
+export function newUsage(owns: readonly string[] = []): LoopUsage {
+  return {
+    apply: 0,
+    deleteIfExists: 0,
+    ensureChildren: 0,
+    once: 0,
+    addFinalizer: 0,
+    removeFinalizer: 0,
+    updateStatus: 0,
+    finalizers: new Set(),
+    ownedKinds: new Set(owns),
+  };
 }
 
 /** What every pass of one loop shares. */
 export interface LoopEnv {
   readonly loop: string;
   readonly kind: string;
+  /** The store as given (reads, and writes of other keys). */
   readonly store: Store;
+  /** The loop's own-writes view (`ignoreOwnWrites`): writes of a pass's own key go through it. */
+  readonly own: Store;
+  /** Where `once` records effects. */
+  readonly ledger: Store;
   readonly scheduler: SchedulerLike;
   readonly logger: Logger;
   readonly random: () => number;
+  readonly usage: LoopUsage;
 }
 
 /** The {@link LoopContext} of one pass, with the pass's resource snapshot. */
@@ -71,7 +159,7 @@ export class LoopScope<Spec, Status> implements LoopContext<Spec, Status> {
     this.loop = env.loop;
     this.key = request.key;
     this.kind = env.kind;
-    this.store = env.store;
+    this.store = scopedStore(env, request.key);
     this.request = request;
   }
 
@@ -112,21 +200,90 @@ export class LoopScope<Spec, Status> implements LoopContext<Spec, Status> {
   random(): number {
     return this.env.random();
   }
-  get(): Promise<Resource<Spec, Status> | undefined> {
+  get(): Promise<Resource<Spec, Status & ReconcileStatus> | undefined> {
     this.snapshot ??= this.env.store.get<Spec, Status>(this.kind, this.key);
-    return this.snapshot;
+    return this.snapshot as Promise<Resource<Spec, Status & ReconcileStatus> | undefined>;
   }
   /** Makes `resource` the pass's snapshot (after one of the loop's own writes); returns this context. */
   remember(resource: Resource<Spec, Status>): this {
     this.snapshot = Promise.resolve(resource);
     return this;
   }
-  async updateStatus(resource: Resource<Spec, Status>, recipe: (draft: Draft<Status>) => void): Promise<Resource<Spec, Status>> {
+  async updateStatus(resource: Resource<Spec, Status>, recipe: (draft: Draft<Status>) => void): Promise<Resource<Spec, Status & ReconcileStatus>> {
     const changed = produceStatus((resource.status ?? {}) as Status & object, recipe as (draft: Draft<Status & object>) => void);
     const stamped = stampObservedGeneration(changed, resource.metadata.generation) as Status;
-    if (resource.status !== undefined && stamped === resource.status) return resource;
-    const written = await this.store.updateStatus<Spec, Status>({ ...resource, status: stamped });
+    if (resource.status !== undefined && stamped === resource.status) return resource as Resource<Spec, Status & ReconcileStatus>;
+    this.env.usage.updateStatus += 1;
+    const written = await this.writer(resource).updateStatus<Spec, Status>({ ...resource, status: stamped });
+    this.remember(written);
+    return written as Resource<Spec, Status & ReconcileStatus>;
+  }
+  apply<S = unknown, St = unknown>(resource: NewResource<S, St> & { readonly kind: string }): Promise<Applied<S, St>> {
+    this.env.usage.apply += 1;
+    const { kind, ...rest } = resource;
+    return apply<S, St>(this.writerFor(kind, keyOf({ metadata: rest.metadata })), kind, rest);
+  }
+  deleteIfExists(kind: string, key: Key): Promise<Resource | undefined> {
+    this.env.usage.deleteIfExists += 1;
+    return deleteIfExists(this.writerFor(kind, key), kind, key);
+  }
+  async ensureChildren(kind: string, children: readonly NewResource[]): Promise<ChildrenReport> {
+    this.env.usage.ensureChildren += 1;
+    this.env.usage.ownedKinds.add(kind);
+    const owner = await this.get();
+    if (owner === undefined) {
+      throw new Error(`ensureChildren: ${this.kind} "${this.key}" is gone; children are removed by the cascade, not by its pass`);
+    }
+    return ensureChildren(this.env.store, owner, kind, children);
+  }
+  async addFinalizer(resource: Resource<Spec, Status>, finalizer: string): Promise<Resource<Spec, Status>> {
+    this.env.usage.addFinalizer += 1;
+    this.env.usage.finalizers.add(finalizer);
+    const written = await addFinalizer(this.writer(resource), resource, finalizer);
     this.remember(written);
     return written;
   }
+  async removeFinalizer(resource: Resource<Spec, Status>, finalizer: string): Promise<Resource<Spec, Status> | undefined> {
+    this.env.usage.removeFinalizer += 1;
+    this.env.usage.finalizers.add(finalizer);
+    const written = await removeFinalizer(this.writer(resource), resource, finalizer);
+    if (written !== undefined) this.remember(written);
+    return written;
+  }
+  once<T>(id: string, effect: () => T | PromiseLike<T>, options: { readonly delivery: Delivery }): Promise<OnceResult<T>> {
+    this.env.usage.once += 1;
+    return once(this.env.ledger, { loop: this.loop, key: this.key }, id, options?.delivery, effect);
+  }
+  /** The store to write `resource` through: the own-writes view for this pass's key. */
+  private writer(resource: Resource): Store {
+    return this.writerFor(resource.kind, keyOf(resource));
+  }
+  private writerFor(kind: string, key: Key): Store {
+    return kind === this.kind && key === this.key ? this.env.own : this.env.store;
+  }
+}
+
+/**
+ * The store a pass sees as `ctx.store`: writes of its own key go through the loop's own-writes view
+ * (so they do not come back as a trigger unless they change the spec), everything else goes to the
+ * store as given. Finalizers the pass writes are noted for `describeLoops`.
+ */
+function scopedStore(env: LoopEnv, key: Key): Store {
+  const mine = (kind: string, k: Key): boolean => kind === env.kind && k === key;
+  const noteFinalizers = (resource: Resource): void => {
+    for (const finalizer of resource?.metadata?.finalizers ?? []) env.usage.finalizers.add(finalizer);
+  };
+  return {
+    get: (kind, k) => env.store.get(kind, k),
+    list: (kind, options) => env.store.list(kind, options),
+    watch: (kind, options) => env.store.watch(kind, options),
+    create: (kind, resource) => env.store.create(kind, resource),
+    update: (resource) => {
+      if (!mine(resource.kind, keyOf(resource))) return env.store.update(resource);
+      noteFinalizers(resource as Resource);
+      return env.own.update(resource);
+    },
+    updateStatus: (resource) => (mine(resource.kind, keyOf(resource)) ? env.own : env.store).updateStatus(resource),
+    delete: (kind, k) => env.store.delete(kind, k),
+  };
 }

@@ -9,7 +9,7 @@ import { isObservable } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { z } from 'zod';
 import { InvalidArgumentError } from '../../src/index.js';
-import type { Correction, Key, Logger, MaybeAsync, Metrics, Outcome, QueueHooks, Request, Resource, ResourceEvent, Store, WorkQueueOptions } from '../../src/index.js';
+import type { Correction, EventFilter, KindDefinition, Plan, Key, Logger, MaybeAsync, Metrics, Outcome, QueueHooks, Request, Resource, ResourceEvent, Store, WorkQueueOptions } from '../../src/index.js';
 import { checkOptions, fn, name as nonEmpty, period, withMethods } from '../../src/check-options.js';
 import { queueOptionsShape } from '../../src/queue-options.js';
 import type { CorrectionInput } from '../compare.js';
@@ -82,15 +82,39 @@ export interface LoopOptionsBase<Spec, Status> extends LoopQueueOptions {
   readonly source?: string;
   /** Where desired state lives. */
   readonly store: Store;
-  /** The kind this loop reconciles. */
-  readonly kind: string;
+  /**
+   * The kind this loop reconciles: its name, or a typed kind from `defineKind` (then `Spec` and
+   * `Status` are inferred, the store registers its schema, and the loop checks specs against it).
+   */
+  readonly kind: string | KindDefinition<Spec, Status>;
   /** Resync period in ms: every key is reconciled again at this period (low priority). Default off. */
   readonly resync?: number;
   /**
-   * Keep only the watch events this returns true for (Halo's event matchers). Default: all. A filter
-   * that throws keeps its event (logged): a spare pass is harmless, a lost one is not.
+   * Keep only the watch events this returns true for — or, given a list, that every filter keeps
+   * (Halo's event matchers: `onAdd`, `onUpdate(old, new)`, `onDelete`, `generationChanged`). Default:
+   * all. A filter that throws keeps its event (logged): a spare pass is harmless, a lost one is not.
+   * It applies to watch events only, not to resync (see `resyncFilter`): resync exists to repair what
+   * events missed, and a filter such as `generationChanged` would turn it off.
    */
-  readonly filter?: (event: ResourceEvent<Spec, Status>) => boolean;
+  readonly filter?: EventFilter<Spec, Status> | readonly EventFilter<Spec, Status>[];
+  /** Resources a resync visits (default: all of the kind), e.g. by label. */
+  readonly resyncFilter?: (resource: Resource<Spec, Status>) => boolean;
+  /**
+   * The orphan sweep: lists the keys that exist in the world (files in a folder, rows of another
+   * system). Each gets a pass at start and at every resync — one without a resource finds nothing
+   * desired and cleans up what was left behind.
+   */
+  readonly worldKeys?: () => MaybeAsync<Iterable<Key>>;
+  /**
+   * Kinds of children this loop owns (made with `ctx.ensureChildren`, or by hand with an owner
+   * reference): a child's change triggers its owner (like controller-runtime's `Owns()`), and when an
+   * owner is gone its children are deleted (the cascade), unless `orphan` is true.
+   */
+  readonly owns?: readonly string[];
+  /** Keep owned children when their owner is gone (no cascade). Default false. */
+  readonly orphan?: boolean;
+  /** Where `ctx.once` records its effects. Default: the loop's store. */
+  readonly ledger?: Store;
   /** Kinds whose changes trigger the owning key (via ownerReferences or a mapping function). */
   readonly dependencies?: readonly Dependency[];
   /**
@@ -118,7 +142,7 @@ export interface LoopOptionsBase<Spec, Status> extends LoopQueueOptions {
    * The spec schema (zod): a pass whose resource fails it is not run; the key gets `Degraded=True`
    * (`InvalidSpec`, naming the field) and no retries until its spec changes (see `withSchema`).
    */
-  readonly schema?: SpecSchema;
+  readonly schema?: SpecSchema<Spec>;
   /** Add a finalizer; cleanup runs on deletion, before the resource disappears (see `withFinalizer`). */
   readonly finalizer?: LoopFinalizer<Spec, Status>;
   /** A pino-compatible logger. Default: silent. A logger that throws is contained. */
@@ -148,11 +172,21 @@ export interface PhaseLoopOptions<Spec, Status, C, T> extends LoopOptionsBase<Sp
   /** Applies one correction; must be idempotent for its `idempotencyKey`. */
   readonly correct: (correction: Correction<T>, context: LoopContext<Spec, Status>) => MaybeAsync<unknown>;
   /** After corrections: observe and compare again (default), with the outcome when in sync. `false` skips. */
-  readonly verify?: false | { readonly inSync?: () => Outcome };
+  readonly verify?:
+    | false
+    | {
+        /** Outcome when nothing is left to correct. Default `Outcome.converged()`. */
+        readonly inSync?: () => Outcome;
+        /** Outcome when corrections remain after `correct`. Default: a transient retry naming them. */
+        readonly notConverged?: (plan: Plan<Resource<Spec, Status> | undefined, C | undefined, T>) => Outcome;
+      };
 }
 
 /** Options of `defineLoop`. */
 export type LoopOptions<Spec, Status, C = unknown, T = unknown> = ReconcileLoopOptions<Spec, Status> | PhaseLoopOptions<Spec, Status, C, T>;
+
+/** The options of a store loop once a typed kind was turned into its name (inside the library). */
+export type ResolvedLoopOptions<Spec, Status, C = unknown, T = unknown> = LoopOptions<Spec, Status, C, T> & { readonly kind: string };
 
 const dependency = z.union(
   [
@@ -169,9 +203,19 @@ const loopSchema = z.strictObject({
   name: nonEmpty('the name of the loop (a non-empty string), used in logs and metrics'),
   source: z.string().optional(),
   store: withMethods<Store>('a store such as createMemoryStore()', 'get', 'list', 'create', 'update', 'updateStatus', 'delete', 'watch'),
-  kind: nonEmpty('the kind it reconciles (a non-empty string)'),
+  kind: z.union([nonEmpty('the kind it reconciles (a non-empty string)'), z.custom<KindDefinition<unknown>>(
+      (v) => typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name === 'string' && typeof (v as { spec?: { safeParse?: unknown } }).spec?.safeParse === 'function',
+      'must be a kind from defineKind(name, { spec })',
+    )], {
+    error: 'must be the kind it reconciles: a non-empty string, or defineKind(...)',
+  }),
   resync: period().optional(),
-  filter: fn('a function (event) => boolean').optional(),
+  filter: z.union([fn('a function (event) => boolean'), z.array(fn('a function (event) => boolean'))], { error: 'must be a function (event) => boolean, or a list of them' }).optional(),
+  resyncFilter: fn('a function (resource) => boolean').optional(),
+  worldKeys: fn('a function () => keys of the world').optional(),
+  owns: z.array(nonEmpty('a kind (a non-empty string)'), { error: 'must be a list of kinds' }).optional(),
+  orphan: z.boolean({ error: 'must be true or false' }).optional(),
+  ledger: withMethods<Store>('a store', 'get', 'create').optional(),
   dependencies: z.array(dependency, { error: 'must be an array of dependencies' }).optional(),
   triggers: z.array(z.custom<Observable<unknown>>((v) => isObservable(v), 'must be an Observable of keys or Requests'), { error: 'must be an array of Observables' }).optional(),
   conditions: z.boolean({ error: 'must be true or false' }).optional(),
@@ -189,7 +233,11 @@ const loopSchema = z.strictObject({
   observe: fn('a function (key, ctx) => current state').optional(),
   compare: fn('a function (desired, current, key) => corrections').optional(),
   correct: fn('a function (correction, ctx) => void').optional(),
-  verify: z.union([z.literal(false), z.strictObject({ inSync: fn('a function () => outcome').optional() })], { error: 'must be false or { inSync? }' }).optional(),
+  verify: z
+    .union([z.literal(false), z.strictObject({ inSync: fn('a function () => outcome').optional(), notConverged: fn('a function (plan) => outcome').optional() })], {
+      error: 'must be false or { inSync?, notConverged? }',
+    })
+    .optional(),
 });
 
 /** Refuses options a loop cannot run with, before anything starts, saying what to do instead. */
@@ -201,7 +249,9 @@ export function checkLoopOptions(options: unknown): void {
   };
   // The shape of the pass first: it is the mistake that says the most about what is missing.
   if (typeof o['name'] !== 'string' || o['name'] === '') fail('give the loop a name (a non-empty string), used in logs and metrics');
-  if (typeof o['kind'] !== 'string' || o['kind'] === '') fail('the loop needs the kind it reconciles (a non-empty string)');
+  const kind = o['kind'] as { name?: unknown } | string | undefined;
+  const kindOk = (typeof kind === 'string' && kind !== '') || (typeof kind === 'object' && kind !== null && typeof kind.name === 'string' && kind.name !== '');
+  if (!kindOk) fail('the loop needs the kind it reconciles (a non-empty string, or defineKind(...))');
   const store = o['store'] as Partial<Store> | undefined;
   if (typeof store?.get !== 'function' || typeof store.watch !== 'function') {
     fail('the loop needs a store (e.g. createMemoryStore()) with get, list, watch and the write methods');

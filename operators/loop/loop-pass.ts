@@ -6,7 +6,8 @@
  */
 import { asyncScheduler, defer, map, mergeMap, of } from 'rxjs';
 import type { Observable } from 'rxjs';
-import type { Key, Logger, Outcome, Request, Resource, Store, Work } from '../../src/index.js';
+import { deleteOwnedChildren, parseKey } from '../../src/index.js';
+import type { Key, Outcome, Request, Resource, Work } from '../../src/index.js';
 import { compare } from '../compare.js';
 import { correct } from '../correct.js';
 import { observe } from '../observe.js';
@@ -14,13 +15,15 @@ import { verify } from '../verify.js';
 import { withConditions } from '../with-conditions.js';
 import { withFinalizer } from '../with-finalizer.js';
 import { withSchema } from '../with-schema.js';
-import type { LoopScope } from './loop-context.js';
-import type { LoopOptions, PhaseLoopOptions } from './loop-options.js';
+import { outcomeOf } from '../read.js';
+import type { LoopEnv, LoopScope } from './loop-context.js';
+import type { PhaseLoopOptions, ResolvedLoopOptions } from './loop-options.js';
 
 /** Builds a loop's pass: `withConditions(withSchema(withFinalizer(user pass)))`, each when enabled. */
-export function passOf<Spec, Status, C, T>(options: LoopOptions<Spec, Status, C, T>, own: Store, logger: Logger): Work<LoopScope<Spec, Status>> {
+export function passOf<Spec, Status, C, T>(options: ResolvedLoopOptions<Spec, Status, C, T>, env: LoopEnv): Work<LoopScope<Spec, Status>> {
   type Scope = LoopScope<Spec, Status>;
   const { kind, store } = options;
+  const { own, logger } = env;
   /** Every step reads the pass's one snapshot. */
   const read = (_request: Request, ctx: Scope) => ctx.get();
 
@@ -45,6 +48,7 @@ export function passOf<Spec, Status, C, T>(options: LoopOptions<Spec, Status, C,
         })((resource, request, ctx) => phases(resource, request, ctx.remember(resource)))
       : (request, ctx) => defer(() => ctx.get()).pipe(mergeMap((desired) => phases(desired, request, ctx)));
   }
+  if (options.orphan !== true) pass = withCascade(env, pass);
   if (options.schema) pass = withSchema<Scope>({ schema: options.schema, store, kind, read })(pass);
   if (options.conditions !== false) {
     const scheduler = options.scheduler ?? asyncScheduler;
@@ -73,7 +77,25 @@ function phasesOf<Spec, Status, C, T>(phases: PhaseLoopOptions<Spec, Status, C, 
         current: readCurrent,
         compare: plan,
         ...(phases.verify?.inSync ? { inSync: phases.verify.inSync } : {}),
+        ...(phases.verify?.notConverged ? { notConverged: phases.verify.notConverged } : {}),
       }),
     );
+  };
+}
+
+/**
+ * The cascade: when a pass finds its resource gone, the owned children (of the kinds in `owns`, and
+ * of those it passed to `ensureChildren` in this process) are deleted first, like Kubernetes' garbage
+ * collector. Then the pass runs as usual (it sees the resource absent).
+ */
+function withCascade<Spec, Status>(env: LoopEnv, inner: Work<LoopScope<Spec, Status>>): Work<LoopScope<Spec, Status>> {
+  return async (request, ctx) => {
+    const kinds = env.usage.ownedKinds;
+    if (kinds.size > 0 && (await ctx.get()) === undefined) {
+      const owner = { kind: env.kind, metadata: parseKey(request.key) };
+      const deleted = await deleteOwnedChildren(env.store, owner, [...kinds]);
+      if (deleted.length > 0) ctx.logger.debug({ deleted }, 'Owned children deleted (cascade)');
+    }
+    return outcomeOf(() => inner(request, ctx), ctx);
   };
 }

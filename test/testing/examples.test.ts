@@ -46,7 +46,10 @@ describe('examples/todo.ts', () => {
     expect(report.faults).toBeGreaterThan(0);
   });
 
-  it('needs its resync to converge when watch events are lost (the check finds it)', async () => {
+  it('converges without resync when only start states are generated: one pass per change leaves no event of its own to lose', async () => {
+    // Before one pass per change, the Todo's own finalizer write came back as the event that carried
+    // its next pass, and losing it needed the resync. Issue 15's mid-run steps (desired changes during
+    // the run) bring back real events to lose, and with them a failure for this loop without resync.
     const withoutResync = loopDefinition({
       ...todo,
       loop: (env) => {
@@ -61,9 +64,8 @@ describe('examples/todo.ts', () => {
       faults: { store: { dropEvent: 0.3 } },
       numRuns: 100,
       seed: 42,
-    }).catch((error: unknown) => error);
-    expect(failure).toMatchObject({ code: 'NOT_CONVERGENT' });
-    expect((failure as Error).message).toContain('no resync');
+    });
+    expect(failure).toMatchObject({ numRuns: 100, seed: 42 });
   });
 
   describe('on real files (one temporary folder per run)', () => {

@@ -1,0 +1,117 @@
+/**
+ * Owned children: a resource (the owner) keeps a set of resources of another kind in line with what
+ * it wants — created, updated, and deleted when no longer wanted — marking each with an owner
+ * reference, and never touching a resource it does not own. Deleting the owner deletes its children
+ * (cascade, like Kubernetes' garbage collector), unless the loop orphans them.
+ *
+ * @module
+ */
+import { apply, deleteIfExists } from './apply.js';
+import { PermanentError } from './errors.js';
+import { keyOf } from './key.js';
+import type { Key, NewResource, OwnerReference, Resource, Store } from './types.js';
+
+/** Who owns: enough of a resource to name it as an owner (the `uid` makes ownership exact). */
+export interface Owner {
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly namespace?: string; readonly uid?: string };
+}
+
+/** What {@link ensureChildren} did. */
+export interface ChildrenReport {
+  readonly created: readonly Key[];
+  readonly updated: readonly Key[];
+  readonly deleted: readonly Key[];
+  readonly unchanged: readonly Key[];
+}
+
+/** The controller owner reference of `owner`. */
+export function ownerReferenceOf(owner: Owner): OwnerReference {
+  const { name, namespace, uid } = owner.metadata;
+  return {
+    kind: owner.kind,
+    name,
+    ...(namespace === undefined || namespace === '' ? {} : { namespace }),
+    ...(uid === undefined ? {} : { uid }),
+    controller: true,
+  };
+}
+
+/** True when `reference` names `owner` (by uid when both know it, else by kind, namespace and name). */
+export function refersTo(reference: OwnerReference, owner: Owner): boolean {
+  const m = owner.metadata;
+  if (reference.kind !== owner.kind || reference.name !== m.name || (reference.namespace ?? '') !== (m.namespace ?? '')) return false;
+  return reference.uid === undefined || m.uid === undefined || reference.uid === m.uid;
+}
+
+/** True when `resource` is owned by `owner`. */
+export function isOwnedBy(resource: Resource, owner: Owner): boolean {
+  return resource.metadata.ownerReferences.some((reference) => refersTo(reference, owner));
+}
+
+/**
+ * Makes `owner`'s children of `kind` exactly `children`: each is applied (created or updated, a no-op
+ * when equal) with `owner` as its controller owner reference; owned children of `kind` that are not
+ * in `children` are deleted. A child that exists but is controlled by another owner is refused
+ * (`PermanentError`): it is never taken over; a child with no controller is adopted. Idempotent: a
+ * second call with the same children writes nothing.
+ *
+ * ## Example
+ * ```ts
+ * await ensureChildren(store, app, 'Pod', [0, 1, 2].map((i) => ({ metadata: { name: `${app.metadata.name}-${i}` }, spec: { image } })));
+ * ```
+ */
+export async function ensureChildren(store: Store, owner: Owner, kind: string, children: readonly NewResource[]): Promise<ChildrenReport> {
+  const reference = ownerReferenceOf(owner);
+  const wanted = new Set<Key>();
+  const report = { created: [] as Key[], updated: [] as Key[], deleted: [] as Key[], unchanged: [] as Key[] };
+  for (const child of children) {
+    const key = keyOf({ metadata: child.metadata });
+    wanted.add(key);
+    const existing = await store.get(kind, key);
+    const others = (existing?.metadata.ownerReferences ?? child.metadata.ownerReferences ?? []).filter((r) => !refersTo(r, owner));
+    const controller = others.find((r) => r.controller === true);
+    if (existing !== undefined && controller !== undefined) {
+      throw new PermanentError(
+        `${kind} "${key}" is controlled by ${controller.kind} "${controller.name}", not by ${owner.kind} "${owner.metadata.name}": ` +
+          'it is left alone; rename the child or remove the other owner',
+      );
+    }
+    const { resource: _unused, action } = await apply(store, kind, {
+      ...child,
+      metadata: { ...child.metadata, ownerReferences: [...others.map((r) => ({ ...r, controller: false })), reference] },
+    });
+    void _unused;
+    report[action].push(key);
+  }
+  for (const stale of await ownedBy(store, owner, kind)) {
+    const key = keyOf(stale);
+    if (wanted.has(key)) continue;
+    await deleteIfExists(store, kind, key);
+    report.deleted.push(key);
+  }
+  return report;
+}
+
+/** The resources of `kind` owned by `owner` (in its namespace). */
+export async function ownedBy(store: Store, owner: Owner, kind: string): Promise<Resource[]> {
+  const namespace = owner.metadata.namespace;
+  const all = await store.list(kind, namespace === undefined || namespace === '' ? {} : { namespace });
+  return all.filter((resource) => isOwnedBy(resource, owner));
+}
+
+/**
+ * Deletes every resource of `kinds` owned by `owner` (the cascade when the owner is gone). Returns the
+ * keys deleted (or marked, while their finalizers run).
+ */
+export async function deleteOwnedChildren(store: Store, owner: Owner, kinds: readonly string[]): Promise<Key[]> {
+  const deleted: Key[] = [];
+  for (const kind of kinds) {
+    for (const child of await ownedBy(store, owner, kind)) {
+      if (child.metadata.deletionTimestamp !== undefined) continue;
+      await deleteIfExists(store, kind, keyOf(child));
+      deleted.push(`${kind}/${keyOf(child)}`);
+    }
+  }
+  return deleted;
+}

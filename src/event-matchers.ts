@@ -1,0 +1,72 @@
+/**
+ * Event matchers for a loop's `filter`, as Halo's controller builder has them (`onAddMatcher`,
+ * `onUpdateMatcher(old, new)`, `onDeleteMatcher`), and `generationChanged`, the usual update matcher:
+ * react to spec changes, not to status or metadata writes.
+ *
+ * A matcher of one event type lets the other types through, so matchers combine by listing them:
+ * `filter: [onUpdate(generationChanged), onDelete(isMine)]` keeps every add, the updates that changed
+ * the spec, and the deletes of resources that are mine.
+ *
+ * @module
+ */
+import type { Resource, ResourceEvent } from './types.js';
+
+/** A watch event filter: true keeps the event. */
+export type EventFilter<Spec = unknown, Status = unknown> = (event: ResourceEvent<Spec, Status>) => boolean;
+
+/**
+ * True for every add and delete, and for an update that changed the spec (a new `generation`) or
+ * started a deletion (`deletionTimestamp` set). False for status, label or finalizer writes. An update
+ * without its `old` object (a store that does not say) counts as changed.
+ *
+ * ## Example
+ * ```ts
+ * defineLoop({ ..., filter: generationChanged }); // one pass per spec change
+ * ```
+ */
+export function generationChanged(event: ResourceEvent): boolean {
+  if (event.type !== 'modified') return true;
+  const old = event.old;
+  if (old === undefined) return true;
+  const now = event.object.metadata;
+  return now.generation !== old.metadata.generation || (now.deletionTimestamp !== undefined) !== (old.metadata.deletionTimestamp !== undefined);
+}
+
+/**
+ * Keeps the adds that `match` accepts (all adds without `match`); lets updates and deletes through.
+ *
+ * ## Example
+ * ```ts
+ * filter: onAdd((todo) => todo.metadata.labels['team'] === 'core')
+ * ```
+ */
+export function onAdd<Spec = unknown, Status = unknown>(match: (resource: Resource<Spec, Status>) => boolean = () => true): EventFilter<Spec, Status> {
+  return (event) => event.type !== 'added' || match(event.object);
+}
+
+/**
+ * Keeps the updates that `match(old, new)` accepts; lets adds and deletes through. Without `old` (a
+ * store that does not say), `old` is `undefined`.
+ *
+ * ## Example
+ * ```ts
+ * filter: onUpdate((old, todo) => old?.spec.title !== todo.spec.title)
+ * ```
+ */
+export function onUpdate<Spec = unknown, Status = unknown>(
+  match: (old: Resource<Spec, Status> | undefined, resource: Resource<Spec, Status>) => boolean,
+): EventFilter<Spec, Status> {
+  return (event) => event.type !== 'modified' || match(event.old, event.object);
+}
+
+/**
+ * Keeps the deletes that `match` accepts (all deletes without `match`); lets adds and updates through.
+ *
+ * ## Example
+ * ```ts
+ * filter: onDelete(() => false) // a loop whose resources clean up by finalizer only
+ * ```
+ */
+export function onDelete<Spec = unknown, Status = unknown>(match: (resource: Resource<Spec, Status>) => boolean = () => true): EventFilter<Spec, Status> {
+  return (event) => event.type !== 'deleted' || match(event.object);
+}

@@ -1,0 +1,87 @@
+/**
+ * The side-effect ledger: "side effects are de-duplicated (no notification sent twice)", from the
+ * reconcile-loop template's idempotency checklist. {@link once} runs an effect at most once — or at
+ * least once — per idempotency key, recorded as a resource of the `ReconcileLedger` kind in a store
+ * (durable with a durable store: a restarted loop remembers).
+ *
+ * The delivery is explicit, because no store and no effect can give exactly-once together:
+ *
+ * | delivery        | records                 | if the process dies after the effect, before the record | if the effect fails |
+ * |-----------------|-------------------------|--------------------------------------------------------|---------------------|
+ * | `at-most-once`  | before the effect       | (recorded first: the effect is never repeated)          | never retried       |
+ * | `at-least-once` | after the effect        | the effect runs again on the next pass                  | retried (pass fails)|
+ *
+ * Choose `at-least-once` for effects that are themselves idempotent or cheap to repeat (the usual
+ * choice), `at-most-once` for effects that must never happen twice (a payment, an e-mail to a
+ * customer) and may be lost instead.
+ *
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { AlreadyExistsError, InvalidArgumentError } from './errors.js';
+import type { Store } from './types.js';
+
+/** The kind of the ledger's records. */
+export const LEDGER_KIND = 'ReconcileLedger';
+
+/** How a {@link once} effect is delivered; see the module's table. */
+export type Delivery = 'at-most-once' | 'at-least-once';
+
+/** What {@link once} did. */
+export interface OnceResult<T> {
+  /** False when the ledger already held the key (the effect was not run). */
+  readonly ran: boolean;
+  /** The effect's result when it ran. */
+  readonly value: T | undefined;
+}
+
+/** Where an idempotency key is scoped: the loop and the key it reconciles. */
+export interface LedgerScope {
+  readonly loop: string;
+  readonly key: string;
+}
+
+/** The ledger record's name for an idempotency key (a hash: any text may be an idempotency key). */
+export function ledgerName(scope: LedgerScope, id: string): string {
+  return createHash('sha256').update(`${scope.loop}\u0000${scope.key}\u0000${id}`).digest('hex');
+}
+
+/**
+ * Runs `effect` unless the ledger in `store` already records `id` for this loop and key, and records
+ * it — before the effect (`at-most-once`) or after it (`at-least-once`).
+ *
+ * ## Example
+ * ```ts
+ * await once(store, { loop: 'orders', key }, `welcome-mail:${order.metadata.uid}`, 'at-least-once', () => mailer.send(order));
+ * ```
+ */
+export async function once<T>(store: Store, scope: LedgerScope, id: string, delivery: Delivery, effect: () => T | PromiseLike<T>): Promise<OnceResult<T>> {
+  if (typeof id !== 'string' || id === '') throw new InvalidArgumentError('once: the idempotency key must be a non-empty string');
+  if (delivery !== 'at-most-once' && delivery !== 'at-least-once') {
+    throw new InvalidArgumentError(`once: delivery must be 'at-most-once' or 'at-least-once' (got ${String(delivery)})`);
+  }
+  const name = ledgerName(scope, id);
+  const record = { metadata: { name, labels: { loop: labelSafe(scope.loop) } }, spec: { loop: scope.loop, key: scope.key, id, delivery } };
+  if (delivery === 'at-most-once') {
+    try {
+      await store.create(LEDGER_KIND, record);
+    } catch (error) {
+      if (error instanceof AlreadyExistsError) return { ran: false, value: undefined };
+      throw error;
+    }
+    return { ran: true, value: await effect() };
+  }
+  if ((await store.get(LEDGER_KIND, name)) !== undefined) return { ran: false, value: undefined };
+  const value = await effect();
+  try {
+    await store.create(LEDGER_KIND, record);
+  } catch (error) {
+    if (!(error instanceof AlreadyExistsError)) throw error;
+  }
+  return { ran: true, value };
+}
+
+/** Label values are plain strings here, but keep them short and printable. */
+function labelSafe(text: string): string {
+  return text.length > 63 ? text.slice(0, 63) : text;
+}
