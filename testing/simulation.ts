@@ -456,12 +456,15 @@ export class Simulation<Spec, Status, V, S extends Store = MemoryStore> {
     const world = this.gateWorld(this.recordingWorld(faultyW), run);
     const env: LoopEnv<V> = { store, scheduler: this.scheduler, world };
     const spec = this.definition.loop(env) as LoopSpec<Spec, Status, unknown, unknown>;
-    if (typeof spec !== 'object' || spec === null || typeof spec.kind !== 'string') {
+    // The kind: a name, or a typed kind (`defineKind`) — defineLoop registers its schema on the
+    // store it is given, which reaches the true store (see gateStore).
+    const kind = typeof spec?.kind === 'string' ? spec.kind : (spec?.kind as { name?: unknown } | undefined)?.name;
+    if (typeof spec !== 'object' || spec === null || typeof kind !== 'string') {
       throw new BadDefinitionError('definition.loop(env) must return the options of defineLoop (name, kind, reconcile or phases), without store and scheduler');
     }
     run.resync = typeof spec.resync === 'number' ? spec.resync : undefined;
-    if (this.kindValue === undefined) this.kindValue = spec.kind;
-    else if (spec.kind !== this.kindValue) throw new BadDefinitionError(`definition.loop(env) returned kind "${spec.kind}" after a restart; it was "${this.kindValue}"`);
+    if (this.kindValue === undefined) this.kindValue = kind;
+    else if (kind !== this.kindValue) throw new BadDefinitionError(`definition.loop(env) returned kind "${kind}" after a restart; it was "${this.kindValue}"`);
     const hooks: QueueHooks = {
       ...spec.hooks,
       onStart: (key, request, queuedMs, pass) => {
@@ -776,7 +779,10 @@ export class Simulation<Spec, Status, V, S extends Store = MemoryStore> {
 
   private gateStore(store: Store, run: Incarnation): Store {
     const c = <R>(what: string, make: () => Promise<R>) => this.call(run, what, make);
+    const registerKind = (this.trueStoreNow as Partial<MemoryStore> | undefined)?.registerKind;
     return {
+      // A loop given a typed kind registers its schema on its store, as on a memory store in production.
+      ...(typeof registerKind === 'function' ? { registerKind: registerKind.bind(this.trueStoreNow) } : {}),
       get: (kind, key) => c(`get ${kind}/${key}`, () => store.get(kind, key)),
       list: (kind, options) => c(`list ${kind}`, () => store.list(kind, options)),
       create: (kind, resource) => c(`create ${kind}`, () => store.create(kind, resource)),

@@ -26,9 +26,10 @@ async function production<Spec, Status, V, C, T>(
   const store = createMemoryStore({ scheduler, ...(definition.kinds ? { kinds: definition.kinds } : {}) });
   const world = (definition.world ?? ((initial) => memoryWorld(initial)))(current);
   const spec = definition.loop({ store, scheduler, world });
+  const kind = typeof spec.kind === 'string' ? spec.kind : spec.kind.name;
   for (const { deleted, ...resource } of desired) {
-    await store.create(spec.kind, resource);
-    if (deleted === true) await store.delete(spec.kind, resource.metadata.name);
+    await store.create(kind, resource);
+    if (deleted === true) await store.delete(kind, resource.metadata.name);
   }
   const loop = defineLoop({ ...spec, store, scheduler } as Parameters<typeof defineLoop>[0]);
   const passes: string[] = [];
