@@ -133,8 +133,9 @@ export interface LoopDefinition<Spec, Status, V, C = unknown, T = unknown, S ext
    * Opens the store a run uses instead of a fresh memory store — a durable one (e.g. a SQLite file
    * per run) — and opens it again on a restart step (`previous` is the one to close): so a check
    * restarts the loop on the same data, as a real process restart would. The run writes its desired
-   * state into the store it opens first; open it empty. Default: one memory store per run, kept
-   * across restarts (as a store server outlives the loop's process).
+   * state into the store it opens first; open it empty. The simulation closes the last one it
+   * opened when it stops (if it has `close()`). Default: one memory store per run, kept across
+   * restarts (as a store server outlives the loop's process).
    */
   readonly store?: (env: StoreEnv<S>) => S | Promise<S>;
 }

@@ -375,7 +375,10 @@ export class Simulation<Spec, Status, V, S extends Store = MemoryStore> {
     return this.rec.lostDesiredChanges(this.kind, await this.resources());
   }
 
-  /** Stops the loop (aborting passes at once) and lets the teardown settle. */
+  /**
+   * Stops the loop (aborting passes at once) and lets the teardown settle. A store the definition
+   * opened (`definition.store`) is closed, when it has `close()`.
+   */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
@@ -385,6 +388,8 @@ export class Simulation<Spec, Status, V, S extends Store = MemoryStore> {
     await drainMicrotasks();
     for (const s of this.current?.subscriptions ?? []) s.unsubscribe();
     this.storeWatch?.unsubscribe();
+    const close = (this.trueStoreNow as { close?: () => unknown } | undefined)?.close;
+    if (this.definition.store !== undefined && typeof close === 'function') await close.call(this.trueStoreNow);
   }
 
   // ---- the loop's runs ------------------------------------------------------------------------

@@ -171,6 +171,28 @@ describe('steps in a simulation', () => {
       // The steps' own writes are not the loop's writes, on this store too (its watch tells later).
       expect(result.trace.writes.filter((w) => w.changed.includes('spec'))).toEqual([]);
     });
+
+    it('checkConvergence restarts the loop on it: a fresh file per run, reopened at each restart', async () => {
+      let opens = 0;
+      let reopens = 0;
+      const durable = loopDefinition<Box, unknown, number, unknown, unknown, SqliteStore>({
+        ...boxes(),
+        store: async ({ scheduler, previous }) => {
+          if (previous === undefined) {
+            opens++;
+            folders.push(mkdtempSync(join(tmpdir(), 'rx-reconcile-kit-durable-')));
+          } else {
+            reopens++;
+            await previous.close();
+          }
+          return createSqliteStore({ path: join(folders.at(-1) as string, 'desired.db'), scheduler, pollInterval: 1000 });
+        },
+      });
+      const desired = fc.subarray(['a', 'b']).chain((names) => fc.tuple(...names.map((name) => fc.nat(3).map((v) => ({ metadata: { name }, spec: { v } })))));
+      const report = await checkConvergence(durable, { desired, numRuns: 8, seed: 11 });
+      expect(opens).toBeGreaterThanOrEqual(report.numRuns);
+      expect(reopens).toBeGreaterThan(0);
+    });
   });
 });
 
