@@ -1,8 +1,9 @@
 /**
  * Ten broken loops, each with its fixed twin, in shapes real loops take (and none of those in
- * loops.ts): every bug here passed the kit before it generated changes mid-run. Each export is a
- * case: the two definitions and the generators of its start states. broken-loops.test.ts shows that
- * the default checks catch every broken one on five seeds, and pass every twin.
+ * loops.ts). Each export is a case: the two definitions and the generators of its start states.
+ * broken-loops-a/b.test.ts show that the default checks catch every broken one on five seeds, and
+ * pass every twin. Four of them (edge-triggered, status as the truth, closure state, lost update)
+ * are caught only with steps: from their start states alone (`steps: false`) they pass every check.
  */
 import fc from 'fast-check';
 import type { Arbitrary } from 'fast-check';
