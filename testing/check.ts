@@ -250,6 +250,7 @@ export function failure(
     ...(steps !== undefined ? ['steps'] : []),
     `seed: ${run.seed}`,
     `faults: ${json(run.faults)}`,
+    ...(run.check === 'convergence' ? ['releaseWhenFaultsEnd: true'] : []),
     `until: ${untilForSimulate}`,
   ].join(', ');
   const lines = [

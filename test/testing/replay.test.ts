@@ -89,7 +89,7 @@ describe('exact replay', () => {
   it('simulate with the options the message prints runs the same trace', async () => {
     const failure = await failureOf(checkConvergence(snapshots, inputs));
     const run = failure.details.run;
-    const until = Number(/until: (\d+) \}\)/.exec(failure.message)?.[1]);
+    const until = Number(/releaseWhenFaultsEnd: true, until: (\d+) \}\)/.exec(failure.message)?.[1]);
     const replay = await replayFailure(snapshots, failure);
     const again = await simulate(snapshots, {
       desired: run.desired as DesiredResource<SnapshotSpec>[],
