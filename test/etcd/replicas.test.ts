@@ -195,7 +195,11 @@ describe.skipIf(missing !== undefined)('replicas as child processes on one etcd'
     const from = Date.now();
     await bump(store);
     await untilConverged(store);
-    const writes = replicas.flatMap((r) => r.lines.filter((l) => l.ev === 'write' && l.ok === true && l.t >= from && l.generation === 2));
+    const writesNow = () => replicas.flatMap((r) => r.lines.filter((l) => l.ev === 'write' && l.ok === true && l.t >= from && l.generation === 2));
+    // The store says converged as soon as the last write commits; the child's line about it may still
+    // be on its way through the pipe. Wait (bounded) until every key's line has arrived.
+    for (const end = performance.now() + 5000; new Set(writesNow().map((w) => w.key)).size < 60 && performance.now() < end; ) await sleep(50);
+    const writes = writesNow();
     const byKey = new Map<string, string[]>();
     for (const w of writes) byKey.set(w.key as string, [...(byKey.get(w.key as string) ?? []), w.replica]);
     expect(byKey.size).toBe(60);
