@@ -118,6 +118,7 @@ export function adminHandler(options: AdminOptions): AdminHandler {
     .add('GET', '/', asset('index.html'))
     .add('GET', '/assets/admin.css', asset('admin.css'))
     .add('GET', '/assets/admin.js', asset('admin.js'))
+    .add('GET', '/favicon.ico', (req, res) => send(req, res, 204, 'image/x-icon', ''))
     .add('GET', '/healthz', healthz)
     .add('GET', '/readyz', readyz)
     .add('GET', '/metrics', metrics)
