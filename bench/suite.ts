@@ -4,6 +4,7 @@
  * DESIGN.md and issue 6 (benchmarks 1–18); every figure is measured, nothing is hard-coded.
  */
 import type { CaseResult, Violations } from './lib/util.js';
+import { ADMIN_BENCHMARKS } from './suites/admin.js';
 import { NEVER_STOP_BENCHMARKS } from './suites/never-stop.js';
 import { SQLITE_BENCHMARKS } from './suites/sqlite.js';
 
@@ -1264,6 +1265,7 @@ export const SUITE: Benchmark[] = [
   },
   ...NEVER_STOP_BENCHMARKS,
   ...SQLITE_BENCHMARKS,
+  ...ADMIN_BENCHMARKS,
 ];
 
 /** Machine floors, to read absolute goals in context (set on a faster machine). */
