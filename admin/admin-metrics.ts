@@ -93,16 +93,18 @@ export class AdminMetrics {
 
   private metric(name: string, help: string, type: 'gauge' | 'counter', aggregator: 'sum' | 'max', values: () => MetricValue[]): PlainMetric {
     const actions = this.actions;
-    return {
+    const metric = {
       name,
       help,
       type,
       aggregator,
-      get: () => Promise.resolve({ name, help, type, aggregator, values: values() }),
+      // The registry may rename the metric (an OpenMetrics registry drops a counter's `_total`): read it back.
+      get: () => Promise.resolve({ name: metric.name, help, type, aggregator, values: values() }),
       reset: () => {
         if (type === 'counter') actions.clear();
       },
     };
+    return metric;
   }
 }
 
