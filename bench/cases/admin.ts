@@ -78,10 +78,12 @@ async function main() {
   }
 
   const t0 = nowNs();
+  const cpu0 = process.cpuUsage();
   measuring = true;
   open();
   await all;
   measuring = false;
+  const cpu = process.cpuUsage(cpu0);
   const drainMs = (t1 - t0) / 1e6;
 
   let traffic = { events: 0, polls: 0, failures: 0 };
@@ -103,6 +105,8 @@ async function main() {
       K: p.K,
       drainMs,
       nsPerPass: (drainMs * 1e6) / p.K,
+      // CPU of this process (loop and admin) during the drain: less sensitive than wall time to other load on the machine.
+      cpuMs: (cpu.user + cpu.system) / 1000,
       pollsPerSecond: p.mode === 'plain' ? 0 : polls / (drainMs / 1000),
       polls,
       clientPolls: traffic.polls,
