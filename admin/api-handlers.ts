@@ -123,7 +123,9 @@ export const getKey: Endpoint = async (req, res, m, ctx) => {
 };
 
 async function readResource(view: LoopView, key: Key, ctx: AdminContext): Promise<ResourceView> {
-  const { store, kind } = view.loop.options;
+  const options = view.loop.options;
+  if (options.mode !== 'store') return { found: false, error: 'a stream loop (desired$): no store to read the resource from' };
+  const { store, kind } = options;
   try {
     const resource = await withTimeout(Promise.resolve(store.get(kind, key)), ctx.settings.storeTimeout, ctx.scheduler);
     return resourceView(resource);

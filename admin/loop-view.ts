@@ -21,7 +21,10 @@ export const ADMIN_ACTIONS: readonly AdminAction[] = ['trigger', 'release', 'pau
 /** A loop in `GET /api/loops` and the event stream. */
 export interface LoopSummary {
   readonly name: string;
-  readonly kind: string;
+  /** The kind of a store loop; `null` for a stream loop (`desired$`). */
+  readonly kind: string | null;
+  /** Where desired state comes from: a store, or `desired$` streams. */
+  readonly mode: 'store' | 'streams';
   readonly style: string;
   readonly workers: number;
   readonly depth: number;
@@ -110,7 +113,8 @@ export class LoopView {
     const options = this.loop.options;
     return {
       name: this.loop.name,
-      kind: options.kind,
+      kind: options.mode === 'store' ? options.kind : null,
+      mode: options.mode,
       style: options.style,
       workers: s.workers > 0 ? s.workers : (options.workers ?? 4),
       depth: s.depth,

@@ -1,26 +1,14 @@
-import { EMPTY, Subject, asyncScheduler, catchError, defer, merge, subscribeOn, tap } from 'rxjs';
-import type { Observable, Subscription } from 'rxjs';
-import { Backoff, InvalidArgumentError, createQueueControl, keyOf, noopLogger, safeLogger, toError } from '../src/index.js';
-import type { EventFilter, Key, Logger, PassResult, QueueSnapshot, Request, Work, WorkQueueOptions } from '../src/index.js';
 import { callerSource } from './describe-loops.js';
-import { ignoreOwnWrites } from './ignore-own-writes.js';
-import { instrument } from './instrument.js';
-import { HealthTracker } from './loop/loop-health.js';
-import type { LoopHealth } from './loop/loop-health.js';
-import { LoopScope, newUsage } from './loop/loop-context.js';
-import type { LoopEnv, LoopUsage } from './loop/loop-context.js';
-import { QUEUE_OPTION_KEYS, checkLoopOptions } from './loop/loop-options.js';
-import type { LoopOptions, LoopOptionsBase, PhaseLoopOptions, ReconcileLoopOptions } from './loop/loop-options.js';
-import { passOf } from './loop/loop-pass.js';
-import { recordParked } from './loop/record-parked.js';
-import { resync } from './resync.js';
-import { retryWithBackoff } from './retry-with-backoff.js';
-import { triggerOwners } from './trigger-owners.js';
-import { triggerWith } from './trigger-with.js';
-import { supervisedWatch } from './watch-events.js';
-import { watchRequests } from './watch-requests.js';
-import { workQueue } from './work-queue.js';
+import { checkLoopOptions } from './loop/loop-options.js';
+import type { LoopOptions, ResolvedLoopOptions } from './loop/loop-options.js';
+import type { SpecSchema } from './with-schema.js';
+import type { Loop } from './loop/loop.js';
+import { storeLoop } from './loop/store-loop.js';
+import { streamLoop } from './loop/stream-loop.js';
+import { checkStreamOptions } from './loop/stream-options.js';
+import type { StreamLoopOptions } from './loop/stream-options.js';
 
+export type { Keyed, KeyedChange } from './loop/keyed-state.js';
 export type { LoopContext, LoopUsage } from './loop/loop-context.js';
 export type { LoopHealth, LoopState, SourceHealth } from './loop/loop-health.js';
 export type {
@@ -32,50 +20,17 @@ export type {
   PhaseLoopOptions,
   ReconcileLoopOptions,
 } from './loop/loop-options.js';
-
-/** A running loop. */
-export interface Loop {
-  readonly name: string;
-  /** Where the loop was defined (`file:line`), for `describeLoops`; undefined when the runtime gives no stack. */
-  readonly source: string | undefined;
-  /** The options the loop was defined with (for `describeLoops`). */
-  readonly options: LoopOptionsBase<unknown, unknown> & { readonly style: 'reconcile' | 'phases' };
-  /**
-   * One result per finished pass (hot). Completes when the loop stops — or dies, after logging why at
-   * `error` (see `health()`): it never errors, so a subscriber without an error handler is safe.
-   */
-  readonly results$: Observable<PassResult>;
-  /** Queue snapshots after changes, starting with the current one. */
-  readonly state$: Observable<QueueSnapshot>;
-  /** The queue right now: depth, in flight, backoff, quarantine (key, last error, attempts), hot keys, counters. */
-  snapshot(): QueueSnapshot;
-  /** Alive, ready (first full list done), paused, and what the trigger sources went through. */
-  health(): LoopHealth;
-  /** How often the passes used each idempotent-write helper, the finalizers and child kinds seen (a copy). */
-  usage(): LoopUsage;
-  /** Runs `key` now, even in backoff or quarantine (the manual force). False once stopped. */
-  trigger(key: Key): boolean;
-  /** Releases a quarantined or terminal key and runs it once. False when it was not parked. */
-  release(key: Key): boolean;
-  /** Starts no new pass until `resume()` (running passes finish; triggers are collected). False once stopped. */
-  pause(): boolean;
-  /** Starts passes again after `pause()`. False once stopped. */
-  resume(): boolean;
-  /** Resolves when nothing is queued, running or delayed. */
-  whenIdle(): Promise<void>;
-  /**
-   * Graceful stop: no new passes; in-flight passes finish or are aborted after `deadline` ms. A later
-   * call with an earlier deadline brings it forward. A bad deadline is refused (thrown) before
-   * anything changes. Never rejects.
-   */
-  stop(options?: { readonly deadline?: number }): Promise<void>;
-}
+export type { Loop, LoopDescription } from './loop/loop.js';
+export type { StreamContext, StreamLoopBase, StreamLoopOptions, StreamPhaseOptions, StreamReconcileOptions } from './loop/stream-options.js';
 
 /**
- * Defines and starts a reconcile loop over one kind of a store — the easy mode.
+ * Defines and starts a reconcile loop — the easy mode — over one kind of a store, or over `desired$`
+ * (and `current$`) streams.
  *
  * Two styles: Halo's `reconcile(request, ctx)` returning an `Outcome` (or nothing = converged), or
- * the four phases `observe` / `compare` / `correct` / `verify`. Triggers are the store's watch of the
+ * the four phases `observe` / `compare` / `correct` / `verify`.
+ *
+ * **Store loops** (`store`, `kind`): triggers are the store's watch of the
  * kind (the list first, at low priority), an optional periodic `resync`, `dependencies` (child kinds
  * through owner references or a mapping), external `triggers`, and `loop.trigger(key)`.
  *
@@ -87,6 +42,12 @@ export interface Loop {
  * they do not come back as triggers. The first pass starts on the scheduler's next tick, so subscribe
  * to `results$` right away. Options are checked (zod) before anything starts: a loop that cannot run
  * is refused, naming the option and what to do.
+ *
+ * **Stream loops** (`desired$`, optionally `current$`): each stream emits keyed snapshots (a `Map` or
+ * plain object of key → value) or lists of keyed changes; the loop triggers exactly the keys whose
+ * value changed or disappeared in either, passes read the latest values (`ctx.desired()`,
+ * `ctx.current()`), `resync` re-runs every known key, `worldKeys` sweeps orphans. See
+ * `examples/streams.ts`.
  *
  * ## Example
  * ```ts
@@ -130,206 +91,26 @@ export interface Loop {
  *   more pass, which writes nothing and converges. Filter events with `filter` if that pass is costly.
  * - With `conditions` (the default), each pass reads the resource once more at its end.
  */
-export function defineLoop<Spec = unknown, Status = unknown, C = unknown, T = unknown>(options: LoopOptions<Spec, Status, C, T>): Loop {
+export function defineLoop<D, C = unknown, T = unknown>(options: StreamLoopOptions<D, C, T>): Loop;
+export function defineLoop<Spec = unknown, Status = unknown, C = unknown, T = unknown>(options: LoopOptions<Spec, Status, C, T>): Loop;
+export function defineLoop(options: LoopOptions<unknown, unknown> | StreamLoopOptions<unknown>): Loop {
+  const source = (options as { source?: string } | undefined)?.source ?? callerSource();
+  if (typeof options === 'object' && options !== null && 'desired$' in options) {
+    checkStreamOptions(options);
+    return streamLoop(options, source);
+  }
   checkLoopOptions(options);
-  const source = options.source ?? callerSource();
-  const { name, store, kind } = options;
-  const scheduler = options.scheduler ?? asyncScheduler;
-  const logger: Logger = safeLogger(options.logger ?? noopLogger).child({ loop: name });
-  const control = createQueueControl({ scheduler });
-  const health = new HealthTracker(scheduler);
-  const usage = newUsage(options.owns);
-  /**
-   * The loop's own writes (conditions, finalizer, ctx.updateStatus, ctx.store writes of the pass's key)
-   * through this view do not come back as triggers — the removal of a deleted resource's last finalizer
-   * included, unless the loop owns children (then that removal runs one more pass: the cascade).
-   */
-  const own = ignoreOwnWrites(store, { deletes: () => usage.ownedKinds.size === 0 });
-  const random = options.random ?? Math.random;
-  const env: LoopEnv = { loop: name, kind, store, own, ledger: options.ledger ?? store, scheduler, logger, random, usage };
-
-  const pass = passOf(options, env);
-  const work: Work = (request, queuePass) => pass(request, new LoopScope<Spec, Status>(env, request, queuePass));
-
-  // ---- trigger sources, each supervised: a failure is logged, counted, and restarted with backoff --
-  const backoff = options.backoff ?? Backoff.defaultPolicy;
-  const failed = (source: string) => (error: Error, retryInMs?: number) => {
-    health.failed(source, error);
-    hooks.onSourceError?.(source, error);
-    if (retryInMs === undefined) logger.warn({ source, err: error }, 'Trigger source failed: this round is skipped');
-  };
-  const supervise = <V>(source: string, source$: Observable<V>): Observable<V> =>
-    source$.pipe(
-      retryWithBackoff<V>(backoff, {
-        forever: true,
-        scheduler,
-        random,
-        onRetry: (error, attempt, delay) => {
-          health.failed(source, error);
-          hooks.onSourceError?.(source, error);
-          logger.warn({ source, err: error, attempt, retryIn: delay }, 'Trigger source failed: restarting');
-        },
-      }),
-      catchError((error: unknown) => {
-        // Unreachable with `forever`; kept so that no source can ever end the loop.
-        health.failed(source, toError(error));
-        return EMPTY;
-      }),
-    );
-  const watchOptions = { logger, backoff, scheduler, random };
-  const triggers: Observable<Key | Request>[] = [];
-  const own$ = `watch ${kind}`;
-  health.source(own$, true);
-  triggers.push(
-    watchRequests<Spec, Status>(own, kind, {
-      ...watchOptions,
-      ...(options.filter ? { filter: allOf(options.filter) } : {}),
-      onSynced: () => health.listed(own$),
-      onError: failed(own$),
-    }),
-  );
-  if (options.resync !== undefined) {
-    health.source('resync', false);
-    const visit = options.resyncFilter;
-    const keys = async (): Promise<Key[]> => {
-      const all = await store.list<Spec, Status>(kind);
-      return (visit === undefined ? all : all.filter((resource) => keep(visit, resource, logger))).map(keyOf);
-    };
-    triggers.push(resync({ every: options.resync, scheduler, logger, onError: failed('resync'), keys }));
-  }
-  const dependencies = [...(options.dependencies ?? [])];
-  for (const owned of options.owns ?? []) {
-    if (!dependencies.some((d) => (typeof d === 'string' ? d : d.kind) === owned)) dependencies.push({ kind: owned, controllerOnly: true });
-  }
-  for (const dep of dependencies) {
-    const depKind = typeof dep === 'string' ? dep : dep.kind;
-    const label = `dependency ${depKind}`;
-    health.source(label, false);
-    const events$ = supervisedWatch(store, depKind, { ...watchOptions, onError: failed(label) });
-    if (typeof dep === 'string') triggers.push(events$.pipe(triggerOwners(kind, { logger })));
-    else if ('map' in dep) triggers.push(events$.pipe(triggerWith(dep.map, { logger })));
-    else triggers.push(events$.pipe(triggerOwners(kind, { controllerOnly: dep.controllerOnly === true, logger })));
-  }
-  (options.triggers ?? []).forEach((trigger$, i) => {
-    const label = `triggers[${i}]`;
-    health.source(label, false);
-    triggers.push(supervise(label, trigger$.pipe(tap({ complete: () => logger.info({ source: label }, 'Trigger source completed') }))));
-  });
-
-  const hooks = instrument({
-    logger,
-    probe: { name, stats: () => control.stats() },
-    ...(options.metrics ? { metrics: options.metrics } : {}),
-    hooks: {
-      onFinish: (result) => {
-        if (options.conditions !== false) recordParked(result, { store: own, kind, scheduler, logger });
-        options.hooks?.onFinish?.(result);
-      },
-      ...(options.hooks ? withoutFinish(options.hooks) : {}),
-    },
-    ...(options.convergenceDeadline !== undefined ? { convergenceDeadline: options.convergenceDeadline } : {}),
-  });
-
-  const results = new Subject<PassResult>();
-  let markStarted!: () => void;
-  const started = new Promise<void>((resolve) => (markStarted = resolve));
-  let stopped: Promise<void> | undefined;
-  const end = (): void => {
-    if (!results.closed) results.complete();
-  };
-  const subscription: Subscription = defer(() => {
-    markStarted();
-    health.running();
-    return merge(...triggers);
-  })
-    .pipe(subscribeOn(scheduler), workQueue(work, { ...queueOptions(options), scheduler, control, hooks }))
-    .subscribe({
-      next: (result) => results.next(result),
-      error: (thrown: unknown) => {
-        // Nothing in the loop should get here (sources are supervised, passes become outcomes): if
-        // something does, the loop says so loudly and ends cleanly instead of throwing at subscribers.
-        const error = toError(thrown);
-        health.died(error.message);
-        logger.error({ err: error }, 'Loop died');
-        markStarted();
-        end();
-      },
-      complete: () => {
-        if (!health.isStopping && !health.isDead) {
-          health.died('the trigger sources completed');
-          logger.error({}, 'Loop died');
-        }
-        end();
-      },
-    });
-
-  const { reconcile: _r, observe: _o, compare: _c, correct: _k, verify: _v, ...base } = options as ReconcileLoopOptions<Spec, Status> &
-    Partial<PhaseLoopOptions<Spec, Status, C, T>>;
-  void [_r, _o, _c, _k, _v];
-  const running = (): boolean => stopped === undefined && !health.isDead;
-
-  return {
-    name,
-    source,
-    options: { ...(base as LoopOptionsBase<unknown, unknown>), style: 'reconcile' in options ? 'reconcile' : 'phases' },
-    results$: results.asObservable(),
-    state$: control.state$,
-    snapshot: () => control.snapshot(),
-    health: () => health.read(control.stats()?.paused ?? false),
-    usage: () => ({ ...usage, finalizers: new Set(usage.finalizers), ownedKinds: new Set(usage.ownedKinds) }),
-    trigger: (key) => running() && control.trigger(key),
-    release: (key) => running() && control.release(key),
-    pause: () => running() && control.pause(),
-    resume: () => running() && control.resume(),
-    whenIdle: () => started.then(() => control.whenIdle()),
-    stop: (stopOptions = {}) => {
-      const deadline = (stopOptions as { deadline?: unknown } | null)?.deadline;
-      if (deadline !== undefined && (typeof deadline !== 'number' || !Number.isFinite(deadline) || deadline < 0)) {
-        throw new InvalidArgumentError(`loop "${name}" stop: deadline must be a finite number of ms ≥ 0 (got ${String(deadline)}); leave it out to wait for running passes`);
-      }
-      health.stopping();
-      // Every call goes to the queue, so that a later, earlier deadline applies.
-      const drained = control.stop(deadline === undefined ? {} : { deadline });
-      stopped ??= drained
-        .catch(() => undefined)
-        .then(() => {
-          subscription.unsubscribe();
-          health.stopped();
-          end();
-          logger.info({}, 'Loop stopped');
-        });
-      return stopped;
-    },
-  };
+  return storeLoop(withKindName(options as LoopOptions<unknown, unknown>), source);
 }
 
-/** One filter from a filter or a list of filters (every one must keep the event). */
-function allOf<S, St>(filter: EventFilter<S, St> | readonly EventFilter<S, St>[]): EventFilter<S, St> {
-  if (typeof filter === 'function') return filter;
-  const filters = [...filter];
-  return (event) => filters.every((f) => f(event));
-}
-
-/** A user predicate that throws keeps its resource (logged). */
-function keep<T>(predicate: (value: T) => boolean, value: T, logger: Logger): boolean {
-  try {
-    return Boolean(predicate(value));
-  } catch (error) {
-    logger.error({ err: toError(error) }, 'Resync filter threw: the resource is resynced');
-    return true;
-  }
-}
-
-/** The options of `options` that go to `workQueue` as they are (only those that are set). */
-function queueOptions(options: object): WorkQueueOptions {
-  const given = options as Readonly<Record<string, unknown>>;
-  const picked: Record<string, unknown> = {};
-  for (const key of QUEUE_OPTION_KEYS) if (given[key] !== undefined) picked[key] = given[key];
-  return picked as WorkQueueOptions;
-}
-
-function withoutFinish(hooks: NonNullable<LoopOptionsBase<unknown, unknown>['hooks']>): Omit<typeof hooks, 'onFinish'> {
-  const { onFinish: _f, ...rest } = hooks;
-  void _f;
-  return rest;
+/**
+ * A loop given a typed kind (`defineKind`) runs on its name: the store registers the kind's schema
+ * (when it can), and the schema checks the specs the loop reads unless `schema` says otherwise.
+ */
+function withKindName<Spec, Status>(options: LoopOptions<Spec, Status>): ResolvedLoopOptions<Spec, Status> {
+  const kind = options.kind;
+  if (typeof kind === 'string') return options as ResolvedLoopOptions<Spec, Status>;
+  const store = options.store as { registerKind?: (name: string, kindOptions: { schema: unknown }) => void };
+  if (typeof store.registerKind === 'function') store.registerKind(kind.name, { schema: kind.spec });
+  return { ...options, kind: kind.name, schema: options.schema ?? (kind.spec as unknown as SpecSchema<Spec>) };
 }

@@ -1,4 +1,5 @@
 import { Backoff, isDescribedMetrics } from '../src/index.js';
+import type { LoopOptionsBase } from './loop/loop-options.js';
 import type { BackoffPolicy } from '../src/index.js';
 import type { Dependency, Loop } from './define-loop.js';
 import { logLines } from './instrument.js';
@@ -72,7 +73,7 @@ export function describeLoops(loops: readonly DescribableLoop[], options: Descri
 }
 
 function describeOne(loop: DescribableLoop): string[] {
-  const o = loop.options;
+  const o = storeView(loop);
   const out: string[] = [`## Loop ${code(loop.name)}`, ''];
   const source = sourceOf(loop);
   if (source !== undefined) out.push(`Defined at ${code(source)}.`, '');
@@ -191,8 +192,8 @@ function backoffText(policy: BackoffPolicy, isDefault: boolean): string[] {
 }
 
 function triggerSummary(loop: DescribableLoop): string {
-  const o = loop.options;
-  const parts = [`watch ${code(o.kind)}`];
+  const o = storeView(loop);
+  const parts = [o.mode === 'streams' ? 'desired$ / current$ streams' : `watch ${code(o.kind)}`];
   if (o.resync !== undefined) parts.push(`resync ${duration(o.resync)}`);
   for (const dep of o.dependencies ?? []) parts.push(`${code(typeof dep === 'string' ? dep : dep.kind)} changes`);
   parts.push('manual');
@@ -282,4 +283,11 @@ export function callerSource(skip = 1): string | undefined {
   const normalized = file.replace(/\\/g, '/');
   if (cwd !== undefined && normalized.startsWith(`${cwd}/`)) file = normalized.slice(cwd.length + 1);
   return `${file}:${match[2] ?? ''}`;
+}
+
+/** The options as a store loop has them (a stream loop has no kind: it reads as `desired$`). */
+type StoreView = Omit<LoopOptionsBase<unknown, unknown>, 'kind'> & { readonly kind: string; readonly style: 'reconcile' | 'phases'; readonly mode: 'store' | 'streams' };
+function storeView(loop: DescribableLoop): StoreView {
+  const o = loop.options as Partial<LoopOptionsBase<unknown, unknown>> & DescribableLoop['options'];
+  return { ...o, kind: o.mode === 'streams' ? 'desired$' : (o as { kind: string }).kind } as StoreView;
 }

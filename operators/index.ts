@@ -42,3 +42,5 @@ export { withFinalizer } from './with-finalizer.js';
 export type { FinalizerOptions, LiveWork, PassReader } from './with-finalizer.js';
 export { InvalidSpecError, withSchema } from './with-schema.js';
 export type { SchemaOptions, SpecSchema } from './with-schema.js';
+export { ownershipOf, withOwnership } from './with-ownership.js';
+export type { OwnedPassContext, Ownership, OwnershipOptions } from './with-ownership.js';

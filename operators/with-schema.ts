@@ -5,11 +5,12 @@ import type { PassContext, Request, Resource, Store, ValidationIssue, Work } fro
 import { passOutcome } from './with-conditions.js';
 
 /**
- * A spec schema: anything with zod's `safeParse` (a zod schema fits as it is).
+ * A spec schema: anything with zod's `safeParse` (a zod schema fits as it is). `S` is what it parses
+ * to: a loop given `schema` infers its `Spec` from it.
  */
-export interface SpecSchema {
+export interface SpecSchema<S = unknown> {
   safeParse(data: unknown):
-    | { readonly success: true }
+    | { readonly success: true; readonly data: S }
     | { readonly success: false; readonly error: { readonly issues: readonly { readonly path: readonly PropertyKey[]; readonly message: string }[] } };
 }
 

@@ -68,6 +68,10 @@ export type { RateLimit } from './rate-limit.js';
 export { createMemoryStore, defaultMaxResourceBytes } from './store.js';
 export type { KindOptions, MemoryStore, MemoryStoreOptions } from './store.js';
 
+/* Typed kinds */
+export { defineKind } from './kind.js';
+export type { KindDefinition } from './kind.js';
+
 /* Idempotent writes: apply, delete-if-exists, owned children, finalizers, the side-effect ledger */
 export { apply, deleteIfExists } from './apply.js';
 export type { Applied, ApplyAction } from './apply.js';
@@ -126,6 +130,7 @@ export { deepEqual } from './equal.js';
 export type { Items, SetDiffOptions } from './diff.js';
 
 /* Ports */
+export type { Coordinator, Fence, OwnershipChange, OwnershipHold } from './coordinator.js';
 export { noopLogger, noopMetrics, safeLogger } from './ports.js';
 export type { LogFields, Logger, LoopProbe, Metrics } from './ports.js';
 

@@ -132,7 +132,7 @@
       link.addEventListener('click', () => select(name));
       nameCell.appendChild(link);
       tr.appendChild(nameCell);
-      tr.appendChild(cell(loop.kind));
+      tr.appendChild(cell(loop.kind === null ? 'streams' : loop.kind));
       const h = healthText(loop);
       tr.appendChild(cell(h.text, h.cls));
       const c = loop.counters;

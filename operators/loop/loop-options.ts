@@ -9,7 +9,7 @@ import { isObservable } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { z } from 'zod';
 import { InvalidArgumentError } from '../../src/index.js';
-import type { Correction, EventFilter, Key, Logger, MaybeAsync, Metrics, Outcome, QueueHooks, Request, Resource, ResourceEvent, Store, WorkQueueOptions } from '../../src/index.js';
+import type { Coordinator, Correction, EventFilter, KindDefinition, Plan, Key, Logger, MaybeAsync, Metrics, Outcome, QueueHooks, Request, Resource, ResourceEvent, Store, WorkQueueOptions } from '../../src/index.js';
 import { checkOptions, fn, name as nonEmpty, period, withMethods } from '../../src/check-options.js';
 import { queueOptionsShape } from '../../src/queue-options.js';
 import type { CorrectionInput } from '../compare.js';
@@ -82,8 +82,11 @@ export interface LoopOptionsBase<Spec, Status> extends LoopQueueOptions {
   readonly source?: string;
   /** Where desired state lives. */
   readonly store: Store;
-  /** The kind this loop reconciles. */
-  readonly kind: string;
+  /**
+   * The kind this loop reconciles: its name, or a typed kind from `defineKind` (then `Spec` and
+   * `Status` are inferred, the store registers its schema, and the loop checks specs against it).
+   */
+  readonly kind: string | KindDefinition<Spec, Status>;
   /** Resync period in ms: every key is reconciled again at this period (low priority). Default off. */
   readonly resync?: number;
   /**
@@ -96,6 +99,12 @@ export interface LoopOptionsBase<Spec, Status> extends LoopQueueOptions {
   readonly filter?: EventFilter<Spec, Status> | readonly EventFilter<Spec, Status>[];
   /** Resources a resync visits (default: all of the kind), e.g. by label. */
   readonly resyncFilter?: (resource: Resource<Spec, Status>) => boolean;
+  /**
+   * The orphan sweep: lists the keys that exist in the world (files in a folder, rows of another
+   * system). Each gets a pass at start and at every resync — one without a resource finds nothing
+   * desired and cleans up what was left behind.
+   */
+  readonly worldKeys?: () => MaybeAsync<Iterable<Key>>;
   /**
    * Kinds of children this loop owns (made with `ctx.ensureChildren`, or by hand with an owner
    * reference): a child's change triggers its owner (like controller-runtime's `Owns()`), and when an
@@ -133,7 +142,7 @@ export interface LoopOptionsBase<Spec, Status> extends LoopQueueOptions {
    * The spec schema (zod): a pass whose resource fails it is not run; the key gets `Degraded=True`
    * (`InvalidSpec`, naming the field) and no retries until its spec changes (see `withSchema`).
    */
-  readonly schema?: SpecSchema;
+  readonly schema?: SpecSchema<Spec>;
   /** Add a finalizer; cleanup runs on deletion, before the resource disappears (see `withFinalizer`). */
   readonly finalizer?: LoopFinalizer<Spec, Status>;
   /** A pino-compatible logger. Default: silent. A logger that throws is contained. */
@@ -142,6 +151,12 @@ export interface LoopOptionsBase<Spec, Status> extends LoopQueueOptions {
   readonly metrics?: Metrics;
   /** Extra queue hooks, called after the library's own (each contained). */
   readonly hooks?: QueueHooks;
+  /**
+   * Several replicas: run passes only for the keys this replica owns (e.g. `etcdCoordinator` from
+   * `rx-reconcile/etcd`), re-list on gains, and fence every store write of a pass (see
+   * `withOwnership`). Default: this process owns every key.
+   */
+  readonly coordinator?: Coordinator;
 }
 
 /** Halo style: one `reconcile(request)` returning an `Outcome` or nothing. */
@@ -163,11 +178,21 @@ export interface PhaseLoopOptions<Spec, Status, C, T> extends LoopOptionsBase<Sp
   /** Applies one correction; must be idempotent for its `idempotencyKey`. */
   readonly correct: (correction: Correction<T>, context: LoopContext<Spec, Status>) => MaybeAsync<unknown>;
   /** After corrections: observe and compare again (default), with the outcome when in sync. `false` skips. */
-  readonly verify?: false | { readonly inSync?: () => Outcome };
+  readonly verify?:
+    | false
+    | {
+        /** Outcome when nothing is left to correct. Default `Outcome.converged()`. */
+        readonly inSync?: () => Outcome;
+        /** Outcome when corrections remain after `correct`. Default: a transient retry naming them. */
+        readonly notConverged?: (plan: Plan<Resource<Spec, Status> | undefined, C | undefined, T>) => Outcome;
+      };
 }
 
 /** Options of `defineLoop`. */
 export type LoopOptions<Spec, Status, C = unknown, T = unknown> = ReconcileLoopOptions<Spec, Status> | PhaseLoopOptions<Spec, Status, C, T>;
+
+/** The options of a store loop once a typed kind was turned into its name (inside the library). */
+export type ResolvedLoopOptions<Spec, Status, C = unknown, T = unknown> = LoopOptions<Spec, Status, C, T> & { readonly kind: string };
 
 const dependency = z.union(
   [
@@ -184,10 +209,16 @@ const loopSchema = z.strictObject({
   name: nonEmpty('the name of the loop (a non-empty string), used in logs and metrics'),
   source: z.string().optional(),
   store: withMethods<Store>('a store such as createMemoryStore()', 'get', 'list', 'create', 'update', 'updateStatus', 'delete', 'watch'),
-  kind: nonEmpty('the kind it reconciles (a non-empty string)'),
+  kind: z.union([nonEmpty('the kind it reconciles (a non-empty string)'), z.custom<KindDefinition<unknown>>(
+      (v) => typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name === 'string' && typeof (v as { spec?: { safeParse?: unknown } }).spec?.safeParse === 'function',
+      'must be a kind from defineKind(name, { spec })',
+    )], {
+    error: 'must be the kind it reconciles: a non-empty string, or defineKind(...)',
+  }),
   resync: period().optional(),
   filter: z.union([fn('a function (event) => boolean'), z.array(fn('a function (event) => boolean'))], { error: 'must be a function (event) => boolean, or a list of them' }).optional(),
   resyncFilter: fn('a function (resource) => boolean').optional(),
+  worldKeys: fn('a function () => keys of the world').optional(),
   owns: z.array(nonEmpty('a kind (a non-empty string)'), { error: 'must be a list of kinds' }).optional(),
   orphan: z.boolean({ error: 'must be true or false' }).optional(),
   ledger: withMethods<Store>('a store', 'get', 'create').optional(),
@@ -204,11 +235,16 @@ const loopSchema = z.strictObject({
   logger: withMethods<Logger>('a pino-compatible logger', 'debug', 'info', 'warn', 'error', 'child').optional(),
   metrics: withMethods<Metrics>('a metrics port such as prometheusMetrics(...)', 'forLoop').optional(),
   hooks: z.custom<QueueHooks>((v) => typeof v === 'object' && v !== null, 'must be an object of hook functions').optional(),
+  coordinator: withMethods<Coordinator>('a Coordinator such as etcdCoordinator(...) from rx-reconcile/etcd', 'owns', 'fence', 'hold', 'ready').optional(),
   reconcile: fn('a function (request, ctx) => outcome').optional(),
   observe: fn('a function (key, ctx) => current state').optional(),
   compare: fn('a function (desired, current, key) => corrections').optional(),
   correct: fn('a function (correction, ctx) => void').optional(),
-  verify: z.union([z.literal(false), z.strictObject({ inSync: fn('a function () => outcome').optional() })], { error: 'must be false or { inSync? }' }).optional(),
+  verify: z
+    .union([z.literal(false), z.strictObject({ inSync: fn('a function () => outcome').optional(), notConverged: fn('a function (plan) => outcome').optional() })], {
+      error: 'must be false or { inSync?, notConverged? }',
+    })
+    .optional(),
 });
 
 /** Refuses options a loop cannot run with, before anything starts, saying what to do instead. */
@@ -220,7 +256,9 @@ export function checkLoopOptions(options: unknown): void {
   };
   // The shape of the pass first: it is the mistake that says the most about what is missing.
   if (typeof o['name'] !== 'string' || o['name'] === '') fail('give the loop a name (a non-empty string), used in logs and metrics');
-  if (typeof o['kind'] !== 'string' || o['kind'] === '') fail('the loop needs the kind it reconciles (a non-empty string)');
+  const kind = o['kind'] as { name?: unknown } | string | undefined;
+  const kindOk = (typeof kind === 'string' && kind !== '') || (typeof kind === 'object' && kind !== null && typeof kind.name === 'string' && kind.name !== '');
+  if (!kindOk) fail('the loop needs the kind it reconciles (a non-empty string, or defineKind(...))');
   const store = o['store'] as Partial<Store> | undefined;
   if (typeof store?.get !== 'function' || typeof store.watch !== 'function') {
     fail('the loop needs a store (e.g. createMemoryStore()) with get, list, watch and the write methods');

@@ -17,10 +17,10 @@ import { withFinalizer } from '../with-finalizer.js';
 import { withSchema } from '../with-schema.js';
 import { outcomeOf } from '../read.js';
 import type { LoopEnv, LoopScope } from './loop-context.js';
-import type { LoopOptions, PhaseLoopOptions } from './loop-options.js';
+import type { PhaseLoopOptions, ResolvedLoopOptions } from './loop-options.js';
 
 /** Builds a loop's pass: `withConditions(withSchema(withFinalizer(user pass)))`, each when enabled. */
-export function passOf<Spec, Status, C, T>(options: LoopOptions<Spec, Status, C, T>, env: LoopEnv): Work<LoopScope<Spec, Status>> {
+export function passOf<Spec, Status, C, T>(options: ResolvedLoopOptions<Spec, Status, C, T>, env: LoopEnv): Work<LoopScope<Spec, Status>> {
   type Scope = LoopScope<Spec, Status>;
   const { kind, store } = options;
   const { own, logger } = env;
@@ -77,6 +77,7 @@ function phasesOf<Spec, Status, C, T>(phases: PhaseLoopOptions<Spec, Status, C, 
         current: readCurrent,
         compare: plan,
         ...(phases.verify?.inSync ? { inSync: phases.verify.inSync } : {}),
+        ...(phases.verify?.notConverged ? { notConverged: phases.verify.notConverged } : {}),
       }),
     );
   };

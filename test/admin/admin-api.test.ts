@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import client from 'prom-client';
+import { EMPTY } from 'rxjs';
 import { createMemoryStore, defineLoop, prometheusMetrics } from 'rx-reconcile';
 import type { LogFields, Logger } from 'rx-reconcile';
 import { CONTENT_SECURITY_POLICY, adminHandler, serveAdmin } from 'rx-reconcile/admin';
@@ -468,19 +469,23 @@ describe('probes', () => {
     }
   });
 
-  it('/healthz is 503 naming a loop that died (its health says dead), while the other loop is fine', async () => {
+  it('/healthz is 503 naming a loop that died (a stream loop whose desired$ completed), while the other loop is fine', async () => {
     const world = await startWorld();
-    // defineLoop offers no way to make a loop die (its sources are supervised); the probe reads
-    // health(), so a loop whose health() reports death stands for one.
-    const dead = { ...world.loop, name: 'dead', health: () => ({ ...world.loop.health(), alive: false, ready: false, state: 'dead' as const, reason: 'the loop died: boom' }) };
+    const dead = defineLoop({ name: 'dead', desired$: EMPTY, reconcile: () => undefined });
     const server = await serveAdmin({ loops: [world.loop, dead] });
     try {
+      await until(() => dead.health().state === 'dead');
       const r = await http(server.url, 'GET', '/healthz');
       expect(r.status).toBe(503);
-      expect(r.json()).toMatchObject({ status: 'unhealthy', reason: 'loop "dead": the loop died: boom' });
+      expect(r.json()).toMatchObject({
+        status: 'unhealthy',
+        reason: 'loop "dead": the loop died: the trigger sources completed',
+        loops: [{ name: 'items', alive: true }, { name: 'dead', alive: false, state: 'dead' }],
+      });
     } finally {
       await server.close();
       await world.stop();
+      await dead.stop();
     }
   });
 });

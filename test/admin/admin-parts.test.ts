@@ -260,3 +260,22 @@ describe('event stream and robustness', () => {
     }
   });
 });
+
+describe('stream loops', () => {
+  it('a loop over desired$ streams is shown (mode streams, no kind) and its key detail says there is no store', async () => {
+    const { defineLoop } = await import('rx-reconcile');
+    const { BehaviorSubject } = await import('rxjs');
+    const loop = defineLoop({ name: 'mirror', desired$: new BehaviorSubject(new Map([['web', { replicas: 2 }]])), reconcile: () => undefined });
+    const server = await serveAdmin({ loops: [loop] });
+    try {
+      await until(() => loop.snapshot().counters.converged === 1, 10_000, `a converged pass (health: ${JSON.stringify(loop.health())})`);
+      const loops = (await http(server.url, 'GET', '/api/loops')).json<{ loops: { name: string; kind: string | null; mode: string }[] }>();
+      expect(loops.loops[0]).toMatchObject({ name: 'mirror', kind: null, mode: 'streams' });
+      const key = (await http(server.url, 'GET', '/api/loops/mirror/keys/web')).json();
+      expect(key).toMatchObject({ key: 'web', passes: [{ outcome: 'converged' }], resource: { found: false, error: expect.stringMatching(/stream loop/) } });
+    } finally {
+      await server.close();
+      await loop.stop();
+    }
+  });
+});

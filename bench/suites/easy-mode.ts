@@ -1,0 +1,72 @@
+/**
+ * Benchmark 31 (issue 14): one pass per change, end to end (workload: bench/cases/e2e-pass.ts). K
+ * creates in the memory store while a loop writes one status field per pass: passes per resource
+ * (goal exactly 1.00) and µs per resource against a hand-written loop (a Map store with callbacks and
+ * a keyed queue) doing the same work in the same run (goal ≤ 2×).
+ */
+import { metric, missing, ratioOf, row, spec } from '../suite.js';
+import type { Benchmark } from '../suite.js';
+
+const FILE = 'bench/cases/e2e-pass.ts';
+
+export const EASY_MODE_BENCHMARKS: Benchmark[] = [
+  {
+    n: 31,
+    name: 'e2e/one-pass-per-change',
+    inQuick: true,
+    runs: (quick) => {
+      const K = quick ? 2000 : 20_000;
+      const reps = quick ? 1 : 3;
+      return [
+        spec('b31:library', FILE, { mode: 'library', K }, { role: 'library', reps }),
+        spec('b31:noConditions', FILE, { mode: 'noConditions', K }, { role: 'info', reps }),
+        spec('b31:baseline', FILE, { mode: 'baseline', K }, { role: 'baseline', reps }),
+      ];
+    },
+    evaluate(get) {
+      const L = get('b31:library');
+      const N = get('b31:noConditions');
+      const B = get('b31:baseline');
+      return [
+        row({
+          bench: '31 e2e/one-pass-per-change',
+          measure: 'passes per resource: K creates, a loop writing one status field (conditions on)',
+          library: metric(L, 'passesPerResource'),
+          baseline: metric(B, 'passesPerResource'),
+          unit: '',
+          goal: 'exactly 1.00',
+          checked: metric(L, 'passesPerResource') === undefined ? null : Math.abs((metric(L, 'passesPerResource') as number) - 1),
+          limit: 0,
+          why: missing(L, B),
+          only: 31,
+        }),
+        row({
+          bench: '31 e2e/one-pass-per-change',
+          measure: 'µs per resource, create to idle (memory store, conditions on) vs a Map store + hand-written keyed queue',
+          library: metric(L, 'usPerResource'),
+          baseline: metric(B, 'usPerResource'),
+          unit: 'µs',
+          goal: 'ratio ≤ 2',
+          checked: ratioOf(metric(L, 'usPerResource'), metric(B, 'usPerResource')),
+          limit: 2,
+          why: missing(L, B),
+          only: 31,
+          failNote: 'the memory store copies, checks and freezes every write, and the loop writes its status conditions (the hand-written Map does none of this)',
+        }),
+        row({
+          bench: '31 e2e/one-pass-per-change',
+          measure: 'same with conditions: false (info: what the conditions cost)',
+          library: metric(N, 'usPerResource'),
+          baseline: metric(B, 'usPerResource'),
+          unit: 'µs',
+          goal: 'info',
+          checked: ratioOf(metric(N, 'usPerResource'), metric(B, 'usPerResource')),
+          limit: 0,
+          info: true,
+          why: missing(N, B),
+          only: 31,
+        }),
+      ];
+    },
+  },
+];

@@ -1,0 +1,115 @@
+/**
+ * A loop whose desired state lives in a store (`defineLoop({ store, kind, … })`): the store's watch
+ * of the kind, resync, dependencies and owned kinds as triggers; a pass wrapped by finalizer, schema,
+ * cascade and status conditions; the loop's own writes kept from coming back as triggers.
+ *
+ * @module
+ */
+import { merge } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { keyOf, toError } from '../../src/index.js';
+import type { EventFilter, Key, Logger, Request, Work } from '../../src/index.js';
+import { ignoreOwnWrites } from '../ignore-own-writes.js';
+import { resync } from '../resync.js';
+import { triggerOwners } from '../trigger-owners.js';
+import { triggerWith } from '../trigger-with.js';
+import { supervisedWatch } from '../watch-events.js';
+import { watchRequests } from '../watch-requests.js';
+import { withOwnership } from '../with-ownership.js'; // coordinator (issue 12)
+import { LoopScope, newUsage } from './loop-context.js';
+import type { LoopEnv } from './loop-context.js';
+import type { LoopDescription } from './loop.js';
+import type { PhaseLoopOptions, ReconcileLoopOptions, ResolvedLoopOptions } from './loop-options.js';
+import { passOf } from './loop-pass.js';
+import { LoopRuntime } from './loop-runtime.js';
+import type { Loop } from './loop.js';
+import { recordParked } from './record-parked.js';
+import { worldKeysSource } from './world-keys.js';
+
+/** Starts a store loop (options already checked). */
+export function storeLoop<Spec, Status, C, T>(options: ResolvedLoopOptions<Spec, Status, C, T>, source: string | undefined): Loop {
+  const runtime = new LoopRuntime(options);
+  const { name, store, kind } = options;
+  const { scheduler, logger, health, random } = runtime;
+  const usage = newUsage(options.owns);
+  /**
+   * The loop's own writes (conditions, finalizer, ctx.updateStatus, ctx.store writes of the pass's key)
+   * through this view do not come back as triggers — the removal of a deleted resource's last finalizer
+   * included, unless the loop owns children (then that removal runs one more pass: the cascade).
+   */
+  const owned = options.coordinator ? withOwnership({ coordinator: options.coordinator, store, kind, logger, scheduler }) : undefined; // coordinator
+  const own = ignoreOwnWrites(owned?.store ?? store, { deletes: () => usage.ownedKinds.size === 0 });
+  const env: LoopEnv = { loop: name, kind, store, own, ledger: options.ledger ?? store, scheduler, logger, random, usage };
+  const pass = passOf(options, env);
+  const scoped: Work = (request, queuePass) => pass(request, new LoopScope<Spec, Status>(env, request, queuePass));
+  const work: Work = owned ? owned.work(scoped) : scoped; // coordinator
+
+  const triggers: Observable<Key | Request>[] = [];
+  const own$ = `watch ${kind}`;
+  health.source(own$, true);
+  triggers.push(
+    watchRequests<Spec, Status>(own, kind, {
+      ...runtime.watchOptions,
+      ...(options.filter ? { filter: allOf(options.filter) } : {}),
+      onSynced: () => health.listed(own$),
+      onError: runtime.failed(own$),
+    }),
+  );
+  if (options.resync !== undefined) {
+    health.source('resync', false);
+    const visit = options.resyncFilter;
+    const keys = async (): Promise<Key[]> => {
+      const all = await store.list<Spec, Status>(kind);
+      return (visit === undefined ? all : all.filter((resource) => keep(visit, resource, logger))).map(keyOf);
+    };
+    triggers.push(resync({ every: options.resync, scheduler, logger, onError: runtime.failed('resync'), keys }));
+  }
+  if (options.worldKeys !== undefined) {
+    health.source('worldKeys', false);
+    triggers.push(worldKeysSource(options.worldKeys, { every: options.resync, scheduler, logger, onError: runtime.failed('worldKeys') }));
+  }
+  const dependencies = [...(options.dependencies ?? [])];
+  for (const owned of options.owns ?? []) {
+    if (!dependencies.some((d) => (typeof d === 'string' ? d : d.kind) === owned)) dependencies.push({ kind: owned, controllerOnly: true });
+  }
+  for (const dep of dependencies) {
+    const depKind = typeof dep === 'string' ? dep : dep.kind;
+    const label = `dependency ${depKind}`;
+    health.source(label, false);
+    const events$ = supervisedWatch(store, depKind, { ...runtime.watchOptions, onError: runtime.failed(label) });
+    if (typeof dep === 'string') triggers.push(events$.pipe(triggerOwners(kind, { logger })));
+    else if ('map' in dep) triggers.push(events$.pipe(triggerWith(dep.map, { logger })));
+    else triggers.push(events$.pipe(triggerOwners(kind, { controllerOnly: dep.controllerOnly === true, logger })));
+  }
+  triggers.push(...runtime.userTriggers());
+
+  const { reconcile: _r, observe: _o, compare: _c, correct: _k, verify: _v, ...base } = options as ReconcileLoopOptions<Spec, Status> &
+    Partial<PhaseLoopOptions<Spec, Status, C, T>>;
+  void [_r, _o, _c, _k, _v];
+  return runtime.start({
+    triggers: owned ? [merge(...triggers).pipe(owned.triggers)] : triggers, // coordinator
+    work,
+    queueOptions: options,
+    ...(options.conditions === false ? {} : { onFinish: (result) => recordParked(result, { store: own, kind, scheduler, logger }) }),
+    describe: { ...base, kind, style: 'reconcile' in options ? 'reconcile' : 'phases', mode: 'store' } as LoopDescription,
+    source,
+    usage,
+  });
+}
+
+/** One filter from a filter or a list of filters (every one must keep the event). */
+function allOf<S, St>(filter: EventFilter<S, St> | readonly EventFilter<S, St>[]): EventFilter<S, St> {
+  if (typeof filter === 'function') return filter;
+  const filters = [...filter];
+  return (event) => filters.every((f) => f(event));
+}
+
+/** A user predicate that throws keeps its resource (logged). */
+function keep<T>(predicate: (value: T) => boolean, value: T, logger: Logger): boolean {
+  try {
+    return Boolean(predicate(value));
+  } catch (error) {
+    logger.error({ err: toError(error) }, 'Resync filter threw: the resource is resynced');
+    return true;
+  }
+}

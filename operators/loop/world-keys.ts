@@ -1,0 +1,34 @@
+/**
+ * The orphan sweep: keys that exist in the world but not (or no longer) in the desired state — left
+ * behind by a crash, a deletion the loop never saw, someone else — get a pass too, which finds no
+ * desired state and cleans up. The loop lists the world's keys with its `worldKeys` function once at
+ * start and then at every resync period.
+ *
+ * @module
+ */
+import { EMPTY, catchError, concat, defer, exhaustMap, from, mergeMap, of } from 'rxjs';
+import type { Observable, SchedulerLike } from 'rxjs';
+import { every as everyPeriod, toError } from '../../src/index.js';
+import type { Key, Logger, MaybeAsync, Request } from '../../src/index.js';
+import { toObservable } from '../read.js';
+
+/** Requests (low lane, reason `resync`) for every key of the world: at start, then every `every` ms. */
+export function worldKeysSource(
+  list: () => MaybeAsync<Iterable<Key>>,
+  options: { readonly every: number | undefined; readonly scheduler: SchedulerLike; readonly logger: Logger; readonly onError: (error: Error) => void },
+): Observable<Request> {
+  const { every, scheduler, logger, onError } = options;
+  const round = (): Observable<Request> =>
+    defer(() => toObservable(list())).pipe(
+      mergeMap((keys) => from(keys as Iterable<Key>)),
+      mergeMap((key): Request[] => (typeof key === 'string' && key !== '' ? [{ key, reason: 'resync', priority: 'low' }] : [])),
+      catchError((error: unknown) => {
+        const err = toError(error);
+        logger.warn({ err }, 'World keys listing failed: this sweep is skipped');
+        onError(err);
+        return EMPTY;
+      }),
+    );
+  const ticks: Observable<unknown> = every === undefined ? of(0) : concat(of(0), everyPeriod(every, scheduler));
+  return ticks.pipe(exhaustMap(round));
+}
