@@ -93,6 +93,7 @@ export function adminHandler(options: AdminOptions): AdminHandler {
   }
   const adminMetrics = options.registry === undefined ? undefined : adminMetricsOf(options.registry, options.metricNames ?? 'rx-reconcile', options.metricsPrefix ?? '');
   for (const loop of options.loops) adminMetrics?.add(loop);
+  const hub: EventHub = new EventHub([...views.values()], { scheduler, interval: settings.eventsInterval, max: settings.maxEventStreams, page: () => page(ctx) });
   const ctx: AdminContext = {
     views,
     auth: new TokenAuth(options.token, options.tokens),
@@ -101,10 +102,8 @@ export function adminHandler(options: AdminOptions): AdminHandler {
     logger,
     settings,
     scheduler,
-    hub: undefined as unknown as EventHub,
+    hub,
   };
-  const hub = new EventHub([...views.values()], { scheduler, interval: settings.eventsInterval, max: settings.maxEventStreams, page: () => page(ctx) });
-  (ctx as { hub: EventHub }).hub = hub;
   const assets = pageAssets();
   const asset =
     (name: string): Endpoint =>

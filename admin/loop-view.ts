@@ -7,7 +7,7 @@
  */
 import type { SchedulerLike, Subscription } from 'rxjs';
 import type { LoopHealth } from '../operators/loop/loop-health.js';
-import type { QueueCounters, QueueSnapshot } from '../src/queue-types.js';
+import type { DelayedKey, ParkedKey, PassResult, QueueCounters, QueueSnapshot } from '../src/queue-types.js';
 import type { Condition } from '../src/status.js';
 import type { Key } from '../src/types.js';
 import type { AdminLoop } from './admin-options.js';
@@ -140,47 +140,22 @@ export class LoopView {
     const hot = new Set(s.hot.map((h) => h.key));
     const out: KeyView[] = [];
     let total = 0;
-    const push = (view: KeyView): void => {
+    // Views are built for the keys returned only (`limit`); the others are only counted.
+    const push = (view: () => KeyView): void => {
       total++;
-      if (out.length < limit) out.push(view);
+      if (out.length < limit) out.push(view());
     };
     const want = (st: string): boolean =>
       state === 'all' || state === st || (state === 'delayed' && (st === 'backoff' || st === 'waiting' || st === 'requeue')) || (state === 'parked' && (st === 'quarantined' || st === 'terminal'));
     if (state === 'hot') {
-      for (const h of s.hot) push(this.keyView(s, h.key, hot) ?? { ...blank(h.key, 'hot'), since: h.since, hot: true });
+      for (const h of s.hot) push(() => this.keyView(s, h.key, hot) ?? { ...blank(h.key, 'hot'), since: h.since, hot: true });
       return { total, listed: true, keys: out };
     }
     if (want('running')) {
-      for (const r of s.inFlight) push({ ...blank(r.key, 'running'), since: r.since, lastOutcome: this.passes.last(r.key)?.outcome.type, hot: hot.has(r.key), attempts: this.passes.last(r.key)?.failures ?? 0 });
+      for (const r of s.inFlight) push(() => ({ ...blank(r.key, 'running'), since: r.since, lastOutcome: this.passes.last(r.key)?.outcome.type, hot: hot.has(r.key), attempts: this.passes.last(r.key)?.failures ?? 0 }));
     }
-    for (const d of s.delayed) {
-      if (!want(d.why)) continue;
-      push({
-        key: d.key,
-        state: d.why,
-        attempts: d.failures,
-        nextAttemptAt: d.nextAttemptAt,
-        since: undefined,
-        lastError: d.lastError === undefined ? undefined : { message: d.lastError, class: d.failureClass },
-        lastOutcome: this.passes.last(d.key)?.outcome.type,
-        overdue: d.overdue,
-        hot: hot.has(d.key),
-      });
-    }
-    for (const p of s.parked) {
-      if (!want(p.reason)) continue;
-      push({
-        key: p.key,
-        state: p.reason,
-        attempts: p.failures,
-        nextAttemptAt: undefined,
-        since: p.since,
-        lastError: p.lastError === undefined ? undefined : { message: p.lastError, class: p.failureClass },
-        lastOutcome: this.passes.last(p.key)?.outcome.type,
-        overdue: p.overdue,
-        hot: hot.has(p.key),
-      });
-    }
+    for (const d of s.delayed) if (want(d.why)) push(() => delayedView(d, this.passes.last(d.key), hot));
+    for (const p of s.parked) if (want(p.reason)) push(() => parkedView(p, this.passes.last(p.key), hot));
     return { total, listed: true, keys: out };
   }
 
@@ -190,33 +165,9 @@ export class LoopView {
     const running = s.inFlight.find((r) => r.key === key);
     if (running !== undefined) return { ...blank(key, 'running'), since: running.since, attempts: last?.failures ?? 0, lastOutcome: last?.outcome.type, hot: hot.has(key) };
     const d = s.delayed.find((x) => x.key === key);
-    if (d !== undefined) {
-      return {
-        key,
-        state: d.why,
-        attempts: d.failures,
-        nextAttemptAt: d.nextAttemptAt,
-        since: undefined,
-        lastError: d.lastError === undefined ? undefined : { message: d.lastError, class: d.failureClass },
-        lastOutcome: last?.outcome.type,
-        overdue: d.overdue,
-        hot: hot.has(key),
-      };
-    }
+    if (d !== undefined) return delayedView(d, last, hot);
     const p = s.parked.find((x) => x.key === key);
-    if (p !== undefined) {
-      return {
-        key,
-        state: p.reason,
-        attempts: p.failures,
-        nextAttemptAt: undefined,
-        since: p.since,
-        lastError: p.lastError === undefined ? undefined : { message: p.lastError, class: p.failureClass },
-        lastOutcome: last?.outcome.type,
-        overdue: p.overdue,
-        hot: hot.has(key),
-      };
-    }
+    if (p !== undefined) return parkedView(p, last, hot);
     return undefined;
   }
 
@@ -229,6 +180,34 @@ export class LoopView {
   close(): void {
     this.subscription.unsubscribe();
   }
+}
+
+function delayedView(d: DelayedKey, last: PassResult | undefined, hot: ReadonlySet<Key>): KeyView {
+  return {
+    key: d.key,
+    state: d.why,
+    attempts: d.failures,
+    nextAttemptAt: d.nextAttemptAt,
+    since: undefined,
+    lastError: d.lastError === undefined ? undefined : { message: d.lastError, class: d.failureClass },
+    lastOutcome: last?.outcome.type,
+    overdue: d.overdue,
+    hot: hot.has(d.key),
+  };
+}
+
+function parkedView(p: ParkedKey, last: PassResult | undefined, hot: ReadonlySet<Key>): KeyView {
+  return {
+    key: p.key,
+    state: p.reason,
+    attempts: p.failures,
+    nextAttemptAt: undefined,
+    since: p.since,
+    lastError: p.lastError === undefined ? undefined : { message: p.lastError, class: p.failureClass },
+    lastOutcome: last?.outcome.type,
+    overdue: p.overdue,
+    hot: hot.has(p.key),
+  };
 }
 
 function blank(key: Key, state: string): KeyView {

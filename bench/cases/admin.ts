@@ -57,12 +57,19 @@ async function main() {
   let server: ReturnType<typeof createServer> | undefined;
   let measuring = false;
   let polls = 0;
+  let handlerNs = 0;
+  let handledDuring = 0;
   if (p.mode !== 'plain') {
     // adminHandler on a node:http server of its own (as serveAdmin does), counting the polls answered during the drain.
     const admin = adminHandler({ loops: [loop], ...(p.mode === 'adminNoCache' ? { snapshotMaxAge: 0 } : {}) });
     server = createServer((req, res) => {
       if (measuring && req.url === '/api/loops') res.on('finish', () => (polls += measuring ? 1 : 0));
+      const h0 = nowNs();
       admin(req, res);
+      if (measuring) {
+        handlerNs += nowNs() - h0;
+        handledDuring++;
+      }
     });
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
@@ -110,6 +117,9 @@ async function main() {
       pollsPerSecond: p.mode === 'plain' ? 0 : polls / (drainMs / 1000),
       polls,
       clientPolls: traffic.polls,
+      // Time inside the admin handler (synchronous part) during the drain.
+      handlerMs: handlerNs / 1e6,
+      handledDuring,
       events: traffic.events,
     },
     violations: v,

@@ -114,6 +114,8 @@ describe('admin API on a real server', () => {
     expect(keys).toEqual([HOSTILE_KEY, BROKEN_KEY].sort());
     const broken = body.keys.find((k) => k.key === BROKEN_KEY);
     expect(broken).toMatchObject({ state: 'quarantined', attempts: 3, lastError: { message: `disk full while writing ${BROKEN_KEY}`, class: 'transient' }, lastOutcome: 'retry' });
+    const one = (await http(base, 'GET', '/api/loops/items/keys?state=parked&limit=1')).json<{ total: number; keys: unknown[] }>();
+    expect([one.total, one.keys.length]).toEqual([2, 1]);
     expect((await http(base, 'GET', '/api/loops/items/keys?state=backoff')).json<{ total: number }>().total).toBe(0);
     expect((await http(base, 'GET', '/api/loops/items/keys')).json<{ total: number }>().total).toBe(2);
     const queued = (await http(base, 'GET', '/api/loops/items/keys?state=queued')).json<{ listed: boolean; notice: string }>();
