@@ -25,7 +25,6 @@ import { pathToFileURL } from 'node:url';
 import type { SchedulerLike } from 'rxjs';
 import { z } from 'zod';
 import { Outcome, createMemoryStore, defineLoop } from 'rx-reconcile';
-import { serveAdmin } from 'rx-reconcile/admin';
 import { createSqliteStore } from 'rx-reconcile/sqlite';
 import type { PassResult, ReconcileLoopOptions, Resource, Store } from 'rx-reconcile';
 
@@ -180,6 +179,8 @@ export async function main(options: DemoOptions = {}): Promise<{ files: string[]
 
 /** Serves the admin page of `loop` until `until` resolves (default: SIGINT or SIGTERM). */
 async function serveUntil(loop: ReturnType<typeof todoLoop>, options: NonNullable<DemoOptions['admin']>): Promise<void> {
+  // Loaded only with --admin: the demo itself does not need the admin entry.
+  const { serveAdmin } = await import('rx-reconcile/admin');
   const token = randomBytes(18).toString('base64url');
   const admin = await serveAdmin({ loops: [loop], token, ...(options.port === undefined ? {} : { port: options.port }) });
   console.log(`Admin page: ${admin.url}#token=${token}`);

@@ -74,5 +74,5 @@ describe('examples', () => {
       const { stdout } = await runExample(file);
       expect(stdout.trim().length, `${file} printed nothing`).toBeGreaterThan(0);
     }
-  });
+  }, 240_000); // eight examples in a row, ~55 s on an idle 2-core machine (replicas.ts alone ~16 s)
 });
