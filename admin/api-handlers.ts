@@ -13,7 +13,7 @@ import type { TokenAuth } from './auth.js';
 import type { EventHub } from './event-stream.js';
 import { HttpError, readJsonBody, send, sendJson } from './http-io.js';
 import { KEY_STATES, resourceView } from './loop-view.js';
-import type { AdminAction, KeyStateFilter, LoopView, ResourceView } from './loop-view.js';
+import type { AdminAction, KeyStateFilter, LoopSummary, LoopView, ResourceView } from './loop-view.js';
 import type { Match } from './router.js';
 import { crossSite } from './security-headers.js';
 
@@ -62,16 +62,35 @@ export const metrics: Endpoint = async (req, res, _m, ctx) => {
 
 /** `GET /api/loops`: every loop's summary, and whether actions are possible. */
 export const listLoops: Endpoint = (req, res, _m, ctx) => {
-  sendJson(req, res, 200, page(ctx));
+  send(req, res, 200, 'application/json; charset=utf-8', pageText(ctx));
 };
+
+const pages = new WeakMap<AdminContext, { readonly summaries: readonly LoopSummary[]; readonly text: Buffer }>();
+
+/**
+ * The body of `GET /api/loops` as JSON text, built again only when a loop's summary was (pollers
+ * share it while the snapshots are reused). Its `now` is when it was built.
+ */
+export function pageText(ctx: AdminContext): Buffer {
+  const summaries = [...ctx.views.values()].map((view) => view.summary());
+  const last = pages.get(ctx);
+  if (last !== undefined && last.summaries.every((s, i) => s === summaries[i])) return last.text;
+  const text = Buffer.from(JSON.stringify(pageOf(ctx, summaries)), 'utf8');
+  pages.set(ctx, { summaries, text });
+  return text;
+}
 
 /** The body of `GET /api/loops` (also the first event of the event stream). */
 export function page(ctx: AdminContext): unknown {
+  return pageOf(ctx, [...ctx.views.values()].map((view) => view.summary()));
+}
+
+function pageOf(ctx: AdminContext, loops: readonly LoopSummary[]): unknown {
   return {
     readOnly: !ctx.auth.enabled,
     ...(ctx.auth.enabled ? {} : { notice: 'read-only: the admin was started without a token, so trigger, release, pause and resume are off' }),
     now: ctx.scheduler.now(),
-    loops: [...ctx.views.values()].map((view) => view.summary()),
+    loops,
   };
 }
 

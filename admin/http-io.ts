@@ -5,7 +5,7 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { setSecurityHeaders } from './security-headers.js';
+import { FLAT_SECURITY_HEADERS } from './security-headers.js';
 
 /** An error answered as JSON with its HTTP status: `{ error: code, message }`. */
 export class HttpError extends Error {
@@ -37,12 +37,10 @@ export function sendError(req: IncomingMessage, res: ServerResponse, error: Http
   sendJson(req, res, error.status, { error: error.code, message: error.message });
 }
 
-/** Writes `text` with `contentType` and the security headers. */
+/** Writes `text` with `contentType` and the security headers (merged with any set before with `setHeader`). */
 export function send(req: IncomingMessage, res: ServerResponse, status: number, contentType: string, text: string | Buffer): void {
-  setSecurityHeaders(res, contentType);
   const body = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
-  res.setHeader('Content-Length', String(body.length));
-  res.statusCode = status;
+  res.writeHead(status, [...FLAT_SECURITY_HEADERS, 'Content-Type', contentType, 'Content-Length', String(body.length)]);
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 

@@ -71,6 +71,8 @@ export class LoopView {
   readonly actions: Record<AdminAction, number> = { trigger: 0, release: 0, pause: 0, resume: 0 };
   private cached: QueueSnapshot | undefined;
   private cachedAt = 0;
+  /** The summary of `cached` (built once per snapshot). */
+  private summarized: { readonly of: QueueSnapshot; readonly summary: LoopSummary } | undefined;
   private readonly maxAge: number;
   private readonly scheduler: SchedulerLike;
   private readonly subscription: Subscription;
@@ -104,8 +106,16 @@ export class LoopView {
     this.cached = undefined;
   }
 
+  /** The loop's summary, built once per snapshot (so it is as old as the snapshot, at most `maxAge` ms). */
   summary(): LoopSummary {
     const s = this.snapshot();
+    if (this.summarized?.of === s) return this.summarized.summary;
+    const summary = this.summarize(s);
+    this.summarized = { of: s, summary };
+    return summary;
+  }
+
+  private summarize(s: QueueSnapshot): LoopSummary {
     let quarantined = 0;
     for (const p of s.parked) if (p.reason === 'quarantined') quarantined++;
     let backoff = 0;

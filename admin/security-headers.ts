@@ -21,16 +21,24 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/** The security headers of every answer (besides `Content-Type`), as name/value pairs. */
+export const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
+  ['X-Content-Type-Options', 'nosniff'],
+  ['Content-Security-Policy', CONTENT_SECURITY_POLICY],
+  ['X-Frame-Options', 'DENY'],
+  ['Referrer-Policy', 'no-referrer'],
+  ['Cross-Origin-Opener-Policy', 'same-origin'],
+  ['Cross-Origin-Resource-Policy', 'same-origin'],
+  ['Cache-Control', 'no-store'],
+];
+
+/** The same, flat (`[name, value, name, value, …]`), as `res.writeHead` takes them. */
+export const FLAT_SECURITY_HEADERS: readonly string[] = SECURITY_HEADERS.flat();
+
 /** Sets the security headers and the content type on `res` (before anything is written). */
 export function setSecurityHeaders(res: ServerResponse, contentType: string): void {
   res.setHeader('Content-Type', contentType);
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
-  res.setHeader('X-Frame-Options', 'DENY');
-  res.setHeader('Referrer-Policy', 'no-referrer');
-  res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-  res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-  res.setHeader('Cache-Control', 'no-store');
+  for (const [name, value] of SECURITY_HEADERS) res.setHeader(name, value);
 }
 
 /**
