@@ -49,7 +49,7 @@ export class RecentPasses {
     this.ring[this.next] = result;
     this.next = (this.next + 1) % this.ring.length;
     if (this.maxKeys === 0) return;
-    const list = this.byKey.get(result.key);
+    const list = this.byKey.size === 0 ? undefined : this.byKey.get(result.key);
     if (list !== undefined) {
       list.push(result);
       if (list.length > this.perKey) list.shift();

@@ -1,6 +1,7 @@
 // The admin page's traffic for benchmark 30, in its own process as a browser would be: one event
-// stream open on /api/events and GET /api/loops polled `hz` times a second (keep-alive), until
-// SIGTERM; then prints what it did as one JSON line. Usage: node admin-client.mjs <base-url> <hz>
+// stream open on /api/events (reopened when it ends) and GET /api/loops polled `hz` times a second
+// (keep-alive). Prints "ready" each time a stream delivers its first event; on SIGTERM prints what it
+// did as one JSON line and exits. Usage: node admin-client.mjs <base-url> <hz>
 import http from 'node:http';
 
 const [base, hzText] = process.argv.slice(2);
@@ -9,19 +10,30 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
 let events = 0;
 let polls = 0;
 let failures = 0;
-let ready = false;
+let stream;
 
-const stream = http.get(new URL('api/events', base), { headers: { Accept: 'text/event-stream' } }, (res) => {
-  res.setEncoding('utf8');
-  res.on('data', (chunk) => {
-    events += (chunk.match(/^event: /gm) ?? []).length;
-    if (!ready) {
-      ready = true;
-      process.stdout.write('ready\n');
+function connect() {
+  let first = true;
+  stream = http.get(new URL('api/events', base), { headers: { Accept: 'text/event-stream' } }, (res) => {
+    if (res.statusCode !== 200) {
+      res.resume();
+      setTimeout(connect, 20);
+      return;
     }
+    res.setEncoding('utf8');
+    res.on('data', (chunk) => {
+      events += (chunk.match(/^event: /gm) ?? []).length;
+      if (first) {
+        first = false;
+        process.stdout.write('ready\n');
+      }
+    });
+    res.on('end', () => setTimeout(connect, 20));
+    res.on('error', () => undefined);
   });
-});
-stream.on('error', () => (failures += 1));
+  stream.on('error', () => setTimeout(connect, 20));
+}
+connect();
 
 const timer = setInterval(() => {
   const req = http.get(new URL('api/loops', base), { agent }, (res) => {
@@ -36,6 +48,6 @@ const timer = setInterval(() => {
 
 process.on('SIGTERM', () => {
   clearInterval(timer);
-  stream.destroy();
+  stream?.destroy();
   process.stdout.write(`${JSON.stringify({ events, polls, failures })}\n`, () => process.exit(0));
 });
