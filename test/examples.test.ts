@@ -69,10 +69,11 @@ describe('examples', () => {
   });
 
   it('every example runs to completion with ts-node', async () => {
-    const files = (await readdir(join(root, 'examples'))).filter((f) => f.endsWith('.ts') && f !== 'todo.ts');
+    // todo.ts has its own tests above; replicas.ts needs etcd and runs in test/etcd/replicas.test.ts.
+    const files = (await readdir(join(root, 'examples'))).filter((f) => f.endsWith('.ts') && f !== 'todo.ts' && f !== 'replicas.ts');
     for (const file of files) {
       const { stdout } = await runExample(file);
       expect(stdout.trim().length, `${file} printed nothing`).toBeGreaterThan(0);
     }
-  }, 240_000); // eight examples in a row, ~55 s on an idle 2-core machine (replicas.ts alone ~16 s)
+  }, 180_000);
 });
