@@ -5,6 +5,7 @@
  */
 import type { CaseResult, Violations } from './lib/util.js';
 import { EASY_MODE_BENCHMARKS } from './suites/easy-mode.js';
+import { ADMIN_BENCHMARKS } from './suites/admin.js';
 import { NEVER_STOP_BENCHMARKS } from './suites/never-stop.js';
 import { SQLITE_BENCHMARKS } from './suites/sqlite.js';
 import { ETCD_BENCHMARKS } from './suites/etcd.js';
@@ -1268,6 +1269,7 @@ export const SUITE: Benchmark[] = [
   ...EASY_MODE_BENCHMARKS,
   ...SQLITE_BENCHMARKS,
   ...ETCD_BENCHMARKS,
+  ...ADMIN_BENCHMARKS,
 ];
 
 /** Machine floors, to read absolute goals in context (set on a faster machine). */

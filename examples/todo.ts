@@ -10,9 +10,14 @@
  * loop resumes from it (files removed meanwhile come back, deletions finish). `--memory` keeps them
  * in memory instead: every run starts empty.
  *
- * Run: npm run demo [-- --memory] [-- <folder>]
- *      (or: node --conditions=rx-reconcile-source --loader ts-node/esm examples/todo.ts [--memory] [folder])
+ * `--admin` keeps the loop running afterwards and serves its admin page (rx-reconcile/admin) on
+ * 127.0.0.1, printing its URL (with a fresh token in the fragment, so the page's buttons work) until
+ * Ctrl-C; `--port=N` picks the port (default: a free one).
+ *
+ * Run: npm run demo [-- --memory] [-- --admin [--port=N]] [-- <folder>]
+ *      (or: node --conditions=rx-reconcile-source --loader ts-node/esm examples/todo.ts [--memory] [--admin] [folder])
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -172,6 +177,11 @@ export interface DemoOptions {
   readonly folder?: string;
   /** Keep the todos in memory (every run starts empty) instead of in `<folder>/todos.db`. */
   readonly memory?: boolean;
+  /**
+   * After the demo, serve the loop's admin page on 127.0.0.1 (`port`, default a free one) and keep
+   * running until `until` resolves (default: SIGINT or SIGTERM).
+   */
+  readonly admin?: { readonly port?: number; readonly until?: Promise<unknown> };
 }
 
 /**
@@ -192,8 +202,39 @@ export async function main(options: DemoOptions = {}): Promise<{ files: string[]
   const loop = todoLoop(store, folder);
   loop.results$.subscribe((r) => console.log(describe(r)));
   try {
-    if (earlier.length > 0) {
-      console.log(`found ${earlier.length} todo(s) left by an earlier run: the loop resumes from them`);
+    const result = await steps(store, loop, folder, earlier.length);
+    if (options.admin !== undefined) await serveUntil(loop, options.admin);
+    return result;
+  } finally {
+    await loop.stop();
+    if ('close' in store) await store.close();
+  }
+}
+
+/** Serves the admin page of `loop` until `until` resolves (default: SIGINT or SIGTERM). */
+async function serveUntil(loop: ReturnType<typeof todoLoop>, options: NonNullable<DemoOptions['admin']>): Promise<void> {
+  // Loaded only with --admin: the demo itself does not need the admin entry.
+  const { serveAdmin } = await import('rx-reconcile/admin');
+  const token = randomBytes(18).toString('base64url');
+  const admin = await serveAdmin({ loops: [loop], token, ...(options.port === undefined ? {} : { port: options.port }) });
+  console.log(`Admin page: ${admin.url}#token=${token}`);
+  console.log(`  (API: curl ${admin.url}api/loops; actions need: -H "Authorization: Bearer ${token}")`);
+  console.log('  Ctrl-C stops the loop and the admin.');
+  const until =
+    options.until ??
+    new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
+  await until;
+  await admin.close();
+  console.log('admin closed');
+}
+
+async function steps(store: Store, loop: ReturnType<typeof todoLoop>, folder: string, earlier: number): Promise<{ files: string[]; resumed: boolean }> {
+  {
+    if (earlier > 0) {
+      console.log(`found ${earlier} todo(s) left by an earlier run: the loop resumes from them`);
       await loop.whenIdle();
       const files = await show(store, folder);
       console.log('converged: every todo has its file, the deleted one has none');
@@ -225,9 +266,6 @@ export async function main(options: DemoOptions = {}): Promise<{ files: string[]
     const files = await show(store, folder);
     console.log('converged: every todo has its file, the deleted one has none');
     return { files, resumed: false };
-  } finally {
-    await loop.stop();
-    if ('close' in store) await store.close();
   }
 }
 
@@ -244,7 +282,12 @@ async function show(store: Store, folder: string): Promise<string[]> {
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const args = process.argv.slice(2);
   const folder = args.find((a) => !a.startsWith('--'));
-  main({ memory: args.includes('--memory'), ...(folder === undefined ? {} : { folder }) }).catch((error: unknown) => {
+  const port = args.find((a) => a.startsWith('--port='));
+  main({
+    memory: args.includes('--memory'),
+    ...(folder === undefined ? {} : { folder }),
+    ...(args.includes('--admin') ? { admin: port === undefined ? {} : { port: Number(port.slice(7)) } } : {}),
+  }).catch((error: unknown) => {
     console.error(error);
     process.exitCode = 1;
   });
