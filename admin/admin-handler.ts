@@ -18,6 +18,8 @@ import { LoopView } from './loop-view.js';
 import { pageAssets } from './page-assets.js';
 import { Router } from './router.js';
 import { hostName } from './security-headers.js';
+import { describeDocument } from './describe-endpoint.js';
+import { watchLoops } from '../operators/describe/watch-loops.js';
 
 /**
  * A Node request listener serving the admin; `close()` stops it following the loops (and ends its
@@ -105,6 +107,8 @@ export function adminHandler(options: AdminOptions): AdminHandler {
     hub,
   };
   const assets = pageAssets();
+  // Time to converge for the design document's live figures: recorded from the loops' results.
+  const watch = watchLoops(options.loops);
   const asset =
     (name: string): Endpoint =>
     (req, res) => {
@@ -129,7 +133,9 @@ export function adminHandler(options: AdminOptions): AdminHandler {
     .add('POST', '/api/loops/:loop/keys/:key/release', action('release'))
     .add('POST', '/api/loops/:loop/pause', action('pause'))
     .add('POST', '/api/loops/:loop/resume', action('resume'))
-    .add('GET', '/api/events', (req, res) => hub.open(req, res));
+    .add('GET', '/api/events', (req, res) => hub.open(req, res))
+    .add('GET', '/describe', describeDocument(options.loops, watch, 'html'))
+    .add('GET', '/describe.md', describeDocument(options.loops, watch, 'markdown'));
 
   const handle = async (req: IncomingMessage, res: ServerResponse, next: ((error?: unknown) => void) | undefined): Promise<void> => {
     let url = req.url ?? '/';
@@ -173,6 +179,7 @@ export function adminHandler(options: AdminOptions): AdminHandler {
     });
   }) as AdminHandler;
   handler.close = () => {
+    watch.stop();
     hub.closeAll();
     for (const view of views.values()) {
       view.close();

@@ -13,7 +13,8 @@ import type { Logger } from '../src/ports.js';
 import type { Loop } from '../operators/define-loop.js';
 
 /** What the admin needs of a loop: a `Loop` from `defineLoop` fits as it is. */
-export type AdminLoop = Pick<Loop, 'name' | 'options' | 'results$' | 'snapshot' | 'health' | 'trigger' | 'release' | 'pause' | 'resume'>;
+export type AdminLoop = Pick<Loop, 'name' | 'options' | 'results$' | 'snapshot' | 'health' | 'trigger' | 'release' | 'pause' | 'resume'> &
+  Partial<Pick<Loop, 'usage' | 'source'>>;
 
 /** A prom-client `Registry`, in either exposition format (Prometheus text or OpenMetrics): what the admin uses of it. */
 export interface AdminRegistry {

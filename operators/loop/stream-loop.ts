@@ -134,6 +134,7 @@ export function streamLoop<D, C, T>(options: StreamLoopOptions<D, C, T>, source:
     describe: { ...base, style: 'reconcile' in options ? 'reconcile' : 'phases', mode: 'streams', ...phaseFacts(options) },
     source,
     usage,
+    mayComplete: true,
   });
 }
 

@@ -64,6 +64,24 @@ describe('admin API on a real server', () => {
     expect(CONTENT_SECURITY_POLICY).not.toContain('unsafe');
   });
 
+  it('GET /describe serves the loops’ design document (issue 18) as a page without script, in English or Chinese, and as Markdown', async () => {
+    const page = await http(base, 'GET', '/describe');
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
+    expect(page.text).toContain('items');
+    expect(page.text).not.toMatch(/<script/i);
+    expect(page.text).toMatch(/quarantin/i); // live figures: the quarantined keys are counted
+    const zh = await http(base, 'GET', '/describe?lang=zh');
+    expect(zh.text).toContain('闭环');
+    const md = await http(base, 'GET', '/describe.md');
+    expect(md.headers['content-type']).toBe('text/markdown; charset=utf-8');
+    expect(md.text).toMatch(/^# /);
+    expect(md.text).toContain('`items`');
+    expect((await http(base, 'GET', '/describe?lang=fr')).status).toBe(400);
+    expect((await http(base, 'GET', '/')).text).toContain('href="describe"');
+  });
+
   it('GET / serves the page, its script and style as files of the package', async () => {
     const page = await http(base, 'GET', '/');
     expect(page.status).toBe(200);
@@ -471,9 +489,10 @@ describe('probes', () => {
     }
   });
 
-  it('/healthz is 503 naming a loop that died (a stream loop whose desired$ completed), while the other loop is fine', async () => {
+  it('/healthz is 503 naming a loop that died (its scheduler throws), while the other loop is fine', async () => {
     const world = await startWorld();
-    const dead = defineLoop({ name: 'dead', desired$: EMPTY, reconcile: () => undefined });
+    const broken = { now: () => 0, schedule: () => { throw new Error('scheduler down'); } };
+    const dead = defineLoop({ name: 'dead', desired$: EMPTY, scheduler: broken as never, reconcile: () => undefined });
     const server = await serveAdmin({ loops: [world.loop, dead] });
     try {
       await until(() => dead.health().state === 'dead');
@@ -481,13 +500,29 @@ describe('probes', () => {
       expect(r.status).toBe(503);
       expect(r.json()).toMatchObject({
         status: 'unhealthy',
-        reason: 'loop "dead": the loop died: the trigger sources completed',
+        reason: 'loop "dead": the loop died: scheduler down',
         loops: [{ name: 'items', alive: true }, { name: 'dead', alive: false, state: 'dead' }],
       });
     } finally {
       await server.close();
       await world.stop();
       await dead.stop();
+    }
+  });
+
+  it('/healthz is 503 for a stream loop that completed (its finite desired$ ended): it no longer works', async () => {
+    const world = await startWorld();
+    const done = defineLoop({ name: 'done', desired$: EMPTY, reconcile: () => undefined });
+    const server = await serveAdmin({ loops: [world.loop, done] });
+    try {
+      await until(() => done.health().state === 'completed');
+      const r = await http(server.url, 'GET', '/healthz');
+      expect(r.status).toBe(503);
+      expect(r.json()).toMatchObject({ loops: [{ name: 'items', alive: true }, { name: 'done', alive: false, state: 'completed' }] });
+    } finally {
+      await server.close();
+      await world.stop();
+      await done.stop();
     }
   });
 });
