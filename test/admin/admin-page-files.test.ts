@@ -17,12 +17,18 @@ describe('admin page files', () => {
     expect(code).toMatch(/textContent/);
   });
 
-  it('the HTML has no inline script, style or event handler, and loads only its own files', async () => {
+  it('the HTML has no inline script, style or event handler, loads only its own files and links only within the admin', async () => {
     const html = await page('index.html');
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)/);
     expect(html).not.toMatch(/<style/);
     expect(html).not.toMatch(/\son[a-z]+=/i);
     expect(html).not.toMatch(/\sstyle=/);
-    for (const m of html.matchAll(/\b(?:src|href)="([^"]+)"/g)) expect(m[1]).toMatch(/^assets\//);
+    // What the page loads (scripts, styles, images) comes from its own assets/ folder.
+    const loads = [...html.matchAll(/<(?!a\s)[a-z]+\s[^>]*\b(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+    expect(loads.length).toBeGreaterThan(0);
+    for (const url of loads) expect(url).toMatch(/^assets\//);
+    // Its links (the design document at describe, describe?lang=zh) stay on the admin: relative, no
+    // scheme, no host.
+    for (const m of html.matchAll(/<a\s[^>]*\bhref="([^"]+)"/g)) expect(m[1]).toMatch(/^[a-z][\w.-]*(?:\?[\w=&-]*)?$/);
   });
 });

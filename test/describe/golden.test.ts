@@ -2,7 +2,8 @@
  * Golden files of `npm run describe`: the example loops (todo, configs) after their scenario in
  * virtual time, in English and in Chinese, as Markdown and as HTML. A change to the output is a
  * visible diff in test/describe/golden/; review it, then accept it with
- * `npx vitest run test/describe/golden.test.ts -u`.
+ * `npx vitest run test/describe/golden.test.ts -u`. The script itself, run as a child process, is checked
+ * in golden-script.check.test.ts (`npm run check`).
  */
 import { describe, expect, it } from 'vitest';
 import { describeExamples } from '../../examples/describe.js';
@@ -30,18 +31,4 @@ describe('npm run describe (golden files)', () => {
     expect(markdown).not.toMatch(/\/tmp\/|\\\\/);
     expect(markdown).toContain('`examples/todo.ts:');
   });
-});
-
-describe('npm run describe (the script, in a child process)', () => {
-  it('prints the Chinese golden file with -- --zh', async () => {
-    const { execFile } = await import('node:child_process');
-    const { readFile } = await import('node:fs/promises');
-    const { promisify } = await import('node:util');
-    const root = new URL('../..', import.meta.url).pathname;
-    const scripts = (JSON.parse(await readFile(`${root}package.json`, 'utf8')) as { scripts: Record<string, string> }).scripts;
-    const [command, ...args] = (scripts['describe'] ?? '').split(' ');
-    expect(command).toBe('node');
-    const { stdout } = await promisify(execFile)(process.execPath, [...args, '--zh'], { cwd: root, timeout: 120_000 });
-    expect(stdout).toBe(await readFile(new URL('./golden/examples.zh.md', import.meta.url), 'utf8'));
-  }, 120_000);
 });

@@ -36,13 +36,13 @@ describe('examples/todo.ts', () => {
   const todo = todoDefinition();
 
   it('is idempotent: a second pass over converged todos writes nothing and touches no file', async () => {
-    const report = await checkIdempotent(todo, { desired: todoDesired, current: todoCurrent, numRuns: 100 });
-    expect(report.numRuns).toBe(100);
+    const report = await checkIdempotent(todo, { desired: todoDesired, current: todoCurrent, numRuns: 30 });
+    expect(report.numRuns).toBe(30);
     expect(report.writes).toBeGreaterThan(0);
   });
 
   it('converges under faults: dropped, duplicated, reordered and delayed events, stale reads, failing writes', async () => {
-    const report = await checkConvergence(todo, { desired: todoDesired, current: todoCurrent, faults: defaultFaults, numRuns: 100 });
+    const report = await checkConvergence(todo, { desired: todoDesired, current: todoCurrent, faults: defaultFaults, numRuns: 30 });
     expect(report.faults).toBeGreaterThan(0);
   });
 
@@ -136,12 +136,12 @@ describe('examples/observability.ts (the configs loop)', () => {
   );
 
   it('is idempotent: a second pass over converged configs writes nothing and changes no file', async () => {
-    const report = await checkIdempotent(configs, { desired, current, numRuns: 50 });
-    expect(report.numRuns).toBe(50);
+    const report = await checkIdempotent(configs, { desired, current, numRuns: 25 });
+    expect(report.numRuns).toBe(25);
   });
 
   it('converges under faults, including its one transient disk error', async () => {
-    const report = await checkConvergence(configs, { desired, current, faults: defaultFaults, numRuns: 50 });
+    const report = await checkConvergence(configs, { desired, current, faults: defaultFaults, numRuns: 25 });
     expect(report.faults).toBeGreaterThan(0);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * etcdCoordinator in one process against a real etcd: membership, shares, handover on stop, a
  * lease lost to a cut connection (step-down at the renew deadline), tokens, options. The crash and
- * pause cases with real processes are in replicas.test.ts.
+ * pause cases with real processes are in replicas.check.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Etcd3 } from 'etcd3';

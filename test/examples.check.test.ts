@@ -72,7 +72,7 @@ describe('examples', () => {
   });
 
   it('every example runs to completion with ts-node', async () => {
-    // todo.ts has its own tests above; replicas.ts needs etcd and runs in test/etcd/replicas.test.ts.
+    // todo.ts has its own tests above; replicas.ts needs etcd and runs in test/etcd/replicas.check.test.ts.
     const files = (await readdir(join(root, 'examples'))).filter((f) => f.endsWith('.ts') && f !== 'todo.ts' && f !== 'replicas.ts');
     for (const file of files) {
       const { stdout } = await runExample(file);

@@ -2,7 +2,7 @@
  * The store conformance suite (`checkStoreConformance` of rx-reconcile/testing) against the etcd
  * store on a real etcd: a fresh key prefix per generated case, and a second handle through a second
  * etcd3 client on the same prefix. etcd compacts its history as a whole, never "the last N changes",
- * so the suite's compaction property is skipped here; etcd-watch.test.ts compacts a real etcd instead.
+ * so the suite's compaction property is skipped here; etcd-watch.check.test.ts compacts a real etcd instead.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Etcd3 } from 'etcd3';

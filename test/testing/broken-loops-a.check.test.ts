@@ -1,6 +1,6 @@
 /**
  * Broken loops caught by the kit's default checks on five seeds, each with a fixed twin that passes
- * (cases 1–5 of broken-loops.ts; broken-loops-b.test.ts has the others, so the two run side by side).
+ * (cases 1–5 of broken-loops.ts; broken-loops-b.check.test.ts has the others, so the two run side by side).
  */
 import { closureState, deletesWhatItDoesNotOwn, edgeTriggered, staleCache, statusAsTruth } from './broken-loops.js';
 import { describeCase } from './broken-cases.js';
