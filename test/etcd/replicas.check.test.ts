@@ -136,16 +136,16 @@ describe.skipIf(missing !== undefined)('replicas as child processes on one etcd'
     }
   }
 
-  it('an owner killed with SIGKILL: its keys are owned again within TTL + 1 s, and the world converges', async () => {
+  it('an owner killed with SIGKILL: its keys are owned again by the others, and the world converges', async () => {
     const { prefix, store, replicas } = await fleet(3);
     const [a] = replicas as [ReplicaProcess];
     const before = await shardOwners(prefix);
     expect([...before.values()].filter((r) => r === 'a').length).toBeGreaterThan(0);
     a.signal('SIGKILL');
-    const killedAt = performance.now();
+    // How soon (TTL + 1 s) is benchmark 27 (etcd/failover); here: every shard is owned again by b or c.
     let after = before;
-    while ([...after.values()].includes('a') || after.size < SHARDS) {
-      expect(performance.now() - killedAt, 'failover time').toBeLessThan(TTL + 1000);
+    for (const end = performance.now() + 10 * TTL; [...after.values()].includes('a') || after.size < SHARDS; ) {
+      if (performance.now() > end) throw new Error(`a's shards were not taken over: ${JSON.stringify([...after])}`);
       await sleep(25);
       after = await shardOwners(prefix);
     }
@@ -168,10 +168,9 @@ describe.skipIf(missing !== undefined)('replicas as child processes on one etcd'
     await until(() => passesInFlight(a) > 0, 'passes of a in flight');
     const tokensOfA = new Set(a.lines.filter((l) => l.ev === 'start').map((l) => l.token));
     a.signal('SIGSTOP');
-    const stoppedAt = Date.now();
     const shardsOfA = [...(await shardOwners(prefix)).entries()].filter(([, r]) => r === 'a').map(([k]) => k);
     expect(shardsOfA.length).toBeGreaterThan(0);
-    await until(() => false || Date.now() - stoppedAt > TTL + 1500, 'the pause');
+    await sleep(TTL + 1500); // a real lease in a real etcd: past its TTL
     const owners = await shardOwners(prefix);
     expect(shardsOfA.every((k) => owners.get(k) !== undefined && owners.get(k) !== 'a'), 'b and c took over').toBe(true);
     a.signal('SIGCONT');
@@ -295,12 +294,14 @@ describe.skipIf(noPartition !== undefined)('an owner partitioned from etcd (ip n
     })();
     await until(() => passesInFlight(a) > 0, 'passes of a in flight');
     const tokensOfA = new Set(a.lines.filter((l) => l.ev === 'start').map((l) => l.token));
+    const shardsOfA = new Set(lastOwnership(a)?.owned ?? []);
+    expect(shardsOfA.size).toBeGreaterThan(0);
     ip('link', 'set', hostSide, 'down'); // packets are dropped, connections hang: a real partition
     const cutAt = Date.now();
     await until(() => a.lines.some((l) => l.ev === 'ownership' && l.t > cutAt && l.owned?.length === 0), 'a stepping down');
     const steppedDownAt = (a.lines.find((l) => l.ev === 'ownership' && l.t > cutAt && l.owned?.length === 0) as WorkerLine).t;
     const shards = async () => new Map(Object.entries(await client.getAll().prefix(`${prefix}/coordination/shards/`).strings()));
-    await until(() => false || Date.now() - cutAt > TTL + 1000, 'the TTL');
+    await sleep(TTL + 1000); // a real lease in a real etcd: past its TTL
     const owners = await shards();
     expect([...owners.values()].includes('a'), 'a still holds shards in etcd after its TTL').toBe(false);
     ip('link', 'set', hostSide, 'up');
@@ -316,8 +317,11 @@ describe.skipIf(noPartition !== undefined)('an owner partitioned from etcd (ip n
       if (performance.now() > end) throw new Error('no convergence after the heal');
       await sleep(100);
     }
-    // a stopped believing it owned before its lease could expire (renew deadline < TTL).
-    expect(steppedDownAt - cutAt).toBeLessThan(TTL);
+    // a stopped believing it owned before its lease expired (renew deadline < TTL): its step-down
+    // comes before any other replica took one of its shards (one host, one clock for the lines).
+    const takeovers = others.flatMap((r) => r.lines.filter((l) => l.ev === 'ownership' && l.t > cutAt && (l.owned ?? []).some((shard) => shardsOfA.has(shard))));
+    expect(takeovers.length).toBeGreaterThan(0);
+    expect(steppedDownAt).toBeLessThan(Math.min(...takeovers.map((l) => l.t)));
     const lateWrites = a.lines.filter((l) => l.ev === 'write' && l.t >= cutAt && tokensOfA.has(l.token) && l.ok === true);
     expect(lateWrites, 'writes of the cut-off owner accepted after the cut').toEqual([]);
     expect(overlaps(passesOf(replicas))).toEqual([]);
