@@ -125,13 +125,18 @@ describe('correct', () => {
   });
 
   it('waits for Observable corrections in virtual time', () => {
-    testScheduler().run(({ cold, expectObservable }) => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const corrections = [cold('--x|'), cold('--x|')];
+      let next = 0;
       const out = of({ key: 'k', desired: { a: 1, b: 2 }, current: {} as Record<string, number> }).pipe(
         compare((d: Record<string, number>, c: Record<string, number>) => setDiff(d, c)),
-        correct(() => cold('--x|')),
+        correct(() => corrections[next++] ?? cold('#')),
         map((r) => r.applied.length),
       );
       expectObservable(out).toBe('------(n|)', { n: 2 });
+      // One correction after the other, each subscribed once and let go when it completes.
+      expectSubscriptions(corrections[0]?.subscriptions ?? []).toBe('^--!');
+      expectSubscriptions(corrections[1]?.subscriptions ?? []).toBe('---^--!');
     });
   });
 });

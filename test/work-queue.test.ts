@@ -12,60 +12,69 @@ const keyOfResult = (r: PassResult): string => r.key;
 describe('workQueue', () => {
   describe('timing (marbles)', () => {
     it('collapses triggers for a waiting key into one pass', () => {
-      testScheduler().run(({ hot, expectObservable }) => {
+      testScheduler().run(({ hot, expectObservable, expectSubscriptions }) => {
         const triggers = hot('a-b-b-b|');
         const work = () => timer(10).pipe(map(() => Outcome.converged()));
         expectObservable(triggers.pipe(workQueue(work, { workers: 1 }), map(keyOfResult))).toBe('10ms a 9ms (b|)');
+        expectSubscriptions(triggers.subscriptions).toBe('^------!');
       });
     });
 
     it('runs exactly one more pass for triggers that arrive while the key runs', () => {
-      testScheduler().run(({ hot, expectObservable }) => {
+      testScheduler().run(({ hot, expectObservable, expectSubscriptions }) => {
         const triggers = hot('a--a-a-a|');
         const work = () => timer(10).pipe(map(() => Outcome.converged()));
         expectObservable(triggers.pipe(workQueue(work, { workers: 4 }), map(keyOfResult))).toBe('10ms a 9ms (a|)');
+        expectSubscriptions(triggers.subscriptions).toBe('^-------!');
       });
     });
 
     it('never runs a key twice at once, even with free workers', () => {
-      testScheduler().run(({ hot, expectObservable }) => {
+      testScheduler().run(({ hot, expectObservable, expectSubscriptions }) => {
         const triggers = hot('a a a|');
         const work = () => timer(5).pipe(map(() => Outcome.converged()));
         // three triggers over 5 frames: pass 1 at 0–5, one trailing pass at 5–10
         expectObservable(triggers.pipe(workQueue(work, { workers: 8 }), map(keyOfResult))).toBe('5ms a 4ms (a|)');
+        expectSubscriptions(triggers.subscriptions).toBe('^ - - !');
       });
     });
 
     it('brings a key back after requeueAfter at its time', () => {
-      testScheduler().run(({ cold, expectObservable }) => {
+      testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
         let passes = 0;
         const work = () => (++passes === 1 ? Outcome.requeueAfter(50) : Outcome.converged());
-        const results = cold('a|').pipe(workQueue(work), map((r) => `${r.key}:${r.outcome.type}`));
+        const triggers = cold('a|');
+        const results = triggers.pipe(workQueue(work), map((r) => `${r.key}:${r.outcome.type}`));
         expectObservable(results).toBe('r 49ms (c|)', { r: 'a:requeueAfter', c: 'a:converged' });
+        expectSubscriptions(triggers.subscriptions).toBe('^!');
       });
     });
 
     it('runs a requeued key at once when a trigger arrives before its time', () => {
-      testScheduler().run(({ hot, expectObservable }) => {
+      testScheduler().run(({ hot, expectObservable, expectSubscriptions }) => {
         const outcomes: OutcomeT[] = [Outcome.requeueAfter(100), Outcome.converged()];
         const work = () => outcomes.shift() ?? Outcome.converged();
-        const results = hot('a 19ms a|').pipe(workQueue(work), map((r) => r.outcome.type));
+        const triggers = hot('a 19ms a|');
+        const results = triggers.pipe(workQueue(work), map((r) => r.outcome.type));
         expectObservable(results).toBe('r 19ms c|', { r: 'requeueAfter', c: 'converged' });
+        expectSubscriptions(triggers.subscriptions).toBe('^ 19ms -!');
       });
     });
 
     it('retries a failing key with its backoff delays, then quarantines it', () => {
-      testScheduler().run(({ cold, expectObservable }) => {
+      testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
         const backoff = Backoff.exponential({ initial: 10, factor: 2, steps: 3 });
         const work = () => throwError(() => new Error('down'));
-        const results = cold('a|').pipe(workQueue(work, { backoff }), map((r) => `${r.failures}${r.parked ?? ''}`));
+        const triggers = cold('a|');
+        const results = triggers.pipe(workQueue(work, { backoff }), map((r) => `${r.failures}${r.parked ?? ''}`));
         // failures at 0, 10, 30, 70; after 3 retries the 4th failure parks the key and the stream completes
         expectObservable(results).toBe('a 9ms b 19ms c 39ms (d|)', { a: '1', b: '2', c: '3', d: '4quarantined' });
+        expectSubscriptions(triggers.subscriptions).toBe('^!');
       });
     });
 
     it('resets the failure count after a success', () => {
-      testScheduler().run(({ cold, expectObservable }) => {
+      testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
         const script: (() => OutcomeT)[] = [
           () => Outcome.retry(new Error('x')),
           () => Outcome.requeueAfter(100),
@@ -74,17 +83,21 @@ describe('workQueue', () => {
         ];
         const work = () => (script.shift() ?? (() => Outcome.converged()))();
         const backoff = Backoff.constant({ delay: 5, steps: 5 });
-        const results = cold('a|').pipe(workQueue(work, { backoff }), map((r) => r.failures));
+        const triggers = cold('a|');
+        const results = triggers.pipe(workQueue(work, { backoff }), map((r) => r.failures));
         expectObservable(results).toBe('a 4ms b 99ms c 4ms (d|)', { a: 1, b: 0, c: 1, d: 0 });
+        expectSubscriptions(triggers.subscriptions).toBe('^!');
       });
     });
 
     it('waits a dependency interval without counting a failure', () => {
-      testScheduler().run(({ cold, expectObservable }) => {
+      testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
         let n = 0;
         const work = () => (++n < 3 ? throwError(() => new DependencyNotReadyError('db', { retryAfterMs: 7 })) : of(Outcome.converged()));
-        const results = cold('a|').pipe(workQueue(work), map((r) => `${r.outcome.type}${r.failures}`));
+        const triggers = cold('a|');
+        const results = triggers.pipe(workQueue(work), map((r) => `${r.outcome.type}${r.failures}`));
         expectObservable(results).toBe('a 6ms a 6ms (c|)', { a: 'waiting0', c: 'converged0' });
+        expectSubscriptions(triggers.subscriptions).toBe('^!');
       });
     });
 
@@ -103,10 +116,12 @@ describe('workQueue', () => {
     });
 
     it('completes when the source has completed and no key is queued, running or delayed', () => {
-      testScheduler().run(({ cold, expectObservable }) => {
+      testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
         let passes = 0;
         const work = () => (++passes === 1 ? Outcome.requeueAfter(30) : undefined);
-        expectObservable(cold('a|').pipe(workQueue(work), map(keyOfResult))).toBe('a 29ms (a|)');
+        const triggers = cold('a|');
+        expectObservable(triggers.pipe(workQueue(work), map(keyOfResult))).toBe('a 29ms (a|)');
+        expectSubscriptions(triggers.subscriptions).toBe('^!');
       });
     });
   });
@@ -336,9 +351,11 @@ describe('workQueue', () => {
     });
 
     it('errors the output only when the source itself errors', () => {
-      testScheduler().run(({ hot, expectObservable }) => {
-        const results = hot('a-#').pipe(workQueue(() => Outcome.converged()), map(keyOfResult));
+      testScheduler().run(({ hot, expectObservable, expectSubscriptions }) => {
+        const triggers = hot('a-#');
+        const results = triggers.pipe(workQueue(() => Outcome.converged()), map(keyOfResult));
         expectObservable(results).toBe('a-#');
+        expectSubscriptions(triggers.subscriptions).toBe('^-!');
       });
     });
   });

@@ -77,12 +77,15 @@ describe('retryWithBackoff (marbles)', () => {
 
   it('a value resets the count (resetOnSuccess, the default); without it the steps run out', () => {
     const policy = Backoff.constant({ delay: 5, steps: 2 });
-    marbles().run(({ cold, expectObservable }) => {
+    marbles().run(({ cold, expectObservable, expectSubscriptions }) => {
       const flaky = cold('a#');
+      const once = cold('a#');
       // Each resubscription emits a value: the count starts again, so it never runs out.
       expectObservable(flaky.pipe(retryWithBackoff(policy)), '^ 20ms !').toBe('a 5ms a 5ms a 5ms a');
+      expectSubscriptions(flaky.subscriptions).toBe(['^!', '6ms ^!', '12ms ^!', '18ms ^!']);
       // Without resetOnSuccess: two retries (the policy's steps), then the error goes through.
-      expectObservable(flaky.pipe(retryWithBackoff(policy, { resetOnSuccess: false }))).toBe('a 5ms a 5ms a#');
+      expectObservable(once.pipe(retryWithBackoff(policy, { resetOnSuccess: false }))).toBe('a 5ms a 5ms a#');
+      expectSubscriptions(once.subscriptions).toBe(['^!', '6ms ^!', '12ms ^!']);
     });
   });
 

@@ -10,20 +10,24 @@ import { MarbleMismatchError, createTestScheduler, expectTimeline, loopDefinitio
 describe('createTestScheduler', () => {
   it('tests backoff timing with marbles: retries after 10 ms, then quarantine', () => {
     const testScheduler = createTestScheduler();
-    testScheduler.run(({ cold, expectObservable }) => {
-      const passes = cold('a').pipe(
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const triggers = cold('a');
+      const passes = triggers.pipe(
         workQueue(() => throwError(() => new TransientError('down')), { scheduler: testScheduler, backoff: Backoff.constant({ delay: 10, steps: 2 }) }),
         summarizePasses(),
       );
       expectObservable(passes).toBe('a 9ms b 9ms c', { a: 'a:retry(TRANSIENT)', b: 'a:retry(TRANSIENT)', c: 'a:quarantined' });
+      // The source never completes: the queue stays subscribed to it (a quarantined key ends nothing).
+      expectSubscriptions(triggers.subscriptions).toBe('^');
     });
   });
 
   it('tests requeueAfter and slow passes', () => {
     const testScheduler = createTestScheduler();
-    testScheduler.run(({ hot, expectObservable }) => {
+    testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
       let n = 0;
-      const passes = hot('x 4ms y').pipe(
+      const triggers = hot('x 4ms y');
+      const passes = triggers.pipe(
         workQueue((request) => timer(3, testScheduler).pipe(map(() => (request.key === 'x' && n++ === 0 ? Outcome.requeueAfter(20) : Outcome.converged()))), {
           scheduler: testScheduler,
         }),
@@ -31,6 +35,7 @@ describe('createTestScheduler', () => {
       );
       // x ends at 3 and comes back at 23 (ends 26); y arrives at 4 and ends at 8.
       expectObservable(passes).toBe('3ms a 4ms b 17ms c', { a: 'x:requeueAfter(20)', b: 'y:converged', c: 'x:converged' });
+      expectSubscriptions(triggers.subscriptions).toBe('^');
     });
   });
 
