@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { VirtualAction, VirtualTimeScheduler, firstValueFrom, take, toArray } from 'rxjs';
+import { firstValueFrom, take, toArray } from 'rxjs';
 import { InvalidArgumentError, Outcome, createMemoryStore, defineLoop, keyOf, setDiff } from 'rx-reconcile';
 import type { PassResult, Store } from 'rx-reconcile';
+import { SimulationScheduler } from 'rx-reconcile/testing';
 
 /** Lets promise chains (the store's async API) settle. */
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -113,21 +114,18 @@ describe('defineLoop', () => {
   });
 
   it('resyncs every key at its period, in virtual time', async () => {
-    const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
+    const scheduler = new SimulationScheduler();
     const store = createMemoryStore({ scheduler });
     await store.create('Item', { metadata: { name: 'a' }, spec: {} });
     await store.create('Item', { metadata: { name: 'b' }, spec: {} });
     const passes: string[] = [];
     const loop = defineLoop({ name: 'resync', store, kind: 'Item', scheduler, resync: 1000, reconcile: (r) => void passes.push(`${scheduler.now()}:${r.key}:${r.reason}`) });
     for (let t = 0; t <= 2000; t += 500) {
-      scheduler.maxFrames = t;
-      scheduler.flush();
+      await scheduler.runUntil(t);
       await settle();
     }
     expect(passes).toEqual(['0:a:initial', '0:b:initial', '1000:a:resync', '1000:b:resync', '2000:a:resync', '2000:b:resync']);
-    const stopping = loop.stop();
-    scheduler.maxFrames = Infinity;
-    await stopping;
+    await loop.stop();
     void keyOf;
   });
 

@@ -1,10 +1,11 @@
 import { describe, it, expect } from 'vitest';
-import { VirtualTimeScheduler, config, Subject, take } from 'rxjs';
+import { config, Subject, take } from 'rxjs';
 import type { Subscription } from 'rxjs';
 import { z } from 'zod';
 import fc from 'fast-check';
 import { createMemoryStore } from 'rx-reconcile';
 import type { MemoryStore } from 'rx-reconcile';
+import { SimulationScheduler } from 'rx-reconcile/testing';
 import {
   AlreadyExistsError,
   ConflictError,
@@ -44,9 +45,8 @@ function isDeepFrozen(value: unknown): boolean {
 
 describe('createMemoryStore: create, get, list', () => {
   it('create fills version, generation 1, uid, timestamps and defaults, and emits added', async () => {
-    const scheduler = new VirtualTimeScheduler();
-    scheduler.schedule(() => undefined, 5000);
-    scheduler.flush();
+    const scheduler = new SimulationScheduler();
+    scheduler.advanceTo(5000);
     const store = createMemoryStore({ scheduler });
     const { events } = record(store);
     const created = await store.create('Post', { metadata: { name: 'a' }, spec: { title: 'A' } });
@@ -277,12 +277,11 @@ describe('createMemoryStore: finalizer-aware delete', () => {
   });
 
   it('delete with finalizers only marks; removing the last finalizer removes it and emits deleted', async () => {
-    const scheduler = new VirtualTimeScheduler();
+    const scheduler = new SimulationScheduler();
     const store = createMemoryStore({ scheduler });
     await store.create('Post', post('a', { title: 'A' }, ['cleanup', 'audit']));
     const { events } = record(store);
-    scheduler.schedule(() => undefined, 1000);
-    scheduler.flush();
+    scheduler.advanceTo(1000);
 
     const marked = await store.delete('Post', 'a');
     expect(marked?.metadata).toMatchObject({ version: '2', deletionTimestamp: '1970-01-01T00:00:01.000Z' });

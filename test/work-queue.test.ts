@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Subject, VirtualAction, VirtualTimeScheduler, map, of, throwError, timer } from 'rxjs';
+import { Subject, map, of, throwError, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { Backoff, DependencyNotReadyError, Outcome } from 'rx-reconcile';
 import type { Outcome as OutcomeT, PassResult, Request } from 'rx-reconcile';
+import { SimulationScheduler } from 'rx-reconcile/testing';
 import { createQueueControl, resync, workQueue } from 'rx-reconcile/operators';
 
 const testScheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
@@ -208,7 +209,7 @@ describe('workQueue', () => {
 
     /** Runs triggers at virtual times against work of random durations; returns the event log. */
     function run(steps: readonly Step[], workers: number, durations: readonly number[], outcomes?: readonly OutcomeT[]) {
-      const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
+      const scheduler = new SimulationScheduler();
       const log: { type: 'trigger' | 'start' | 'end'; key: string }[] = [];
       const running = new Set<string>();
       let maxRunning = 0;

@@ -1,36 +1,31 @@
 /**
  * Helpers of the failure-model tests: virtual time stepped with promise settling, a store that
- * counts writes, a logger that records lines, and a queue harness on virtual time.
+ * counts writes, a logger that records lines, and a queue harness on virtual time — all on the
+ * library's one virtual clock, `SimulationScheduler` from rx-reconcile/testing.
  *
  * No wall-clock timing decides anything: `setImmediate` only drains pending promise callbacks
  * between virtual instants.
  */
-import { Subject, VirtualAction, VirtualTimeScheduler, lastValueFrom, timer } from 'rxjs';
+import { Subject, lastValueFrom, timer } from 'rxjs';
 import { createQueueControl, workQueue } from 'rx-reconcile/operators';
+import { SimulationScheduler, drainMicrotasks } from 'rx-reconcile/testing';
 import type { LogFields, Logger, PassResult, QueueControl, Request, Store, Work, WorkQueueOptions } from 'rx-reconcile';
 
-const drain = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** A virtual clock: `advance` runs everything due, one instant at a time, settling promises in between. */
+/**
+ * The library's virtual clock ({@link SimulationScheduler}) with the shorthands these tests use:
+ * `advance` fires every timer due, one at a time, letting promises settle after each.
+ */
 export class Clock {
-  readonly scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
+  readonly scheduler = new SimulationScheduler();
 
   now(): number {
     return this.scheduler.now();
   }
 
-  /** Runs everything due up to `now + ms`, then sets the clock there. */
+  /** Runs everything due up to `now + ms`, then sets the clock there and lets promises settle. */
   async advance(ms = 0): Promise<void> {
-    const target = this.scheduler.now() + ms;
-    for (let step = 0; step < 100_000; step++) {
-      await drain();
-      const next = this.scheduler.actions[0];
-      if (next === undefined || next.delay > target) break;
-      this.scheduler.maxFrames = next.delay;
-      this.scheduler.flush();
-    }
-    this.scheduler.frame = Math.max(this.scheduler.frame, target);
-    await drain();
+    await this.scheduler.runUntil(this.scheduler.now() + ms);
+    await drainMicrotasks();
   }
 
   /** Resolves after `ms` of virtual time (inside a pass). */
@@ -90,7 +85,7 @@ export function countingStore(store: Store): { store: Store; writes: string[] } 
 
 /** A `workQueue` on a virtual scheduler, fed by a Subject, with its results and control. */
 export interface QueueHarness {
-  readonly scheduler: VirtualTimeScheduler;
+  readonly scheduler: SimulationScheduler;
   readonly control: QueueControl;
   readonly results: PassResult[];
   add(item: string | Request): void;
@@ -100,8 +95,8 @@ export interface QueueHarness {
 }
 
 /** Builds a {@link QueueHarness}; `work` should be synchronous or use Observables on `scheduler`. */
-export function queueHarness(work: (scheduler: VirtualTimeScheduler) => Work, options: Omit<WorkQueueOptions, 'scheduler' | 'control'> = {}): QueueHarness {
-  const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
+export function queueHarness(work: (scheduler: SimulationScheduler) => Work, options: Omit<WorkQueueOptions, 'scheduler' | 'control'> = {}): QueueHarness {
+  const scheduler = new SimulationScheduler();
   const control = createQueueControl({ scheduler });
   const source = new Subject<string | Request>();
   const results: PassResult[] = [];
@@ -112,9 +107,8 @@ export function queueHarness(work: (scheduler: VirtualTimeScheduler) => Work, op
     results,
     add: (item) => source.next(item),
     runTo: (t) => {
-      scheduler.maxFrames = t;
-      scheduler.flush();
-      scheduler.frame = Math.max(scheduler.frame, t);
+      while (scheduler.nextAt !== undefined && scheduler.nextAt <= t) scheduler.runNext();
+      scheduler.advanceTo(t);
     },
     stop: () => subscription.unsubscribe(),
   };

@@ -1,12 +1,13 @@
 /**
- * Virtual time for the observability tests: an RxJS `VirtualTimeScheduler` advanced step by step,
- * letting the memory store's promise chains settle between steps. No wall-clock waits decide timing:
- * `setImmediate` only drains pending promise callbacks.
+ * Virtual time for the observability tests: the library's `SimulationScheduler` advanced step by
+ * step, letting the memory store's promise chains settle between timers. No wall-clock waits decide
+ * timing: `drainMicrotasks` (a `setImmediate`) only lets pending promise callbacks run.
  */
-import { VirtualTimeScheduler, lastValueFrom, timer } from 'rxjs';
+import { lastValueFrom, timer } from 'rxjs';
+import { SimulationScheduler, drainMicrotasks } from 'rx-reconcile/testing';
 
 export interface Clock {
-  readonly scheduler: VirtualTimeScheduler;
+  readonly scheduler: SimulationScheduler;
   /** Runs everything due up to `now + ms` (settling promises in between), then sets the clock there. */
   advance(ms: number): Promise<void>;
   /** Runs everything due now. */
@@ -15,22 +16,11 @@ export interface Clock {
   sleep(ms: number): Promise<number>;
 }
 
-const drain = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 export function virtualClock(): Clock {
-  const scheduler = new VirtualTimeScheduler();
+  const scheduler = new SimulationScheduler();
   const advance = async (ms: number): Promise<void> => {
-    const target = scheduler.now() + ms;
-    for (let step = 0; step < 100_000; step++) {
-      await drain();
-      const next = scheduler.actions[0];
-      if (next === undefined || next.delay > target) break;
-      // One instant at a time, so promise callbacks run before the clock moves on.
-      scheduler.maxFrames = next.delay;
-      scheduler.flush();
-    }
-    scheduler.frame = target;
-    await drain();
+    await scheduler.runUntil(scheduler.now() + ms);
+    await drainMicrotasks();
   };
   return {
     scheduler,

@@ -11,10 +11,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { VirtualTimeScheduler } from 'rxjs';
 import { z } from 'zod';
 import { CompactedError, InvalidArgumentError, MalformedResourceError, StoreClosedError } from 'rx-reconcile';
 import type { LogFields, Logger, WatchEvent } from 'rx-reconcile';
+import { SimulationScheduler } from 'rx-reconcile/testing';
 import { createSqliteStore } from 'rx-reconcile/sqlite';
 
 let dir: string;
@@ -34,9 +34,10 @@ const line = (e: WatchEvent): string =>
       (e.type === 'modified' ? ` old@${e.old?.metadata.revision}` : '');
 
 /** Runs the virtual clock `ms` forward (flush alone would poll forever: the poll runs while watched). */
-function advance(scheduler: VirtualTimeScheduler, ms: number): void {
-  scheduler.maxFrames = scheduler.frame + ms;
-  scheduler.flush();
+function advance(scheduler: SimulationScheduler, ms: number): void {
+  const until = scheduler.now() + ms;
+  while (scheduler.nextAt !== undefined && scheduler.nextAt <= until) scheduler.runNext();
+  scheduler.advanceTo(until);
 }
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -128,7 +129,7 @@ describe('createSqliteStore: durability and revisions', () => {
 
 describe('createSqliteStore: close', () => {
   it('is idempotent; running watches complete; afterwards every method rejects with StoreClosedError', async () => {
-    const scheduler = new VirtualTimeScheduler();
+    const scheduler = new SimulationScheduler();
     const store = createSqliteStore({ path, scheduler });
     const ends: string[] = [];
     store.watch('T').subscribe({ error: () => ends.push('error'), complete: () => ends.push('complete') });
@@ -159,7 +160,7 @@ describe('createSqliteStore: close', () => {
 
 describe('createSqliteStore: writes of other connections', () => {
   it('polls data_version through the scheduler only while watched, and delivers changes made through the desired view', async () => {
-    const scheduler = new VirtualTimeScheduler();
+    const scheduler = new SimulationScheduler();
     const store = createSqliteStore({ path, scheduler, pollInterval: 50 });
     await store.create('Todo', { metadata: { name: 'mine', finalizers: ['f'] }, spec: { title: 'mine' } });
     expect(scheduler.actions.length).toBe(0); // nothing watched: no timer
@@ -220,7 +221,7 @@ describe('createSqliteStore: writes of other connections', () => {
   });
 
   it('a change compacted away by another connection before it was read ends the watch with CompactedError', async () => {
-    const scheduler = new VirtualTimeScheduler();
+    const scheduler = new SimulationScheduler();
     const store = createSqliteStore({ path, scheduler });
     const errors: unknown[] = [];
     store.watch('T').subscribe({ error: (e: unknown) => errors.push(e) });
@@ -239,7 +240,7 @@ describe('createSqliteStore: writes of other connections', () => {
 describe('createSqliteStore: rows written around the store', () => {
   it('skips malformed rows in list and watch, reports them to the logger, and get rejects with MalformedResourceError', async () => {
     const logger = recordingLogger();
-    const scheduler = new VirtualTimeScheduler();
+    const scheduler = new SimulationScheduler();
     const store = createSqliteStore({ path, logger, scheduler });
     await store.create('T', { metadata: { name: 'good' }, spec: {} });
     const raw = new Database(path);
