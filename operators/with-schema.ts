@@ -56,10 +56,13 @@ export interface SchemaOptions<Ctx extends PassContext = PassContext> {
  * ## Example
  * ```ts
  * import { z } from 'zod';
- * import { withSchema, workQueue } from 'rx-reconcile/operators';
+ * import { Outcome, createMemoryStore } from 'rx-reconcile';
+ * import { watchRequests, withSchema, workQueue } from 'rx-reconcile/operators';
  *
+ * const store = createMemoryStore();
  * const TodoSpec = z.object({ title: z.string().min(1) });
- * triggers$.pipe(workQueue(withSchema({ schema: TodoSpec, store, kind: 'Todo' })(reconcileTodo)));
+ * // A todo whose spec fails the schema is parked (Degraded/InvalidSpec naming the field), never retried.
+ * watchRequests(store, 'Todo').pipe(workQueue(withSchema({ schema: TodoSpec, store, kind: 'Todo' })(() => Outcome.converged()))).subscribe();
  * ```
  */
 export function withSchema<Ctx extends PassContext = PassContext>(options: SchemaOptions<Ctx>): (work: Work<Ctx>) => Work<Ctx> {

@@ -141,7 +141,11 @@ export interface DescribedMetrics extends Metrics {
  *
  * ## Example
  * ```ts
- * if (isDescribedMetrics(loop.options.metrics)) console.log(loop.options.metrics.describe());
+ * import { isDescribedMetrics } from 'rx-reconcile';
+ * import type { Metrics } from 'rx-reconcile';
+ *
+ * declare const metrics: Metrics | undefined;
+ * if (isDescribedMetrics(metrics)) console.log(metrics.describe());
  * ```
  */
 export function isDescribedMetrics(metrics: Metrics | undefined): metrics is DescribedMetrics {

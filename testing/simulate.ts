@@ -64,6 +64,11 @@ export interface SimulationOptions<Spec, Status, V> {
  *
  * ## Example
  * ```ts
+ * import { defaultFaults, startSimulation } from 'rx-reconcile/testing';
+ * import type { LoopDefinition } from 'rx-reconcile/testing';
+ *
+ * declare const def: LoopDefinition<{ size: number }, unknown, { size: number }>;
+ * const desired = [{ metadata: { name: 'a' }, spec: { size: 1 } }];
  * const sim = await startSimulation(def, { desired, current: {}, seed: 3, faults: defaultFaults });
  * await sim.runUntil(120_000);
  * console.log((await sim.assess()).problems);
@@ -143,7 +148,10 @@ export interface SimulationResult<Spec, Status, V> {
  * ## Example
  * ```ts
  * import { defaultFaults, formatTrace, simulate } from 'rx-reconcile/testing';
+ * import type { LoopDefinition } from 'rx-reconcile/testing';
  *
+ * declare const def: LoopDefinition<{ size: number }, unknown, { size: number }>;
+ * const desired = [{ metadata: { name: 'a' }, spec: { size: 1 } }];
  * const result = await simulate(def, { desired, current: {}, seed: 1234, faults: defaultFaults, until: 120_000 });
  * console.log(formatTrace(result.trace), result.assessment);
  * ```
