@@ -190,11 +190,11 @@ interface StartedPass {
  * ```ts
  * import pino from 'pino';
  * import { merge } from 'rxjs';
- * import type { Request } from 'rx-reconcile';
+ * import type { ReconcileRequest } from 'rx-reconcile';
  * import { createQueueControl, instrument, workQueue } from 'rx-reconcile/operators';
  *
  * declare const triggers$: import('rxjs').Observable<string>;
- * declare const pass: (request: Request) => Promise<void>;
+ * declare const pass: (request: ReconcileRequest) => Promise<void>;
  * const control = createQueueControl();
  * const hooks = instrument({ logger: pino(), probe: { name: 'files', stats: () => control.stats() } });
  * merge(triggers$).pipe(workQueue(pass, { control, hooks })).subscribe(); // 'Reconciling', 'Reconcile failed', …

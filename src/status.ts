@@ -196,11 +196,11 @@ export function getCondition(status: ReconcileStatus | undefined, type: string):
  *
  * ## Example
  * ```ts
- * import { ConditionTypes, isConditionTrue } from 'rx-reconcile';
+ * import { isConditionTrue } from 'rx-reconcile';
  * import type { ReconcileStatus, Resource } from 'rx-reconcile';
  *
  * declare const dependency: Resource<unknown, ReconcileStatus>;
- * if (isConditionTrue(dependency.status, ConditionTypes.Ready)) console.log('the dependency is ready');
+ * if (isConditionTrue(dependency.status, 'Ready')) console.log('the dependency is ready');
  * ```
  */
 export function isConditionTrue(status: ReconcileStatus | undefined, type: string): boolean {

@@ -23,10 +23,10 @@ import { show } from './format.js';
  *
  * ## Example
  * ```ts
- * import { throwError } from 'rxjs';
+ * import { map, throwError } from 'rxjs';
  * import { Backoff, TransientError } from 'rx-reconcile';
  * import { workQueue } from 'rx-reconcile/operators';
- * import { createTestScheduler, summarizePasses } from 'rx-reconcile/testing';
+ * import { createTestScheduler } from 'rx-reconcile/testing';
  *
  * const testScheduler = createTestScheduler();
  * testScheduler.run(({ cold, expectObservable }) => {
@@ -34,9 +34,9 @@ import { show } from './format.js';
  *     workQueue(() => throwError(() => new TransientError('down')), {
  *       scheduler: testScheduler, backoff: Backoff.constant({ delay: 10, steps: 2 }),
  *     }),
- *     summarizePasses(),
+ *     map((result) => `${result.key}:${result.parked ?? result.outcome.type}`),
  *   );
- *   expectObservable(passes).toBe('a 9ms b 9ms c', { a: 'a:retry(TRANSIENT)', b: 'a:retry(TRANSIENT)', c: 'a:quarantined' });
+ *   expectObservable(passes).toBe('a 9ms b 9ms c', { a: 'a:retry', b: 'a:retry', c: 'a:quarantined' });
  * });
  * ```
  */
