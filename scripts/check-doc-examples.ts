@@ -127,6 +127,13 @@ function isValue(symbol: ts.Symbol): boolean {
   return (symbol.flags & ts.SymbolFlags.Value) !== 0;
 }
 
+/** `export type { QueueControl }` of a class: users get the type only, not a value. */
+function isTypeOnlyExport(exported: ts.Symbol): boolean {
+  return (exported.getDeclarations() ?? []).some(
+    (d) => (ts.isExportSpecifier(d) && (d.isTypeOnly || d.parent.parent.isTypeOnly)) || (ts.isNamespaceExport(d) && d.parent.isTypeOnly),
+  );
+}
+
 function main(): number {
   const entries = readEntries();
   const options = compilerOptions();
@@ -150,7 +157,7 @@ function main(): number {
     if (!moduleSymbol) continue;
     for (const exported of checker.getExportsOfModule(moduleSymbol)) {
       const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
-      if (!isValue(symbol)) continue;
+      if (!isValue(symbol) || isTypeOnlyExport(exported)) continue;
       const name = exported.getName();
       const declarations = symbol.getDeclarations() ?? [];
       const id = declarations.map((d) => `${d.getSourceFile().fileName}:${d.pos}`).join('|') || `${entry.label}:${name}`;
