@@ -1,4 +1,3 @@
-// tier: check
 /**
  * The examples in the doc comments of the public API compile (issue 16, item 4): runs
  * `scripts/check-doc-examples.ts` in a child process, as a user would (`npx tsx
