@@ -18,6 +18,17 @@ export interface SpecSchema<S = unknown> {
  * A stored spec fails the schema of its kind (it was written before the schema existed, or under a
  * looser one). Nothing is changed in the store; the key gets no retries until its spec changes. The
  * message names every failing field path, e.g. `spec.title`.
+ *
+ * ## Example
+ * ```ts
+ * import { InvalidSpecError } from 'rx-reconcile/operators';
+ * import type { Loop } from 'rx-reconcile';
+ * declare const loop: Loop;
+ *
+ * loop.results$.subscribe((result) => {
+ *   if (result.outcome.type === 'terminal' && result.outcome.error instanceof InvalidSpecError) console.log(result.outcome.error.message);
+ * });
+ * ```
  */
 export class InvalidSpecError extends ValidationError {
   constructor(kind: string, name: string, issues: readonly ValidationIssue[]) {
