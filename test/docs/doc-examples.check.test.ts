@@ -13,9 +13,9 @@ const run = promisify(execFile);
 const root = new URL('../..', import.meta.url).pathname;
 
 describe('examples in doc comments', () => {
-  it('every fenced ts example of a public value export compiles with the strict options', async () => {
+  it('every public value export has an example, and every fenced ts example compiles with the strict options', async () => {
     const tsx = join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
-    const result = await run(process.execPath, [tsx, 'scripts/check-doc-examples.ts', '--quiet'], { cwd: root, timeout: 240_000 }).catch(
+    const result = await run(process.execPath, [tsx, 'scripts/check-doc-examples.ts', '--quiet', '--require-examples'], { cwd: root, timeout: 240_000 }).catch(
       (error: { stdout?: string; stderr?: string; code?: number }) => ({ stdout: `${error.stdout ?? ''}${error.stderr ?? ''}`, stderr: '', failed: error.code ?? 1 }),
     );
     const summary = /(\d+) examples .*?: (\d+) compile, (\d+) fail/.exec(result.stdout);
