@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { MetricNaming } from '../src/metrics.js';
+import type { MetricNaming } from '../src/described-metrics.js';
 
 function alertsFolder(): string {
   for (const candidate of ['./alerts/', '../../admin/alerts/']) {
@@ -24,7 +24,9 @@ const folder = alertsFolder();
  *
  * ## Example
  * ```ts
+ * import { copyFile } from 'node:fs/promises';
  * import { ALERT_RULE_FILES } from 'rx-reconcile/admin';
+ *
  * await copyFile(ALERT_RULE_FILES['controller-runtime'], '/etc/prometheus/rules/reconcile.yml');
  * ```
  */

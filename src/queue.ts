@@ -5,7 +5,7 @@
  * for resync and start-up floods, with aging so the low lane always drains), one min-heap and one
  * timer for every delayed key, and at most `workers` passes at once. RxJS is only at the edges.
  *
- * Promises it keeps (DESIGN.md):
+ * Promises it keeps (docs/design.md):
  * - G1: a key is never processed by two passes at once;
  * - G2: a trigger while a key runs gives exactly one more pass afterwards;
  * - G3: triggers for a waiting key collapse; of two delays the earlier wins;
@@ -481,7 +481,7 @@ export class KeyedQueue implements PassOwner {
     };
   }
 
-  /** @internal The next pass id (read lazily by `Pass.reconcileId`). */
+  /** The next pass id (read lazily by `Pass.reconcileId`). */
   nextReconcileId(): string {
     return this.idPrefix + (++this.passSeq).toString(36);
   }
@@ -491,7 +491,7 @@ export class KeyedQueue implements PassOwner {
     return this.table.size;
   }
 
-  /** @internal Backs `PassContext.assess`. */
+  /** Backs `PassContext.assess`. */
   assess(st: KeyState, outcome: Outcome): PassVerdict {
     const d = newDecision();
     decideInto(d, Outcome.from(outcome), st.failures, st.conflicts, this.policy);
@@ -504,12 +504,12 @@ export class KeyedQueue implements PassOwner {
     });
   }
 
-  /** @internal Backs `PassContext.convergingSince`. */
+  /** Backs `PassContext.convergingSince`. */
   convergingSince(st: KeyState): number | undefined {
     return this.clocks?.since(st);
   }
 
-  /** @internal Backs `PassContext.overdue`. */
+  /** Backs `PassContext.overdue`. */
   isOverdue(st: KeyState): boolean {
     return this.clocks?.isOverdue(st) ?? false;
   }

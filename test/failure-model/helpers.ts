@@ -9,7 +9,10 @@
 import { Subject, lastValueFrom, timer } from 'rxjs';
 import { createQueueControl, workQueue } from 'rx-reconcile/operators';
 import { SimulationScheduler, drainMicrotasks } from 'rx-reconcile/testing';
-import type { LogFields, Logger, PassResult, QueueControl, Request, Store, Work, WorkQueueOptions } from 'rx-reconcile';
+import type { Logger, PassResult, Store } from 'rx-reconcile';
+import type { LogFields } from '../../src/ports.js';
+import type { QueueControl, Work, WorkQueueOptions } from 'rx-reconcile/operators';
+import type { Request } from '../../src/types.js';
 
 /**
  * The library's virtual clock ({@link SimulationScheduler}) with the shorthands these tests use:

@@ -12,8 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import { CompactedError, InvalidArgumentError, MalformedResourceError, StoreClosedError } from 'rx-reconcile';
-import type { LogFields, Logger, WatchEvent } from 'rx-reconcile';
+import { CompactedError, InvalidArgumentError, StoreClosedError } from 'rx-reconcile';
+import { MalformedResourceError } from '../../src/errors.js';
+import type { Logger, WatchEvent } from 'rx-reconcile';
+import type { LogFields } from '../../src/ports.js';
 import { SimulationScheduler } from 'rx-reconcile/testing';
 import { createSqliteStore } from 'rx-reconcile/sqlite';
 
