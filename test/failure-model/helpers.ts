@@ -8,7 +8,10 @@
  */
 import { Subject, lastValueFrom, timer } from 'rxjs';
 import { createQueueControl, workQueue } from 'rx-reconcile/operators';
-import { SimulationScheduler, drainMicrotasks } from 'rx-reconcile/testing';
+import { SimulationScheduler } from 'rx-reconcile/testing';
+
+/** Lets pending promise callbacks run (a macrotask); decides no timing. */
+const drainMicrotasks = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 import type { Logger, PassResult, Store } from 'rx-reconcile';
 import type { LogFields } from '../../src/ports.js';
 import type { QueueControl, Work, WorkQueueOptions } from 'rx-reconcile/operators';

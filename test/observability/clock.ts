@@ -1,10 +1,13 @@
 /**
  * Virtual time for the observability tests: the library's `SimulationScheduler` advanced step by
  * step, letting the memory store's promise chains settle between timers. No wall-clock waits decide
- * timing: `drainMicrotasks` (a `setImmediate`) only lets pending promise callbacks run.
+ * timing: a `setImmediate` only lets pending promise callbacks run.
  */
 import { lastValueFrom, timer } from 'rxjs';
-import { SimulationScheduler, drainMicrotasks } from 'rx-reconcile/testing';
+import { SimulationScheduler } from 'rx-reconcile/testing';
+
+/** Lets pending promise callbacks run (a macrotask); decides no timing. */
+const drainMicrotasks = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export interface Clock {
   readonly scheduler: SimulationScheduler;
