@@ -25,7 +25,8 @@ describe('runtime', () => {
     const db = new Database(':memory:');
     try {
       const row = db.prepare('select sqlite_version() as version').get() as { version: string };
-      console.log(`better-sqlite3 native build loaded by node ${process.versions.node}: SQLite ${row.version}`);
+      const version = (require('better-sqlite3/package.json') as { version: string }).version;
+      console.log(`better-sqlite3 ${version} native build loaded by node ${process.versions.node}: SQLite ${row.version}`);
       expect(row.version).toMatch(/^3\.\d+\.\d+$/);
     } finally {
       db.close();
