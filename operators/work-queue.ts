@@ -78,14 +78,7 @@ export function workQueue(work: Work, options: WorkQueueOptions = {}): OperatorF
   return (source) =>
     new Observable<PassResult>((subscriber) => {
       const control = options.control;
-      const queue = new KeyedQueue(
-        work,
-        (result) => {
-          subscriber.next(result);
-          control?.notify();
-        },
-        options,
-      );
+      const queue = new KeyedQueue(work, (result) => subscriber.next(result), options);
       queue.onStopped = () => subscriber.complete();
       control?.attach(queue);
       const upstream = source.subscribe({

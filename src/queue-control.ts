@@ -18,6 +18,9 @@ import type { Key, TriggerReason } from './types.js';
 export class QueueControl {
   private queue: KeyedQueue | undefined;
   private readonly changes = new Subject<void>();
+  /** Subscribers of `state$`: while there are none, the queue does not call back after each pass. */
+  private watchers = 0;
+  private readonly notifyAfterPass = (): void => this.notify();
   private readonly throttleMs: number;
   private readonly scheduler: SchedulerLike;
 
@@ -88,7 +91,12 @@ export class QueueControl {
   /** Snapshots after changes (throttled with `auditTime(stateThrottleMs)`), starting with the current one. */
   readonly state$: Observable<QueueSnapshot> = new Observable<QueueSnapshot>((subscriber) => {
     subscriber.next(this.snapshot());
-    return this.changes.pipe(auditTime(this.throttleMs, this.scheduler)).subscribe(() => subscriber.next(this.snapshot()));
+    if (this.watchers++ === 0 && this.queue !== undefined) this.queue.onPassed = this.notifyAfterPass;
+    const subscription = this.changes.pipe(auditTime(this.throttleMs, this.scheduler)).subscribe(() => subscriber.next(this.snapshot()));
+    return () => {
+      subscription.unsubscribe();
+      if (--this.watchers === 0 && this.queue !== undefined && this.queue.onPassed === this.notifyAfterPass) this.queue.onPassed = undefined;
+    };
   });
 
   /** Resolves when the attached queue has nothing queued, running or delayed. */
@@ -107,11 +115,15 @@ export class QueueControl {
       throw new InvalidArgumentError('this QueueControl is already attached to a running workQueue: create one control per queue');
     }
     this.queue = queue;
+    if (this.watchers > 0) queue.onPassed = this.notifyAfterPass;
   }
 
   /** @internal Called by `workQueue` on teardown. */
   detach(queue: KeyedQueue): void {
-    if (this.queue === queue) this.queue = undefined;
+    if (this.queue === queue) {
+      if (queue.onPassed === this.notifyAfterPass) queue.onPassed = undefined;
+      this.queue = undefined;
+    }
   }
 
   /** @internal Tells `state$` subscribers that something changed. */

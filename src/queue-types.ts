@@ -180,6 +180,13 @@ export interface WorkQueueOptions {
    * until it settles or its desired state changes.
    */
   readonly hotKeys?: { readonly after?: number; readonly perSecond?: number };
+  /**
+   * Which finished passes the output emits as a `PassResult`: `true` (default) every one; `false`
+   * none — the output only completes or errors, and a pass builds no result object unless a hook's
+   * `onFinish` reads it; or a function asked after each pass (`() => results$.observed`: only while
+   * someone watches). A loop nobody watches pass by pass then pays nothing for results.
+   */
+  readonly results?: boolean | (() => boolean);
   /** Observability callbacks. */
   readonly hooks?: QueueHooks;
   /** Handle to trigger, release, inspect and stop the running queue. */
