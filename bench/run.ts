@@ -17,6 +17,7 @@
  *   --render          rewrite BENCHMARKS.md and bench/chart.svg from bench/results.json (no runs)
  */
 import { spawn } from 'node:child_process';
+import { etcdMissing } from '../examples/support/etcd-server.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -101,6 +102,7 @@ async function probeFeatures(): Promise<Map<Feature, string | undefined>> {
   found.set('store', need(typeof root['createMemoryStore'] === 'function', "createMemoryStore in 'rx-reconcile'"));
   found.set('loop', need(typeof root['defineLoop'] === 'function', "defineLoop in 'rx-reconcile'"));
   found.set('status', need(typeof root['produceStatus'] === 'function' && typeof root['statusEquals'] === 'function', "produceStatus/statusEquals in 'rx-reconcile'"));
+  found.set('etcd', etcdMissing());
   return found;
 }
 

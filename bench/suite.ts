@@ -5,13 +5,15 @@
  */
 import type { CaseResult, Violations } from './lib/util.js';
 import { EASY_MODE_BENCHMARKS } from './suites/easy-mode.js';
+import { ADMIN_BENCHMARKS } from './suites/admin.js';
 import { NEVER_STOP_BENCHMARKS } from './suites/never-stop.js';
 import { SQLITE_BENCHMARKS } from './suites/sqlite.js';
+import { ETCD_BENCHMARKS } from './suites/etcd.js';
 
 export type Role = 'library' | 'baseline' | 'naive' | 'info';
 
 /** Library features a run needs; runs whose features are missing are skipped and reported. */
-export type Feature = 'workQueue' | 'store' | 'loop' | 'status';
+export type Feature = 'workQueue' | 'store' | 'loop' | 'status' | 'etcd';
 
 export interface RunSpec {
   readonly id: string;
@@ -1266,6 +1268,8 @@ export const SUITE: Benchmark[] = [
   ...NEVER_STOP_BENCHMARKS,
   ...EASY_MODE_BENCHMARKS,
   ...SQLITE_BENCHMARKS,
+  ...ETCD_BENCHMARKS,
+  ...ADMIN_BENCHMARKS,
 ];
 
 /** Machine floors, to read absolute goals in context (set on a faster machine). */

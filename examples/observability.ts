@@ -11,6 +11,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
+import type { SchedulerLike } from 'rxjs';
 import client from 'prom-client';
 import { Backoff, PermanentError, TransientError, createMemoryStore, defineLoop, prometheusMetrics, setDiff } from 'rx-reconcile';
 import type { Logger, Loop, MaybeAsync, MemoryStore, MetricNaming, Metrics, PhaseLoopOptions } from 'rx-reconcile';
@@ -24,6 +25,8 @@ export interface ConfigSpec {
 export interface ConfigLoopOptions {
   readonly logger?: Logger;
   readonly metrics?: Metrics;
+  /** All time of the loop (default `asyncScheduler`), e.g. a virtual clock. */
+  readonly scheduler?: SchedulerLike;
 }
 
 /** The configs' world: files by path `<config>/<file>`. A port, so the testing kit can swap it. */
@@ -61,6 +64,24 @@ export function configOptions(
     workers: 2,
     resync: 10 * 60_000,
     backoff: Backoff.exponential({ initial: 100, factor: 2, steps: 3, cap: 1000 }),
+    describe: {
+      owners: { en: 'the teams that own a config, through `Config` resources', zh: '拥有配置的团队，通过 `Config` 资源修改' },
+      observe: { en: 'lists the files under `<config>/` in the world', zh: '列出外部世界中 `<config>/` 下的文件' },
+      compare: { en: '`setDiff(spec.files, current)`: files missing, with other text, or not in the spec', zh: '`setDiff(spec.files, current)`：缺失的、内容不同的或不在 spec 中的文件' },
+      corrections: [
+        {
+          difference: { en: 'a file is missing or has other text', zh: '文件缺失或内容不同' },
+          action: { en: 'write it', zh: '写入该文件' },
+          guarantee: { en: 'keyed by path and text; writing the same text again changes nothing', zh: '以路径与内容为键；再次写入相同内容不改变任何东西' },
+        },
+        {
+          difference: { en: 'a file is not in the spec', zh: '文件不在 spec 中' },
+          action: { en: 'remove it', zh: '删除该文件' },
+          guarantee: { en: 'removing a missing file is a no-op', zh: '删除不存在的文件是空操作' },
+        },
+      ],
+      conflicts: { en: 'Each config owns the files under its own prefix; nothing else writes there.', zh: '每个配置只拥有自己前缀下的文件；没有其他写入者。' },
+    },
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
     observe: (key) => files.list(key),
@@ -84,7 +105,8 @@ export function configOptions(
  * `Config` resources. A path is `<config>/<file>`.
  */
 export function configLoop(store: MemoryStore, world: Map<string, string>, options: ConfigLoopOptions = {}): Loop {
-  return defineLoop<ConfigSpec, unknown, Record<string, string>, string>({ ...configOptions(mapFiles(world), options), store });
+  const { scheduler, ...rest } = options;
+  return defineLoop<ConfigSpec, unknown, Record<string, string>, string>({ ...configOptions(mapFiles(world), rest), store, ...(scheduler ? { scheduler } : {}) });
 }
 
 /** Runs the demo and returns the metrics text it printed. */

@@ -1,6 +1,7 @@
 /**
- * rx-reconcile/testing in one page: prove a loop idempotent and convergent under faults, and watch
- * the kit catch the classic write storm (a timestamp written on every pass), with the seed to replay it.
+ * rx-reconcile/testing in one page: prove a loop idempotent, and convergent under faults while its
+ * desired state and its world change and it restarts; then watch the kit catch the classic write
+ * storm (a timestamp written on every pass), with the seed to replay it.
  *
  * Run: node --conditions=rx-reconcile-source --loader ts-node/esm examples/testing-kit.ts
  */
@@ -56,8 +57,8 @@ const inputs = {
 export async function main(): Promise<{ idempotent: boolean; convergent: boolean; stormCaught: string | undefined }> {
   const idem = await checkIdempotent(appLoop(), inputs);
   console.log(`idempotent: ${idem.numRuns} runs, ${idem.passes} passes, seed ${idem.seed}`);
-  const conv = await checkConvergence(appLoop(), inputs); // default faults: events, stale reads, failing writes
-  console.log(`convergent under faults: ${conv.numRuns} runs, ${conv.faults} injected faults, slowest ${conv.slowestConvergence} ms`);
+  const conv = await checkConvergence(appLoop(), inputs); // changes mid-run, restarts, faults around them
+  console.log(`convergent under faults: ${conv.numRuns} runs, ${conv.steps} steps (changes mid-run, restarts), ${conv.faults} injected faults, slowest ${conv.slowestConvergence} ms`);
 
   let stormCaught: string | undefined;
   try {

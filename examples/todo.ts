@@ -10,9 +10,14 @@
  * loop resumes from it (files removed meanwhile come back, deletions finish). `--memory` keeps them
  * in memory instead: every run starts empty.
  *
- * Run: npm run demo [-- --memory] [-- <folder>]
- *      (or: node --conditions=rx-reconcile-source --loader ts-node/esm examples/todo.ts [--memory] [folder])
+ * `--admin` keeps the loop running afterwards and serves its admin page (rx-reconcile/admin) on
+ * 127.0.0.1, printing its URL (with a fresh token in the fragment, so the page's buttons work) until
+ * Ctrl-C; `--port=N` picks the port (default: a free one).
+ *
+ * Run: npm run demo [-- --memory] [-- --admin [--port=N]] [-- <folder>]
+ *      (or: node --conditions=rx-reconcile-source --loader ts-node/esm examples/todo.ts [--memory] [--admin] [folder])
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,9 +91,40 @@ export function todoOptions(files: TodoFiles): Omit<ReconcileLoopOptions<TodoSpe
   return {
     name: 'todo',
     kind: 'Todo',
+    // The store refuses bad specs on write; the loop checks what it reads too (and describeLoops
+    // generates the desired-state example from it).
+    schema: TodoSpec,
     workers: 2,
     // Level-triggered safety net: a lost watch event is repaired within a minute.
     resync: 60_000,
+    // What `describeLoops` cannot read from the code (`npm run describe`).
+    describe: {
+      owners: {
+        en: 'whoever writes `Todo` resources: the demo script, the admin of the SQLite file',
+        zh: '写入 `Todo` 资源的人或程序：演示脚本、SQLite 文件的管理者',
+      },
+      observe: { en: "reads the todo's Markdown file `<name>.md` in the folder", zh: '读取目录中该 todo 的 Markdown 文件 `<name>.md`' },
+      compare: {
+        en: 'the file\'s text against the text the spec renders to (`todoText`); `status.phase` against `spec.done`',
+        zh: '文件内容与 spec 渲染出的文本（`todoText`）比较；`status.phase` 与 `spec.done` 比较',
+      },
+      corrections: [
+        {
+          difference: { en: 'a live todo has no file, or a file with other text', zh: '存活的 todo 没有文件，或文件内容不同' },
+          action: { en: 'write the file (a temporary file renamed over it)', zh: '写入文件（先写临时文件再重命名覆盖）' },
+          guarantee: { en: 'the file is named after the todo and written only when its text differs', zh: '文件以 todo 命名，仅在内容不同时写入' },
+        },
+        {
+          difference: { en: 'a todo is being deleted', zh: 'todo 正在被删除' },
+          action: { en: 'remove its file, then the finalizer', zh: '删除其文件，然后移除 finalizer' },
+          guarantee: { en: 'removing a missing file is fine (like `rm -f`)', zh: '删除不存在的文件不会出错（同 `rm -f`）' },
+        },
+      ],
+      conflicts: {
+        en: 'Only this loop writes the folder; its status and finalizer writes are compare-and-set, so a concurrent edit of a todo wins and is reconciled next.',
+        zh: '只有这个闭环写该目录；它对状态与 finalizer 的写入是比较并交换的，因此并发修改的 todo 会胜出，并在下一次协调中处理。',
+      },
+    },
     async reconcile(_request, ctx) {
       const todo = await ctx.get();
       if (todo === undefined) return Outcome.converged(); // gone: nothing left to do
@@ -117,10 +153,13 @@ export function todoOptions(files: TodoFiles): Omit<ReconcileLoopOptions<TodoSpe
   };
 }
 
-/** Builds the Todo loop over `store`, keeping one file per todo in `folder`. */
-export function todoLoop(store: Store, folder: string, options: { readonly scheduler?: SchedulerLike } = {}) {
+/**
+ * Builds the Todo loop over `store`, keeping one file per todo in `folder` (or in `options.files`,
+ * e.g. files in memory for a run in virtual time).
+ */
+export function todoLoop(store: Store, folder: string, options: { readonly scheduler?: SchedulerLike; readonly files?: TodoFiles } = {}) {
   return defineLoop<TodoSpec, TodoStatus>({
-    ...todoOptions(folderFiles(folder)),
+    ...todoOptions(options.files ?? folderFiles(folder)),
     store,
     ...(options.scheduler ? { scheduler: options.scheduler } : {}),
   });
@@ -138,6 +177,11 @@ export interface DemoOptions {
   readonly folder?: string;
   /** Keep the todos in memory (every run starts empty) instead of in `<folder>/todos.db`. */
   readonly memory?: boolean;
+  /**
+   * After the demo, serve the loop's admin page on 127.0.0.1 (`port`, default a free one) and keep
+   * running until `until` resolves (default: SIGINT or SIGTERM).
+   */
+  readonly admin?: { readonly port?: number; readonly until?: Promise<unknown> };
 }
 
 /**
@@ -158,8 +202,39 @@ export async function main(options: DemoOptions = {}): Promise<{ files: string[]
   const loop = todoLoop(store, folder);
   loop.results$.subscribe((r) => console.log(describe(r)));
   try {
-    if (earlier.length > 0) {
-      console.log(`found ${earlier.length} todo(s) left by an earlier run: the loop resumes from them`);
+    const result = await steps(store, loop, folder, earlier.length);
+    if (options.admin !== undefined) await serveUntil(loop, options.admin);
+    return result;
+  } finally {
+    await loop.stop();
+    if ('close' in store) await store.close();
+  }
+}
+
+/** Serves the admin page of `loop` until `until` resolves (default: SIGINT or SIGTERM). */
+async function serveUntil(loop: ReturnType<typeof todoLoop>, options: NonNullable<DemoOptions['admin']>): Promise<void> {
+  // Loaded only with --admin: the demo itself does not need the admin entry.
+  const { serveAdmin } = await import('rx-reconcile/admin');
+  const token = randomBytes(18).toString('base64url');
+  const admin = await serveAdmin({ loops: [loop], token, ...(options.port === undefined ? {} : { port: options.port }) });
+  console.log(`Admin page: ${admin.url}#token=${token}`);
+  console.log(`  (API: curl ${admin.url}api/loops; actions need: -H "Authorization: Bearer ${token}")`);
+  console.log('  Ctrl-C stops the loop and the admin.');
+  const until =
+    options.until ??
+    new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
+  await until;
+  await admin.close();
+  console.log('admin closed');
+}
+
+async function steps(store: Store, loop: ReturnType<typeof todoLoop>, folder: string, earlier: number): Promise<{ files: string[]; resumed: boolean }> {
+  {
+    if (earlier > 0) {
+      console.log(`found ${earlier} todo(s) left by an earlier run: the loop resumes from them`);
       await loop.whenIdle();
       const files = await show(store, folder);
       console.log('converged: every todo has its file, the deleted one has none');
@@ -191,9 +266,6 @@ export async function main(options: DemoOptions = {}): Promise<{ files: string[]
     const files = await show(store, folder);
     console.log('converged: every todo has its file, the deleted one has none');
     return { files, resumed: false };
-  } finally {
-    await loop.stop();
-    if ('close' in store) await store.close();
   }
 }
 
@@ -210,7 +282,12 @@ async function show(store: Store, folder: string): Promise<string[]> {
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const args = process.argv.slice(2);
   const folder = args.find((a) => !a.startsWith('--'));
-  main({ memory: args.includes('--memory'), ...(folder === undefined ? {} : { folder }) }).catch((error: unknown) => {
+  const port = args.find((a) => a.startsWith('--port='));
+  main({
+    memory: args.includes('--memory'),
+    ...(folder === undefined ? {} : { folder }),
+    ...(args.includes('--admin') ? { admin: port === undefined ? {} : { port: Number(port.slice(7)) } } : {}),
+  }).catch((error: unknown) => {
     console.error(error);
     process.exitCode = 1;
   });

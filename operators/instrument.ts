@@ -160,7 +160,13 @@ export const logLines: readonly LogLine[] = Object.freeze([
   { message: 'Trigger source completed', level: 'info', fields: ['source'], when: 'a user trigger source completed (it is done)', by: 'defineLoop' },
   { message: 'Resync filter threw: the resource is resynced', level: 'error', fields: ['err'], when: 'the loop\'s resyncFilter threw for a resource', by: 'defineLoop' },
   { message: 'Owned children deleted (cascade)', level: 'debug', fields: ['key', 'reconcileId', 'deleted'], when: 'an owner is gone: its owned children are deleted (unless `orphan`)', by: 'defineLoop' },
+  { message: 'Writes are not fenced: the store has no fenced()', level: 'warn', fields: ['kind'], when: 'a loop with a coordinator starts on a store that cannot fence its writes (memory, SQLite): a deposed replica\u2019s in-flight write can land', by: 'withOwnership' },
+  { message: 'Listed again after gaining keys', level: 'info', fields: ['kind', 'keys'], when: 'the coordinator gave this replica more keys: they are queued (low lane)', by: 'withOwnership' },
+  { message: 'Re-list after an ownership gain failed; trying again', level: 'warn', fields: ['kind', 'err', 'attempt'], when: 'listing the kind after a gain failed (retried with backoff)', by: 'withOwnership' },
+  { message: 'Pass skipped: another replica owns the key', level: 'debug', fields: ['kind', 'key'], when: 'a queued key was lost before its pass started: forgotten here, its owner reconciles it', by: 'withOwnership' },
+  { message: 'Pass ended without ownership; the new owner reconciles the key', level: 'info', fields: ['kind', 'key', 'token'], when: 'the key was lost while its pass ran: its writes were refused (FencedError) and its outcome is dropped here', by: 'withOwnership' },
   { message: 'World keys listing failed: this sweep is skipped', level: 'warn', fields: ['err'], when: 'the loop\'s worldKeys function failed (the next resync tries again)', by: 'defineLoop' },
+  { message: 'Loop completed', level: 'info', fields: [], when: 'a stream loop whose sources all completed has reconciled every key and ends', by: 'defineLoop' },
   { message: 'Loop died', level: 'error', fields: ['err'], when: 'the loop ended without stop() (never expected: sources and passes are contained); health() says why', by: 'defineLoop' },
 ] satisfies LogLine[]);
 

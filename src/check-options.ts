@@ -38,7 +38,7 @@ export function checkOptions<T>(where: string, schema: ZodType, value: T, known?
     const path = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
       const keys = (issue as { keys?: readonly string[] }).keys ?? [];
-      const names = known ?? objectKeys(schema);
+      const names = issue.path.length === 0 ? (known ?? objectKeys(schema)) : objectKeys(schemaAt(schema, issue.path));
       for (const key of keys) {
         const near = nearest(key, names);
         lines.push(
@@ -90,8 +90,26 @@ export const name = (what: string): z.ZodString => z.string({ error: `must be ${
 // ---- helpers ------------------------------------------------------------------------------------------
 
 function objectKeys(schema: unknown): string[] {
-  const shape = (schema as { shape?: Record<string, unknown> }).shape;
+  const shape = (schema as { shape?: Record<string, unknown> } | undefined)?.shape;
   return shape === undefined ? [] : Object.keys(shape);
+}
+
+/** The object schema at `path` inside `schema` (through optional and nullable wrappers), if any. */
+function schemaAt(schema: unknown, path: readonly PropertyKey[]): unknown {
+  let at: unknown = schema;
+  for (const key of path) {
+    at = unwrap(at);
+    const shape = (at as { shape?: Record<string, unknown> } | undefined)?.shape;
+    if (shape === undefined) return undefined;
+    at = shape[String(key)];
+  }
+  return unwrap(at);
+}
+
+function unwrap(schema: unknown): unknown {
+  let at = schema as { unwrap?: () => unknown; shape?: unknown } | undefined;
+  for (let i = 0; i < 5 && at !== undefined && at.shape === undefined && typeof at.unwrap === 'function'; i++) at = at.unwrap() as typeof at;
+  return at;
 }
 
 function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {

@@ -130,6 +130,7 @@ export { deepEqual } from './equal.js';
 export type { Items, SetDiffOptions } from './diff.js';
 
 /* Ports */
+export type { Coordinator, Fence, OwnershipChange, OwnershipHold } from './coordinator.js';
 export { noopLogger, noopMetrics, safeLogger } from './ports.js';
 export type { LogFields, Logger, LoopProbe, Metrics } from './ports.js';
 

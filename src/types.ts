@@ -5,6 +5,7 @@
  * @module
  */
 import type { Observable } from 'rxjs';
+import type { Fence } from './coordinator.js';
 
 /** String identity of one thing being reconciled: `name`, or `namespace/name`. */
 export type Key = string;
@@ -200,4 +201,13 @@ export interface Store {
    * are the store's (a lost connection, `CompactedError`): the caller restarts it.
    */
   watch<Spec = unknown, Status = unknown>(kind: string, options?: WatchOptions): Observable<WatchEvent<Spec, Status>>;
+  /**
+   * Optional: a view of this store whose writes (`create`, `update`, `updateStatus`, `delete`) are
+   * applied only while `fence` is still the current ownership, checked inside the write itself (for
+   * etcd: one transaction comparing the owning shard key's revision); otherwise the write fails with
+   * `FencedError` and nothing is written. Reads and watches go to the store as they are. A store
+   * without it cannot fence: a loop with a coordinator still runs only the keys it owns, but a deposed
+   * owner's in-flight write can land (the loop logs a warning once at its start).
+   */
+  fenced?(fence: Fence): Store;
 }

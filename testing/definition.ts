@@ -5,7 +5,7 @@
  * @module
  */
 import type { SchedulerLike } from 'rxjs';
-import type { Key, KindOptions, NewResource, Resource, Store } from '../src/index.js';
+import type { Key, KindOptions, MemoryStore, NewResource, Resource, Store } from '../src/index.js';
 import type { LoopOptions } from '../operators/index.js';
 import type { Items, World } from './world.js';
 
@@ -61,6 +61,21 @@ export interface DesiredResource<Spec, Status = unknown> extends NewResource<Spe
 }
 
 /**
+ * What a definition's `store` opener is given: the run's clock, and the store it opened before (on
+ * a restart), to close and open again on the same data.
+ *
+ * ## Example
+ * ```ts
+ * const open = ({ previous }: StoreEnv) => { previous?.close(); return createSqliteStore({ path }); };
+ * ```
+ */
+export interface StoreEnv<S extends Store = Store> {
+  readonly scheduler: SchedulerLike;
+  /** The store of the run before this restart; `undefined` when the run starts (open it empty). */
+  readonly previous: S | undefined;
+}
+
+/**
  * A loop as the checkers and `simulate` take it: a factory of its options (given the run's store,
  * scheduler and world), the world it acts on, and what "in the desired state" means.
  *
@@ -87,7 +102,7 @@ export interface DesiredResource<Spec, Status = unknown> extends NewResource<Spe
  * });
  * ```
  */
-export interface LoopDefinition<Spec, Status, V, C = unknown, T = unknown> {
+export interface LoopDefinition<Spec, Status, V, C = unknown, T = unknown, S extends Store = MemoryStore> {
   /** Builds the loop's options for one run. Called once per run, with that run's store, clock and world. */
   readonly loop: (env: LoopEnv<V>) => LoopSpec<Spec, Status, C, T>;
   /** Makes the world a run starts from, holding `initial`. Default: `memoryWorld(initial)` (strict). */
@@ -96,9 +111,13 @@ export interface LoopDefinition<Spec, Status, V, C = unknown, T = unknown> {
   readonly kinds?: Readonly<Record<string, KindOptions<unknown>>>;
   /**
    * The world state the store's resources call for, given the resources at the end of a run (those
-   * still being deleted included). `checkConvergence` compares the world's snapshot with it.
+   * still being deleted included) and `initial`: the world as others left it — the start state with
+   * every change someone else made during the run (steps `change`, `remove`, `add`), i.e. what the
+   * world would hold had the loop never acted. `checkConvergence` compares the world's snapshot with
+   * it. Use `initial` to say "leave what you do not own alone" (keep its items that no resource
+   * calls for); declaring it also turns on the `add` steps (someone else adds items).
    */
-  readonly expected?: (resources: readonly Resource<Spec, Status>[]) => Items<V>;
+  readonly expected?: (resources: readonly Resource<Spec, Status>[], initial: Items<V>) => Items<V>;
   /**
    * Whether one resource is done on the store side (e.g. its status shows the current generation).
    * Returns `true`, or a reason it is not. Default: a resource is done unless it is still being
@@ -110,6 +129,15 @@ export interface LoopDefinition<Spec, Status, V, C = unknown, T = unknown> {
    * `checkIdempotent` triggers them too. Default: none besides the store's and the desired keys.
    */
   readonly keys?: (world: Items<V>) => Iterable<Key>;
+  /**
+   * Opens the store a run uses instead of a fresh memory store — a durable one (e.g. a SQLite file
+   * per run) — and opens it again on a restart step (`previous` is the one to close): so a check
+   * restarts the loop on the same data, as a real process restart would. The run writes its desired
+   * state into the store it opens first; open it empty. The simulation closes the last one it
+   * opened when it stops (if it has `close()`). Default: one memory store per run, kept across
+   * restarts (as a store server outlives the loop's process).
+   */
+  readonly store?: (env: StoreEnv<S>) => S | Promise<S>;
 }
 
 /**
@@ -126,8 +154,8 @@ export interface LoopDefinition<Spec, Status, V, C = unknown, T = unknown> {
  * });
  * ```
  */
-export function loopDefinition<Spec, Status, V, C = unknown, T = unknown>(
-  definition: LoopDefinition<Spec, Status, V, C, T>,
-): LoopDefinition<Spec, Status, V, C, T> {
+export function loopDefinition<Spec, Status, V, C = unknown, T = unknown, S extends Store = MemoryStore>(
+  definition: LoopDefinition<Spec, Status, V, C, T, S>,
+): LoopDefinition<Spec, Status, V, C, T, S> {
   return definition;
 }

@@ -60,6 +60,11 @@ export interface FailingRun {
   readonly within: number;
   /** Virtual ms between the first run and the second pass (idempotence). */
   readonly gap: number;
+  /**
+   * The run's steps, as generated (convergence with steps; `[]` when none were drawn). Absent for a
+   * run without steps (`steps: false`, and idempotence).
+   */
+  readonly steps?: readonly unknown[];
 }
 
 /**
@@ -75,7 +80,7 @@ export interface CheckFailureDetails {
   readonly seed: number;
   /** fast-check's path to the shrunk counterexample: pass it back as `path` to replay it first. */
   readonly path: string;
-  /** The shrunk counterexample, by name (`desired`, `current`, and `simulationSeed` when faults ran). */
+  /** The shrunk counterexample, by name (`desired`, `current`, `steps` and `simulationSeed` when faults ran). */
   readonly counterexample: Readonly<Record<string, unknown>>;
   /** The seed of the simulation of the counterexample: `simulate(def, { ..., seed })` replays it. */
   readonly simulationSeed: number;

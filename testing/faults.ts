@@ -124,6 +124,13 @@ export interface Faults {
   readonly world?: WorldFaults;
   /** Faults stop at this virtual time (ms); after it everything is honest. Default: never. */
   readonly until?: number;
+  /**
+   * In a run with steps: faults happen only within this many virtual ms after the start and after
+   * each step (so they land where the loop is busy), and stop for good that long after the last
+   * step — unless `until` is given. `checkConvergence` sets it (default 5000). Without steps it has
+   * no effect.
+   */
+  readonly window?: number;
 }
 
 /**
@@ -163,6 +170,8 @@ export interface FaultOptions {
   readonly scheduler?: SchedulerLike;
   /** No fault at or after this scheduler time (ms). Default: never stop. */
   readonly until?: number;
+  /** Faults only while this returns true (given the scheduler time), besides `until`. Default: always. */
+  readonly active?: (now: number) => boolean;
   /** Told about every injected fault. */
   readonly onFault?: (fault: InjectedFault) => void;
 }
@@ -172,6 +181,7 @@ class Injector {
   private readonly random: Random;
   private readonly scheduler: SchedulerLike;
   private readonly until: number;
+  private readonly isActive: ((now: number) => boolean) | undefined;
   private readonly onFault: ((fault: InjectedFault) => void) | undefined;
   readonly where: InjectedFault['where'];
 
@@ -179,12 +189,14 @@ class Injector {
     this.random = seededRandom(options.seed, where);
     this.scheduler = options.scheduler ?? asyncScheduler;
     this.until = options.until ?? Infinity;
+    this.isActive = options.active;
     this.onFault = options.onFault;
     this.where = where;
   }
 
   get active(): boolean {
-    return this.scheduler.now() < this.until;
+    const now = this.scheduler.now();
+    return now < this.until && (this.isActive === undefined || this.isActive(now));
   }
 
   /** Draws once; true (and reported) when the fault happens. Draws nothing for a zero rate. */

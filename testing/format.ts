@@ -101,3 +101,27 @@ export function diffValues(before: unknown, after: unknown, path = '', max = 6):
   walk(before, after, path);
   return out;
 }
+
+/**
+ * Lines that say how a world changed from `before` to `after` (empty when equal): what was added,
+ * removed, or changed value.
+ *
+ * ## Example
+ * ```ts
+ * diffWorlds({ a: 1, b: 2 }, { a: 3, c: 4 }); // ['"a" was 1, now 3', '"b" was removed (it was 2)', '"c" was added = 4']
+ * ```
+ */
+export function diffWorlds<V>(before: Items<V>, after: Items<V>): string[] {
+  const lines: string[] = [];
+  const targets = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+  for (const target of targets) {
+    const was = Object.hasOwn(before, target);
+    const is = Object.hasOwn(after, target);
+    if (was && !is) lines.push(`${JSON.stringify(target)} was removed (it was ${show(before[target])})`);
+    else if (!was && is) lines.push(`${JSON.stringify(target)} was added = ${show(after[target])}`);
+    else if (stableJson(before[target]) !== stableJson(after[target])) {
+      lines.push(`${JSON.stringify(target)} was ${show(before[target])}, now ${show(after[target])}`);
+    }
+  }
+  return lines;
+}

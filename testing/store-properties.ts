@@ -160,7 +160,11 @@ export const storeProperties: readonly StoreProperty[] = [
           for (let i = 0; i <= ops.length; i++) {
             if (i === Math.min(watchFrom, ops.length)) {
               listed = new Map((await store.list('A')).map((r) => [keyOf(r), r]));
-              recording = record(store, 'A', ctx.eventTimeout);
+              const started = record(store, 'A', ctx.eventTimeout);
+              recording = started;
+              // A remote store (etcd) reads its list after the subscription, asynchronously: write
+              // again only once the watch has listed, as a consumer needing a consistent start does.
+              await started.until(() => started.events.some((e) => e.type === 'synced'), 'the synced event of the watch');
             }
             const o = ops[i];
             if (o === undefined) continue;

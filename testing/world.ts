@@ -67,9 +67,11 @@ export interface MemoryWorldOptions<V> {
   /** A `delete` of a missing target: `'fail'` (`NotFoundError`; default) or `'ignore'` (like `rm -f`). */
   readonly onDeleteMissing?: 'fail' | 'ignore';
   /**
-   * Honour idempotency keys (default true): a correction whose key was applied before and whose effect
-   * still holds does nothing, so a retry after a lost acknowledgement is harmless. Corrections
-   * with an empty key are never deduplicated.
+   * Honour idempotency keys (default true): a correction whose key was applied before by a correction
+   * of the same action, whose effect still holds, does nothing — so a retry after a lost
+   * acknowledgement is harmless. A create's effect holds while its target exists. A correction
+   * without a key — `''`, `undefined` or no `idempotencyKey` at all (anything but a non-empty
+   * string) — is never deduplicated: two keyless corrections are two operations.
    */
   readonly idempotency?: boolean;
   /** Applies a `custom` correction: returns the new items. Default: `custom` is refused. */
@@ -115,12 +117,18 @@ export function memoryWorld<V>(initial: Items<V> = {}, options: MemoryWorldOptio
   const stats = { applied: 0, deduplicated: 0 };
   const dedupe = options.idempotency !== false;
 
-  /** True when an earlier correction with this key still shows in the world. */
+  /**
+   * True when an earlier correction with this key still shows in the world: a delete, while the
+   * target is absent; an update, while the target holds its value; a create, while the target exists
+   * (like an API's client token: a retried create returns the thing it made, even if someone changed
+   * it since).
+   */
   const stillHolds = (c: Correction<V>): boolean => {
     switch (c.action) {
       case 'delete':
         return !Object.hasOwn(items, c.target);
       case 'create':
+        return Object.hasOwn(items, c.target);
       case 'update':
         return Object.hasOwn(items, c.target) && equal(items[c.target], c.value);
       case 'custom':
@@ -128,11 +136,17 @@ export function memoryWorld<V>(initial: Items<V> = {}, options: MemoryWorldOptio
     }
   };
 
+  /** The correction's idempotency key, or undefined when it has none (not a non-empty string). */
+  const keyOf = (c: Correction<V>): string | undefined =>
+    typeof c.idempotencyKey === 'string' && c.idempotencyKey !== '' ? c.idempotencyKey : undefined;
+
   const run = (c: Correction<V>): void => {
     if (typeof c !== 'object' || c === null || typeof c.target !== 'string' || c.target === '') {
       throw new InvalidArgumentError(`world: a correction needs a non-empty string target (got ${JSON.stringify(c)})`);
     }
-    if (dedupe && c.idempotencyKey !== '' && applied.has(c.idempotencyKey) && stillHolds(applied.get(c.idempotencyKey) as Correction<V>)) {
+    const key = keyOf(c);
+    const earlier = key === undefined ? undefined : applied.get(key);
+    if (dedupe && earlier !== undefined && earlier.action === c.action && stillHolds(earlier)) {
       stats.deduplicated++;
       return;
     }
@@ -170,7 +184,7 @@ export function memoryWorld<V>(initial: Items<V> = {}, options: MemoryWorldOptio
         }
         items = structuredClone({ ...options.custom(items, c) }) as Record<string, V>;
         stats.applied++;
-        if (c.idempotencyKey !== '') applied.set(c.idempotencyKey, c);
+        if (key !== undefined) applied.set(key, c);
         return;
       }
       default:
@@ -178,7 +192,7 @@ export function memoryWorld<V>(initial: Items<V> = {}, options: MemoryWorldOptio
     }
     items = next;
     stats.applied++;
-    if (c.idempotencyKey !== '') applied.set(c.idempotencyKey, c);
+    if (key !== undefined) applied.set(key, c);
   };
 
   return {

@@ -18,10 +18,12 @@ import {
   removeFinalizer,
   stampObservedGeneration,
 } from '../../src/index.js';
+import { ownershipOf } from '../with-ownership.js';
 import type {
   Applied,
   ChildrenReport,
   Delivery,
+  Fence,
   Key,
   Logger,
   NewResource,
@@ -50,6 +52,12 @@ export interface LoopContext<Spec, Status> extends PassContext {
   readonly logger: Logger;
   /** A fresh id for this pass, also in every log line of the pass. */
   readonly reconcileId: string;
+  /**
+   * With a `coordinator`: the fence of this pass (its `token` grows with every new owner of the key).
+   * `store` is then fenced by it; give `fence.token` to world adapters so they refuse a deposed
+   * owner's writes (keep the largest token seen per target, refuse smaller ones). Undefined without.
+   */
+  readonly fence: Fence | undefined;
   /** The scheduler's time as an ISO string (for timestamps in status). */
   now(): string;
   /**
@@ -148,12 +156,16 @@ export class LoopScope<Spec, Status> implements LoopContext<Spec, Status> {
   readonly kind: string;
   readonly store: Store;
   readonly request: Request;
+  readonly fence: Fence | undefined;
   private readonly env: LoopEnv;
   private readonly pass: PassContext;
   private snapshot: Promise<Resource<Spec, Status> | undefined> | undefined;
   private passLogger: Logger | undefined;
 
   constructor(env: LoopEnv, request: Request, pass: PassContext) {
+    const owned = ownershipOf(pass); // coordinator: the pass's writes go through its fenced store
+    if (owned !== undefined) env = { ...env, store: owned.store, ledger: env.ledger === env.store ? owned.store : env.ledger };
+    this.fence = owned?.fence;
     this.env = env;
     this.pass = pass;
     this.loop = env.loop;

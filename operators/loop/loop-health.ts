@@ -8,7 +8,7 @@
 import type { SchedulerLike } from 'rxjs';
 
 /** Where a loop is in its life. */
-export type LoopState = 'starting' | 'running' | 'stopping' | 'stopped' | 'dead';
+export type LoopState = 'starting' | 'running' | 'stopping' | 'stopped' | 'completed' | 'dead';
 
 /** One trigger source of a loop (its own watch, a dependency watch, the resync, a user source). */
 export interface SourceHealth {
@@ -105,18 +105,25 @@ export class HealthTracker {
     this.death = reason;
   }
 
+  /** The loop ended by design (its finite sources completed, every key reconciled). */
+  completed(reason: string): void {
+    this.state = 'completed';
+    this.death = reason;
+  }
+
   get isDead(): boolean {
     return this.state === 'dead';
   }
 
   get isStopping(): boolean {
-    return this.state === 'stopping' || this.state === 'stopped';
+    return this.state === 'stopping' || this.state === 'stopped' || this.state === 'completed';
   }
 
   read(paused: boolean): LoopHealth {
     const alive = this.state === 'starting' || this.state === 'running';
     let reason: string | undefined;
     if (this.state === 'dead') reason = `the loop died: ${this.death ?? 'unknown reason'}`;
+    else if (this.state === 'completed') reason = `the loop completed: ${this.death ?? ''}`;
     else if (this.state === 'stopping' || this.state === 'stopped') reason = `the loop is ${this.state}`;
     else {
       const unlisted = [...this.sources.values()].filter((s) => s.watch && !s.listed).map((s) => s.name);

@@ -9,12 +9,14 @@ import { isObservable } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { z } from 'zod';
 import { InvalidArgumentError } from '../../src/index.js';
-import type { Correction, EventFilter, KindDefinition, Plan, Key, Logger, MaybeAsync, Metrics, Outcome, QueueHooks, Request, Resource, ResourceEvent, Store, WorkQueueOptions } from '../../src/index.js';
+import type { Coordinator, Correction, EventFilter, KindDefinition, Plan, Key, Logger, MaybeAsync, Metrics, Outcome, QueueHooks, Request, Resource, ResourceEvent, Store, WorkQueueOptions } from '../../src/index.js';
 import { checkOptions, fn, name as nonEmpty, period, withMethods } from '../../src/check-options.js';
 import { queueOptionsShape } from '../../src/queue-options.js';
 import type { CorrectionInput } from '../compare.js';
 import type { SpecSchema } from '../with-schema.js';
 import type { LoopContext } from './loop-context.js';
+import { checkLoopDocs, loopDocsShape } from '../describe/loop-docs.js';
+import type { LoopDocs } from '../describe/loop-docs.js';
 
 /** A child kind whose changes trigger their owners, or a mapped relation. */
 export type Dependency =
@@ -151,6 +153,17 @@ export interface LoopOptionsBase<Spec, Status> extends LoopQueueOptions {
   readonly metrics?: Metrics;
   /** Extra queue hooks, called after the library's own (each contained). */
   readonly hooks?: QueueHooks;
+  /**
+   * What `describeLoops` cannot read from the code: who may change the desired state, how the loop
+   * observes and compares, what its corrections mean, how it resolves conflicts (see `LoopDocs`).
+   */
+  readonly describe?: LoopDocs;
+  /**
+   * Several replicas: run passes only for the keys this replica owns (e.g. `etcdCoordinator` from
+   * `rx-reconcile/etcd`), re-list on gains, and fence every store write of a pass (see
+   * `withOwnership`). Default: this process owns every key.
+   */
+  readonly coordinator?: Coordinator;
 }
 
 /** Halo style: one `reconcile(request)` returning an `Outcome` or nothing. */
@@ -229,6 +242,8 @@ const loopSchema = z.strictObject({
   logger: withMethods<Logger>('a pino-compatible logger', 'debug', 'info', 'warn', 'error', 'child').optional(),
   metrics: withMethods<Metrics>('a metrics port such as prometheusMetrics(...)', 'forLoop').optional(),
   hooks: z.custom<QueueHooks>((v) => typeof v === 'object' && v !== null, 'must be an object of hook functions').optional(),
+  describe: loopDocsShape,
+  coordinator: withMethods<Coordinator>('a Coordinator such as etcdCoordinator(...) from rx-reconcile/etcd', 'owns', 'fence', 'hold', 'ready').optional(),
   reconcile: fn('a function (request, ctx) => outcome').optional(),
   observe: fn('a function (key, ctx) => current state').optional(),
   compare: fn('a function (desired, current, key) => corrections').optional(),
@@ -268,6 +283,7 @@ export function checkLoopOptions(options: unknown): void {
     fail('the loop has both reconcile and phases: keep one style (reconcile, or observe/compare/correct)');
   }
   checkOptions(label, loopSchema, options as object);
+  checkLoopDocs(label, o['describe']);
   const finalizer = o['finalizer'] as { cleanup?: unknown } | undefined;
   if (isFn('reconcile') && finalizer !== undefined && typeof finalizer.cleanup !== 'function') {
     fail(

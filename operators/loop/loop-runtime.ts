@@ -110,6 +110,11 @@ export class LoopRuntime {
     readonly describe: Loop['options'];
     readonly source: string | undefined;
     readonly usage: LoopUsage;
+    /**
+     * True when the loop's sources may end by design (a stream loop over a finite `desired$`): the loop
+     * then completes (logged at info) instead of dying.
+     */
+    readonly mayComplete?: boolean;
   }): Loop {
     const { name, scheduler, logger, control, health } = this;
     const user = this.options.hooks;
@@ -154,8 +159,13 @@ export class LoopRuntime {
         },
         complete: () => {
           if (!health.isStopping && !health.isDead) {
-            health.died('the trigger sources completed');
-            logger.error({}, 'Loop died');
+            if (args.mayComplete === true) {
+              health.completed('its sources completed and every key was reconciled');
+              logger.info({}, 'Loop completed');
+            } else {
+              health.died('the trigger sources completed');
+              logger.error({}, 'Loop died');
+            }
           }
           end();
         },

@@ -12,8 +12,14 @@ import type { StreamLoopBase } from './stream-options.js';
 
 /** The options a loop was defined with, without its pass functions, for `describeLoops` and admin pages. */
 export type LoopDescription =
-  | (Omit<LoopOptionsBase<unknown, unknown>, 'kind'> & { readonly kind: string; readonly style: 'reconcile' | 'phases'; readonly mode: 'store' })
-  | (Omit<StreamLoopBase<unknown, unknown>, 'desired$' | 'current$'> & { readonly style: 'reconcile' | 'phases'; readonly mode: 'streams' });
+  | (Omit<LoopOptionsBase<unknown, unknown>, 'kind'> & { readonly kind: string; readonly style: 'reconcile' | 'phases'; readonly mode: 'store' } & PhaseFacts)
+  | (Omit<StreamLoopBase<unknown, unknown>, 'desired$' | 'current$'> & { readonly style: 'reconcile' | 'phases'; readonly mode: 'streams' } & PhaseFacts);
+
+/** What a description keeps of a phase loop's pass functions (which it leaves out). */
+export interface PhaseFacts {
+  /** Phase loops: false with `verify: false` (the pass converges once its corrections are applied). */
+  readonly verifies?: boolean;
+}
 
 /** A running loop. */
 export interface Loop {
@@ -54,4 +60,10 @@ export interface Loop {
    * anything changes. Never rejects.
    */
   stop(options?: { readonly deadline?: number }): Promise<void>;
+}
+
+/** The {@link PhaseFacts} of a loop's options (nothing for a `reconcile` loop). */
+export function phaseFacts(options: object): PhaseFacts {
+  if ('reconcile' in options) return {};
+  return { verifies: (options as { readonly verify?: unknown }).verify !== false };
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { merge } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { keyOf, toError } from '../../src/index.js';
 import type { EventFilter, Key, Logger, Request, Work } from '../../src/index.js';
@@ -14,6 +15,7 @@ import { triggerOwners } from '../trigger-owners.js';
 import { triggerWith } from '../trigger-with.js';
 import { supervisedWatch } from '../watch-events.js';
 import { watchRequests } from '../watch-requests.js';
+import { withOwnership } from '../with-ownership.js'; // coordinator (issue 12)
 import { LoopScope, newUsage } from './loop-context.js';
 import type { LoopEnv } from './loop-context.js';
 import type { LoopDescription } from './loop.js';
@@ -21,6 +23,7 @@ import type { PhaseLoopOptions, ReconcileLoopOptions, ResolvedLoopOptions } from
 import { passOf } from './loop-pass.js';
 import { LoopRuntime } from './loop-runtime.js';
 import type { Loop } from './loop.js';
+import { phaseFacts } from './loop.js';
 import { recordParked } from './record-parked.js';
 import { worldKeysSource } from './world-keys.js';
 
@@ -35,10 +38,12 @@ export function storeLoop<Spec, Status, C, T>(options: ResolvedLoopOptions<Spec,
    * through this view do not come back as triggers — the removal of a deleted resource's last finalizer
    * included, unless the loop owns children (then that removal runs one more pass: the cascade).
    */
-  const own = ignoreOwnWrites(store, { deletes: () => usage.ownedKinds.size === 0 });
+  const owned = options.coordinator ? withOwnership({ coordinator: options.coordinator, store, kind, logger, scheduler }) : undefined; // coordinator
+  const own = ignoreOwnWrites(owned?.store ?? store, { deletes: () => usage.ownedKinds.size === 0 });
   const env: LoopEnv = { loop: name, kind, store, own, ledger: options.ledger ?? store, scheduler, logger, random, usage };
   const pass = passOf(options, env);
-  const work: Work = (request, queuePass) => pass(request, new LoopScope<Spec, Status>(env, request, queuePass));
+  const scoped: Work = (request, queuePass) => pass(request, new LoopScope<Spec, Status>(env, request, queuePass));
+  const work: Work = owned ? owned.work(scoped) : scoped; // coordinator
 
   const triggers: Observable<Key | Request>[] = [];
   const own$ = `watch ${kind}`;
@@ -83,11 +88,11 @@ export function storeLoop<Spec, Status, C, T>(options: ResolvedLoopOptions<Spec,
     Partial<PhaseLoopOptions<Spec, Status, C, T>>;
   void [_r, _o, _c, _k, _v];
   return runtime.start({
-    triggers,
+    triggers: owned ? [merge(...triggers).pipe(owned.triggers)] : triggers, // coordinator
     work,
     queueOptions: options,
     ...(options.conditions === false ? {} : { onFinish: (result) => recordParked(result, { store: own, kind, scheduler, logger }) }),
-    describe: { ...base, kind, style: 'reconcile' in options ? 'reconcile' : 'phases', mode: 'store' } as LoopDescription,
+    describe: { ...base, kind, style: 'reconcile' in options ? 'reconcile' : 'phases', mode: 'store', ...phaseFacts(options) } as LoopDescription,
     source,
     usage,
   });

@@ -20,6 +20,7 @@ import { verify } from '../verify.js';
 import { KeyedState } from './keyed-state.js';
 import type { Keyed } from './keyed-state.js';
 import type { Loop } from './loop.js';
+import { phaseFacts } from './loop.js';
 import { newUsage } from './loop-context.js';
 import { LoopRuntime } from './loop-runtime.js';
 import type { StreamContext, StreamLoopOptions, StreamPhaseOptions, StreamReconcileOptions } from './stream-options.js';
@@ -130,9 +131,10 @@ export function streamLoop<D, C, T>(options: StreamLoopOptions<D, C, T>, source:
     triggers,
     work,
     queueOptions: options,
-    describe: { ...base, style: 'reconcile' in options ? 'reconcile' : 'phases', mode: 'streams' },
+    describe: { ...base, style: 'reconcile' in options ? 'reconcile' : 'phases', mode: 'streams', ...phaseFacts(options) },
     source,
     usage,
+    mayComplete: true,
   });
 }
 

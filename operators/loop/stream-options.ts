@@ -13,6 +13,8 @@ import { queueOptionsShape } from '../../src/queue-options.js';
 import type { CorrectionInput } from '../compare.js';
 import type { Keyed } from './keyed-state.js';
 import type { LoopQueueOptions } from './loop-options.js';
+import { checkLoopDocs, loopDocsShape } from '../describe/loop-docs.js';
+import type { LoopDocs } from '../describe/loop-docs.js';
 
 /** What a pass of a stream loop can use besides its request. */
 export interface StreamContext<D, C> extends PassContext {
@@ -53,6 +55,8 @@ export interface StreamLoopBase<D, C> extends LoopQueueOptions {
   readonly hooks?: QueueHooks;
   /** Where `ctx.once` records effects. Default: an in-memory store (not durable: pass a durable store to keep it across restarts). */
   readonly ledger?: Store;
+  /** What `describeLoops` cannot read from the code (see `LoopDocs`). */
+  readonly describe?: LoopDocs;
 }
 
 /** A stream loop in Halo style: one `reconcile(request, ctx)`. */
@@ -96,6 +100,7 @@ const streamSchema = z.strictObject({
   metrics: withMethods<Metrics>('a metrics port such as prometheusMetrics(...)', 'forLoop').optional(),
   hooks: z.custom<QueueHooks>((v) => typeof v === 'object' && v !== null, 'must be an object of hook functions').optional(),
   ledger: withMethods<Store>('a store', 'get', 'create').optional(),
+  describe: loopDocsShape,
   reconcile: fn('a function (request, ctx) => outcome').optional(),
   observe: fn('a function (key, ctx) => current state').optional(),
   compare: fn('a function (desired, current, key) => corrections').optional(),
@@ -112,6 +117,7 @@ export function checkStreamOptions(options: object): void {
   const o = options as Readonly<Record<string, unknown>>;
   const label = typeof o['name'] === 'string' && o['name'] !== '' ? `defineLoop "${o['name']}"` : 'defineLoop';
   checkOptions(label, streamSchema, options);
+  checkLoopDocs(label, o['describe']);
   const isFn = (key: string): boolean => typeof o[key] === 'function';
   if (!isFn('reconcile') && !(isFn('compare') && isFn('correct'))) {
     throw new InvalidArgumentError(`${label}: a stream loop needs reconcile(request, ctx), or compare and correct (observe defaults to current$)`);

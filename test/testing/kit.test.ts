@@ -5,14 +5,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, AlreadyExistsError, Outcome, TransientError, createMemoryStore } from 'rx-reconcile';
-import type { WatchEvent } from 'rx-reconcile';
+import type { Correction, WatchEvent } from 'rx-reconcile';
 import {
   BadDefinitionError,
   SimulationScheduler,
   checkConvergence,
+  checkIdempotent,
   defaultFaults,
   diffItems,
   diffValues,
+  diffWorlds,
   faultyActuator,
   faultyStore,
   faultyWorld,
@@ -60,6 +62,26 @@ describe('memoryWorld', () => {
     await vms.apply(update('web', 2));
     await vms.apply(update('web', 1, 'k1'));
     expect(vms.snapshot()).toEqual({ web: 1 });
+  });
+
+  it('never deduplicates a correction without a key: undefined, missing or empty (regression: undefined was one shared key)', async () => {
+    const vms = memoryWorld<number>({}, { onCreateExisting: 'duplicate' });
+    await vms.apply({ action: 'create', target: 'web', value: 1, idempotencyKey: undefined as unknown as string });
+    await vms.apply({ action: 'create', target: 'web', value: 1 } as Correction<number>);
+    await vms.apply({ action: 'create', target: 'web', value: 1, idempotencyKey: '' });
+    expect(vms.snapshot()).toEqual({ web: 1, 'web#2': 1, 'web#3': 1 });
+    expect(vms.stats).toEqual({ applied: 3, deduplicated: 0 });
+  });
+
+  it('a create key keeps deduplicating while its item exists, even changed by someone else (like a client token)', async () => {
+    const vms = memoryWorld<number>({}, { onCreateExisting: 'duplicate' });
+    await vms.apply({ action: 'create', target: 'web', value: 1, idempotencyKey: 'token' });
+    await vms.apply(update('web', 5, 'someone'));
+    await vms.apply({ action: 'create', target: 'web', value: 1, idempotencyKey: 'token' });
+    expect(vms.snapshot()).toEqual({ web: 5 });
+    await vms.apply({ action: 'delete', target: 'web', idempotencyKey: 'gone' });
+    await vms.apply({ action: 'create', target: 'web', value: 1, idempotencyKey: 'token' });
+    expect(vms.snapshot()).toEqual({ web: 1 }); // its item is gone: a new create
   });
 
   it('copies values in and out, and applies custom corrections through its option', async () => {
@@ -278,11 +300,67 @@ describe('check options', () => {
   });
 });
 
+describe('failure messages', () => {
+  it('a create without an idempotency key, retried after a lost acknowledgement, is caught as the duplicate it makes', async () => {
+    const keyless = loopDefinition<{ size: number }, unknown, number>({
+      loop: ({ world }) => ({
+        name: 'vms',
+        kind: 'Vm',
+        resync: 30_000,
+        async reconcile(_request, ctx) {
+          const vm = await ctx.get();
+          if (vm !== undefined && (await world.get(vm.metadata.name)) === undefined) {
+            await world.apply({ action: 'create', target: vm.metadata.name, value: vm.spec.size } as Correction<number>);
+          }
+          return Outcome.converged();
+        },
+      }),
+      world: (initial) => memoryWorld(initial, { onCreateExisting: 'duplicate' }),
+      expected: (vms) => Object.fromEntries(vms.map((vm) => [vm.metadata.name, vm.spec.size])),
+    });
+    const desired = fc.constant([{ metadata: { name: 'web' }, spec: { size: 1 } }]);
+    const failure = await checkConvergence(keyless, { desired, seed: 5, faults: { world: { lostAck: 0.5, staleRead: 0.5 } }, steps: false }).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ code: 'NOT_CONVERGENT' });
+    expect((failure as Error).message).toMatch(/extra "web#2"/);
+  });
+
+  it('the second pass that changes the world says what it was and what it became', async () => {
+    const bump = loopDefinition<{ n: number }, unknown, number>({
+      loop: ({ world }) => ({
+        name: 'bump',
+        kind: 'Counter',
+        async reconcile(request) {
+          const now = (await world.get(request.key)) ?? 0;
+          await world.apply({ action: 'update', target: request.key, value: now + 1, idempotencyKey: '' });
+          return Outcome.converged();
+        },
+      }),
+      world: (initial) => memoryWorld(initial, { onUpdateMissing: 'create' }),
+    });
+    const failure = await checkIdempotent(bump, { desired: fc.constant([{ metadata: { name: 'c' }, spec: { n: 1 } }]), numRuns: 1 }).catch((e: unknown) => e);
+    expect((failure as Error).message).toContain('the second pass changed the world: "c" was 1, now 2');
+  });
+
+  it('a run where nothing triggers the loop says so, and what would', async () => {
+    const def = loopDefinition<number, unknown, number>({
+      loop: () => ({ name: 'n', kind: 'N', reconcile: () => Outcome.converged() }),
+      expected: () => ({}),
+    });
+    // Without steps: a generated `remove` of the orphan would make the run pass.
+    const failure = await checkConvergence(def, { desired: fc.constant([]), current: fc.constant({ orphan: 1 }), numRuns: 1, steps: false }).catch((e: unknown) => e);
+    const message = (failure as Error).message;
+    expect(message).toContain('hint: no pass ever ran: nothing triggered the loop');
+    expect(message).toContain('world items no resource names need a trigger of their own');
+    expect(message).not.toContain('definition.keys');
+  });
+});
+
 describe('format helpers', () => {
   it('stable JSON, item diffs and value diffs', () => {
     expect(stableJson({ b: 1, a: [2, undefined] })).toBe('{"a":[2,null],"b":1}');
     expect(diffItems({ a: 1, b: 2 }, { b: 3, c: 4 })).toEqual(['missing "a" (expected 1)', '"b" is 3, expected 2', 'extra "c" = 4']);
     expect(diffValues({ s: { t: 'x', n: 1 } }, { s: { t: 'y', n: 1 } }, 'status')).toEqual(['status.s.t: "x" → "y"']);
+    expect(diffWorlds({ a: 1, b: 2 }, { a: 3, c: 4 })).toEqual(['"a" was 1, now 3', '"b" was removed (it was 2)', '"c" was added = 4']);
     expect(seededRandom(5, 'a')()).toBe(seededRandom(5, 'a')());
     expect(seededRandom(5, 'a')()).not.toBe(seededRandom(5, 'b')());
   });

@@ -3,7 +3,7 @@
  * classic reconcile bugs (write storm, non-idempotent create, oscillation, blind delete).
  */
 import fc from 'fast-check';
-import { Outcome, idempotencyKeyOf, setDiff } from 'rx-reconcile';
+import { Backoff, NotFoundError, Outcome, idempotencyKeyOf, setDiff } from 'rx-reconcile';
 import type { Resource } from 'rx-reconcile';
 import { loopDefinition, memoryWorld } from 'rx-reconcile/testing';
 import type { DesiredResource, Items } from 'rx-reconcile/testing';
@@ -54,7 +54,7 @@ export interface ItemBugs {
   readonly stampTime?: boolean;
   /** Non-idempotent create: a fresh idempotency key per pass, so a retry is a second create. */
   readonly freshCreateKey?: boolean;
-  /** Blind delete: cleanup deletes without checking that the thing exists. */
+  /** Blind delete: cleanup deletes and fails when the thing does not exist (a 404 is not taken as done). */
   readonly blindDelete?: boolean;
 }
 
@@ -71,9 +71,12 @@ export function itemLoop(bugs: ItemBugs = {}) {
         if (item === undefined) return Outcome.converged();
         const name = item.metadata.name;
         if (!live(item)) {
-          if (bugs.blindDelete || (await world.get(name)) !== undefined) {
-            await world.apply({ action: 'delete', target: name, idempotencyKey: idempotencyKeyOf(name, 'delete', name, undefined) });
-          }
+          // Delete, and take "not found" as done: a read first could be stale (the thing was just
+          // created, the read does not show it yet), and skipping the delete on it leaks the thing.
+          const deletion = world.apply({ action: 'delete', target: name, idempotencyKey: idempotencyKeyOf(name, 'delete', name, undefined) });
+          await (bugs.blindDelete ? deletion : deletion.catch((error: unknown) => {
+            if (!(error instanceof NotFoundError)) throw error;
+          }));
           if (item.metadata.finalizers.includes(FINALIZER)) {
             await store.update({ ...item, metadata: { ...item.metadata, finalizers: item.metadata.finalizers.filter((f) => f !== FINALIZER) } });
           }
@@ -85,7 +88,9 @@ export function itemLoop(bugs: ItemBugs = {}) {
         }
         const have = await world.get(name);
         if (have === undefined) {
-          const idempotencyKey = bugs.freshCreateKey ? ctx.reconcileId : idempotencyKeyOf(name, 'create', name, item.spec.size);
+          // A client token per item, not per value: a create retried after a stale read — even once
+          // the spec changed — is the same create, so the API (which assigns ids) makes one thing.
+          const idempotencyKey = bugs.freshCreateKey ? ctx.reconcileId : idempotencyKeyOf(name, 'create', name, undefined);
           await world.apply({ action: 'create', target: name, value: item.spec.size, idempotencyKey });
         } else if (have !== item.spec.size) {
           await world.apply({ action: 'update', target: name, value: item.spec.size, idempotencyKey: idempotencyKeyOf(name, 'update', name, item.spec.size) });
@@ -130,6 +135,9 @@ export function scaleLoop(bugs: { readonly overshoot?: boolean } = {}) {
       name: 'scale',
       kind: 'Scale',
       resync: 30_000,
+      // Each step of two is a pass whose verify retries until the world caught up, so progress
+      // counts as failures: a retry budget for a distance of 6 plus the faults on the way.
+      backoff: Backoff.exponential({ initial: 1000, factor: 2, steps: 12, cap: 30_000 }),
       observe: (key) => world.get(key),
       compare: (desired, current, key) => {
         if (desired === undefined) return [];
