@@ -145,7 +145,9 @@ export class LoopRuntime {
       health.running();
       return merge(...args.triggers);
     })
-      .pipe(subscribeOn(scheduler), workQueue(args.work, { ...pickQueueOptions(args.queueOptions), scheduler, control, hooks }))
+      // A result goes through `results$` only while someone subscribes to it (the hooks above see
+      // every pass either way): a loop nobody watches pass by pass does not emit through RxJS.
+      .pipe(subscribeOn(scheduler), workQueue(args.work, { ...pickQueueOptions(args.queueOptions), scheduler, control, hooks, results: () => results.observed }))
       .subscribe({
         next: (result) => results.next(result),
         error: (thrown: unknown) => {
