@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Subject, VirtualTimeScheduler, timer, map } from 'rxjs';
-import { InvalidArgumentError, Outcome } from 'rx-reconcile';
+import { InvalidArgumentError, Outcome, passConditions, recordPass, setCondition, stampObservedGeneration } from 'rx-reconcile';
 import type { PassResult, QueueSnapshot, Request } from 'rx-reconcile';
 import { createQueueControl, workQueue } from 'rx-reconcile/operators';
 
@@ -195,6 +195,56 @@ describe('the converged fast path gives the same answers as the general path', (
         }
       }),
       { numRuns: 100 },
+    );
+  });
+});
+
+describe('recordPass writes the pass conditions as one copy (no immer draft per condition)', () => {
+  const outcome = fc.constantFrom(
+    Outcome.converged(),
+    Outcome.requeueAfter(10),
+    Outcome.retry(new Error('down')),
+    Outcome.terminal(new Error('bad')),
+  );
+  const condition = fc.record({
+    type: fc.constantFrom('Ready', 'Progressing', 'Degraded', 'Mine'),
+    status: fc.constantFrom('True', 'False', 'Unknown') as fc.Arbitrary<'True' | 'False' | 'Unknown'>,
+    reason: fc.constantFrom('Converged', 'AsExpected', 'Retrying', 'X'),
+    message: fc.constantFrom('', 'the resource is in its desired state', 'nothing left to correct', 'm'),
+    observedGeneration: fc.integer({ min: 0, max: 3 }),
+    lastTransitionTime: fc.constantFrom('t0', 't1'),
+  });
+  const status = fc.option(
+    fc.record(
+      {
+        observedGeneration: fc.integer({ min: 0, max: 3 }),
+        phase: fc.constantFrom('Ready', 'Pending'),
+        conditions: fc.uniqueArray(condition, { selector: (c) => c.type, maxLength: 4 }),
+        ['__proto__']: fc.constant({ own: true }),
+      },
+      { requiredKeys: [] },
+    ),
+    { nil: undefined },
+  );
+
+  it('gives what stampObservedGeneration then setCondition per condition gives: same fields, same order, same references when nothing changed, frozen', () => {
+    fc.assert(
+      fc.property(status, outcome, fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 6 }), (s, o, generation, failures) => {
+        const report = { generation, verdict: { outcome: o, failureClass: undefined, failures, parked: undefined } };
+        const got = recordPass(s as never, report, 'now');
+        let want = stampObservedGeneration(s as never, generation);
+        for (const c of passConditions(report)) want = setCondition(want, c, 'now');
+        expect(got).toEqual(want);
+        expect(Object.keys(got as object)).toEqual(Object.keys(want as object));
+        expect(got === s).toBe(want === s);
+        expect(Object.isFrozen(got)).toBe(true);
+        const conditions = (got as { conditions?: readonly object[] }).conditions;
+        if (conditions !== undefined) {
+          expect(Object.isFrozen(conditions)).toBe(true);
+          for (const c of conditions) expect(Object.isFrozen(c)).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
     );
   });
 });
