@@ -18,7 +18,7 @@
  */
 import type { Metric } from 'prom-client';
 import { InvalidArgumentError } from '../src/errors.js';
-import type { MetricNaming } from '../src/metrics.js';
+import type { MetricNaming } from '../src/described-metrics.js';
 import type { AdminLoop, AdminRegistry } from './admin-options.js';
 
 /** Outcome of an admin action, as counted. */

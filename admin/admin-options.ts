@@ -8,7 +8,7 @@ import type { SchedulerLike } from 'rxjs';
 import { z } from 'zod';
 import { checkOptions, int, period, schedulerLike, withMethods } from '../src/check-options.js';
 import { InvalidArgumentError } from '../src/errors.js';
-import type { MetricNaming } from '../src/metrics.js';
+import type { MetricNaming } from '../src/described-metrics.js';
 import type { Logger } from '../src/ports.js';
 import type { Loop } from '../operators/define-loop.js';
 

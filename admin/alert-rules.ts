@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { MetricNaming } from '../src/metrics.js';
+import type { MetricNaming } from '../src/described-metrics.js';
 
 function alertsFolder(): string {
   for (const candidate of ['./alerts/', '../../admin/alerts/']) {

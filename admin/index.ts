@@ -10,11 +10,7 @@
  * @module
  */
 export { adminHandler } from './admin-handler.js';
-export type { AdminHandler } from './admin-handler.js';
 export { serveAdmin } from './serve-admin.js';
 export type { AdminServer } from './serve-admin.js';
-export type { AdminLoop, AdminOptions, AdminRegistry, ServeAdminOptions } from './admin-options.js';
-export type { AdminAction, KeyStateFilter, KeyView, LoopSummary, ResourceView } from './loop-view.js';
-export type { PassView } from './recent-passes.js';
-export { CONTENT_SECURITY_POLICY } from './security-headers.js';
+export type { AdminOptions, ServeAdminOptions } from './admin-options.js';
 export { ALERT_RULE_FILES } from './alert-rules.js';

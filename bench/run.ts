@@ -101,7 +101,13 @@ async function probeFeatures(): Promise<Map<Feature, string | undefined>> {
   found.set('workQueue', need(typeof ops['workQueue'] === 'function' && typeof ops['createQueueControl'] === 'function', "workQueue/createQueueControl in 'rx-reconcile/operators'"));
   found.set('store', need(typeof root['createMemoryStore'] === 'function', "createMemoryStore in 'rx-reconcile'"));
   found.set('loop', need(typeof root['defineLoop'] === 'function', "defineLoop in 'rx-reconcile'"));
-  found.set('status', need(typeof root['produceStatus'] === 'function' && typeof root['statusEquals'] === 'function', "produceStatus/statusEquals in 'rx-reconcile'"));
+  let kernel: Record<string, unknown> = {};
+  try {
+    kernel = (await import('../src/index.js')) as Record<string, unknown>;
+  } catch (e) {
+    void e;
+  }
+  found.set('status', need(typeof kernel['produceStatus'] === 'function' && typeof kernel['statusEquals'] === 'function', 'produceStatus/statusEquals in the kernel (src/index.ts)'));
   found.set('etcd', etcdMissing());
   return found;
 }

@@ -5,9 +5,8 @@
  *
  * @module
  */
-export { createEtcdStore, defaultEtcdMaxResourceBytes } from './etcd-store.js';
+export { createEtcdStore } from './etcd-store.js';
 export type { EtcdStore, EtcdStoreOptions } from './etcd-store.js';
 export { etcdCoordinator } from './etcd-coordinator.js';
-export type { CoordinatorState, EtcdCoordinator } from './etcd-coordinator.js';
+export type { EtcdCoordinator } from './etcd-coordinator.js';
 export type { EtcdCoordinatorOptions } from './coordinator-options.js';
-export { assignShards, shardOf } from './rendezvous.js';

@@ -15,13 +15,18 @@
  */
 import { pathToFileURL } from 'node:url';
 import client from 'prom-client';
-import { createMemoryStore, describeLoops, describeLoopsHtml, prometheusMetrics, watchLoops } from 'rx-reconcile';
+import { createMemoryStore, describeLoops, describeLoopsHtml, watchLoops } from 'rx-reconcile';
+import { prometheusMetrics } from 'rx-reconcile/prometheus';
 import type { ConfigSpec } from './observability.js';
-import type { DescribeLoopsOptions, IdempotencyCheck, Language } from 'rx-reconcile';
 import { SimulationScheduler } from 'rx-reconcile/testing';
 import { configLoop } from './observability.js';
 import { TodoSpec, todoLoop } from './todo.js';
 import type { TodoFiles, TodoStatus } from './todo.js';
+
+/** The options of `describeLoops`, and the parts of them this example names. */
+type DescribeLoopsOptions = NonNullable<Parameters<typeof describeLoops>[1]>;
+type IdempotencyCheck = NonNullable<DescribeLoopsOptions['checks']>[number];
+type Language = NonNullable<DescribeLoopsOptions['language']>;
 
 /** Options of {@link describeExamples}. */
 export interface DescribeExamplesOptions {

@@ -13,7 +13,12 @@
 import { pathToFileURL } from 'node:url';
 import { filter, firstValueFrom } from 'rxjs';
 import { Backoff, DependencyNotReadyError, TransientError, createMemoryStore, defineLoop, keyOf } from 'rx-reconcile';
-import type { Condition, LogFields, Logger, Loop, MemoryStore, ParkedKey, ReconcileStatus } from 'rx-reconcile';
+import type { Condition, Logger, Loop, MemoryStore, ReconcileStatus } from 'rx-reconcile';
+
+/** The fields of a log line, as the `Logger` port takes them. */
+type LogFields = Parameters<Logger['info']>[0];
+/** A parked key, as `loop.snapshot()` lists it. */
+type ParkedKey = ReturnType<Loop['snapshot']>['parked'][number];
 
 export interface AppSpec {
   /** The database this app needs, if any. */

@@ -11,7 +11,7 @@
 import { pathToFileURL } from 'node:url';
 import { firstValueFrom, merge, of, share, take, toArray } from 'rxjs';
 import { Outcome, createMemoryStore, keyOf, setDiff } from 'rx-reconcile';
-import type { Correction, Request, Resource } from 'rx-reconcile';
+import type { Correction, ReconcileRequest, Resource } from 'rx-reconcile';
 import {
   compare,
   correct,
@@ -46,7 +46,7 @@ export async function main(): Promise<Map<string, string>> {
   };
 
   // One pass for one key: observe → compare → correct → verify, an Outcome at the end.
-  const pass = (request: Request) =>
+  const pass = (request: ReconcileRequest) =>
     of(request).pipe(
       observe({ desired: readDesired, current: readCurrent }),
       compare(plan),

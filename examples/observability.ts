@@ -13,8 +13,13 @@ import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import type { SchedulerLike } from 'rxjs';
 import client from 'prom-client';
-import { Backoff, PermanentError, TransientError, createMemoryStore, defineLoop, prometheusMetrics, setDiff } from 'rx-reconcile';
-import type { Logger, Loop, MaybeAsync, MemoryStore, MetricNaming, Metrics, PhaseLoopOptions } from 'rx-reconcile';
+import { Backoff, PermanentError, TransientError, createMemoryStore, defineLoop, setDiff } from 'rx-reconcile';
+import { prometheusMetrics } from 'rx-reconcile/prometheus';
+import type { Logger, Loop, LoopOptions, MemoryStore, Metrics } from 'rx-reconcile';
+import type { MetricNaming } from 'rx-reconcile/prometheus';
+
+/** A value now or later. */
+type MaybeAsync<T> = T | Promise<T>;
 
 /** The spec of a `Config`: the files it wants, by name. */
 export interface ConfigSpec {
@@ -56,7 +61,7 @@ export function mapFiles(world: Map<string, string>): ConfigFiles {
 export function configOptions(
   files: ConfigFiles,
   options: ConfigLoopOptions = {},
-): Omit<PhaseLoopOptions<ConfigSpec, unknown, Record<string, string>, string>, 'store' | 'scheduler'> {
+): Omit<Extract<LoopOptions<ConfigSpec, unknown, Record<string, string>, string>, { observe: unknown }>, 'store' | 'scheduler'> {
   let flaked = false;
   return {
     name: 'configs',

@@ -16,10 +16,9 @@ import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
-import { idempotencyKeyOf } from 'rx-reconcile';
 import type { Correction, Resource } from 'rx-reconcile';
-import { checkConvergence, checkIdempotent, defaultFaults, loopDefinition, memoryWorld } from 'rx-reconcile/testing';
-import type { DesiredResource, Items, LoopDefinition, World } from 'rx-reconcile/testing';
+import { checkConvergence, checkIdempotent, loopDefinition, memoryWorld } from 'rx-reconcile/testing';
+import type { DesiredResource, LoopDefinition, World } from 'rx-reconcile/testing';
 import { FINALIZER, TodoSpec, fileOf, isTodoFile, todoOptions, todoText, writeFileAtomic } from './todo.js';
 import type { TodoFiles, TodoStatus } from './todo.js';
 
@@ -27,16 +26,16 @@ import type { TodoFiles, TodoStatus } from './todo.js';
 export function worldFiles(world: World<string>): TodoFiles {
   return {
     read: (name) => world.get(name),
-    write: (name, text) => world.apply({ action: 'update', target: name, value: text, idempotencyKey: idempotencyKeyOf('', 'update', name, text) }),
-    remove: (name) => world.apply({ action: 'delete', target: name, idempotencyKey: idempotencyKeyOf('', 'delete', name, undefined) }),
+    write: (name, text) => world.apply({ action: 'update', target: name, value: text, idempotencyKey: `update ${name} ${text}` }),
+    remove: (name) => world.apply({ action: 'delete', target: name, idempotencyKey: `delete ${name}` }),
   };
 }
 
 /** A folder of files as a world, for checks on real files (one fresh folder per run). */
-export function folderWorld(folder: string, initial: Items<string> = {}): World<string> {
+export function folderWorld(folder: string, initial: Readonly<Record<string, string>> = {}): World<string> {
   mkdirSync(folder, { recursive: true });
   for (const [name, text] of Object.entries(initial)) writeFileSync(join(folder, name), text);
-  const read = async (): Promise<Items<string>> => {
+  const read = async (): Promise<Readonly<Record<string, string>>> => {
     const names = (await readdir(folder)).filter(isTodoFile).sort();
     return Object.fromEntries(await Promise.all(names.map(async (name) => [name, await readFile(join(folder, name), 'utf8')] as const)));
   };
@@ -62,7 +61,7 @@ const live = (todo: Resource<TodoSpec, TodoStatus>) => todo.metadata.deletionTim
  * The Todo loop as a loop definition: the production options (`todoOptions`) on the run's world,
  * the files the todos call for, and when a todo is done on the store side.
  */
-export function todoDefinition(world: (initial: Items<string>) => World<string> = (initial) =>
+export function todoDefinition(world: (initial: Readonly<Record<string, string>>) => World<string> = (initial) =>
   memoryWorld(initial, { onUpdateMissing: 'create', onDeleteMissing: 'ignore' })): LoopDefinition<TodoSpec, TodoStatus, string> {
   return loopDefinition<TodoSpec, TodoStatus, string>({
     loop: (env) => todoOptions(worldFiles(env.world)),
@@ -118,7 +117,7 @@ export async function main(): Promise<void> {
   const todo = todoDefinition();
   const idem = await checkIdempotent(todo, { desired: todoDesired, current: todoCurrent, numRuns: 50 });
   console.log(`todo is idempotent: ${idem.numRuns} runs, ${idem.passes} passes, ${idem.writes} writes in first runs (seed ${idem.seed})`);
-  const conv = await checkConvergence(todo, { desired: todoDesired, current: todoCurrent, faults: defaultFaults, numRuns: 50 });
+  const conv = await checkConvergence(todo, { desired: todoDesired, current: todoCurrent, numRuns: 50 });
   console.log(`todo converges under faults: ${conv.numRuns} runs, ${conv.faults} faults injected, slowest ${conv.slowestConvergence} ms (seed ${conv.seed})`);
 }
 

@@ -26,7 +26,7 @@ import type { SchedulerLike } from 'rxjs';
 import { z } from 'zod';
 import { Outcome, createMemoryStore, defineLoop } from 'rx-reconcile';
 import { createSqliteStore } from 'rx-reconcile/sqlite';
-import type { PassResult, ReconcileLoopOptions, Resource, Store } from 'rx-reconcile';
+import type { LoopOptions, PassResult, Resource, Store } from 'rx-reconcile';
 
 export const TodoSpec = z.object({ title: z.string().min(1), done: z.boolean().default(false) });
 export type TodoSpec = z.infer<typeof TodoSpec>;
@@ -87,7 +87,7 @@ export function todoText(spec: TodoSpec): string {
  * The Todo loop's options without store and scheduler: what {@link todoLoop} passes to `defineLoop`,
  * and what `rx-reconcile/testing` checks (see examples/todo-world.ts).
  */
-export function todoOptions(files: TodoFiles): Omit<ReconcileLoopOptions<TodoSpec, TodoStatus>, 'store' | 'scheduler'> {
+export function todoOptions(files: TodoFiles): Omit<Extract<LoopOptions<TodoSpec, TodoStatus>, { reconcile: unknown }>, 'store' | 'scheduler'> {
   return {
     name: 'todo',
     kind: 'Todo',

@@ -4,7 +4,6 @@
  * - {@link createSqliteStore}: a `Store` with the memory store's rules whose acknowledged writes
  *   survive `kill -9` and power loss; watch resume by revision; writes of other processes (and of the
  *   `sqlite3` tool through the `desired` view) are seen by running watches.
- * - {@link SCHEMA_V1} and {@link APPLICATION_ID}: the file's layout, for tools that open it.
  *
  * Needs the optional peer dependency `better-sqlite3` (`npm install better-sqlite3`); nothing else
  * in rx-reconcile imports it.
@@ -14,4 +13,3 @@
 export { createSqliteStore } from './sqlite-store.js';
 export type { SqliteStore } from './sqlite-store.js';
 export type { SqliteStoreOptions } from './options.js';
-export { APPLICATION_ID, SCHEMA_V1, SCHEMA_VERSION } from './schema.js';

@@ -9,7 +9,7 @@
  * @module
  */
 import { z } from 'zod';
-import type { BackoffPolicy } from './backoff.js';
+import type { BackoffPolicy } from './backoff-policy.js';
 import { int, ms } from './check-options.js';
 
 const ratio = () => z.number({ error: 'must be a ratio from 0 to 1' }).min(0, 'must be a ratio from 0 to 1').max(1, 'must be a ratio from 0 to 1');

@@ -1,4 +1,7 @@
 /**
+ * INTERNAL: the kernel's barrel, for the package's own modules (operators, adapters, tests, bench).
+ * Not an entry point: the public names are the ones `index.ts` (the `rx-reconcile` entry) lists.
+ *
  * The kernel of rx-reconcile: values (outcomes, backoff policies, errors, status conditions), the
  * desired-state store, the keyed work queue engine, and the ports for logging and metrics.
  *
@@ -134,14 +137,7 @@ export type { Coordinator, Fence, OwnershipChange, OwnershipHold } from './coord
 export { noopLogger, noopMetrics, safeLogger } from './ports.js';
 export type { LogFields, Logger, LoopProbe, Metrics } from './ports.js';
 
-/* Metrics adapters */
-export { isDescribedMetrics, prometheusMetrics } from './metrics.js';
-export type {
-  DescribedMetrics,
-  MetricBuckets,
-  MetricDescription,
-  MetricNaming,
-  PromClientLike,
-  PromRegistry,
-  PrometheusMetricsOptions,
-} from './metrics.js';
+/* What a metrics adapter says about itself (the Prometheus adapter is `rx-reconcile/prometheus`) */
+export { isDescribedMetrics } from './described-metrics.js';
+export type { DescribedMetrics, MetricDescription, MetricNaming } from './described-metrics.js';
+

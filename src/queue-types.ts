@@ -26,11 +26,19 @@ export interface PassContext {
    * `StoppedError`). Created on first read; a read after the abort gives an aborted signal.
    */
   readonly signal: AbortSignal;
-  /** True once the pass was aborted (timeout, stop deadline); cheaper than reading `signal.aborted`. */
+  /**
+   * True once the pass was aborted: `signal.aborted` without building the signal. For the package's
+   * wrappers on the hot path; user code reads `signal`, the one abort API of a pass.
+   *
+   * @internal
+   */
   readonly aborted: boolean;
   /**
-   * Calls `callback` when the pass is aborted (at once if it already was). Cheaper than listening to
-   * `signal`, which builds an `AbortController` per pass: wrappers on the hot path use this.
+   * Calls `callback` when the pass is aborted (at once if it already was), without building the
+   * `AbortController` behind `signal`. For the package's wrappers on the hot path; user code listens
+   * to `signal`.
+   *
+   * @internal
    */
   onAbort(callback: () => void): void;
   /** Scheduler time at which this pass started. */

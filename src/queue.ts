@@ -499,7 +499,7 @@ export class KeyedQueue implements PassOwner {
     };
   }
 
-  /** @internal The next pass id (read lazily by `Pass.reconcileId`). */
+  /** The next pass id (read lazily by `Pass.reconcileId`). */
   nextReconcileId(): string {
     return this.idPrefix + (++this.passSeq).toString(36);
   }
@@ -509,7 +509,7 @@ export class KeyedQueue implements PassOwner {
     return this.table.size;
   }
 
-  /** @internal Backs `PassContext.assess`. */
+  /** Backs `PassContext.assess`. */
   assess(st: KeyState, outcome: Outcome): PassVerdict {
     const d = newDecision();
     decideInto(d, Outcome.from(outcome), st.failures, st.conflicts, this.policy);
@@ -522,12 +522,12 @@ export class KeyedQueue implements PassOwner {
     });
   }
 
-  /** @internal Backs `PassContext.convergingSince`. */
+  /** Backs `PassContext.convergingSince`. */
   convergingSince(st: KeyState): number | undefined {
     return this.clocks?.since(st);
   }
 
-  /** @internal Backs `PassContext.overdue`. */
+  /** Backs `PassContext.overdue`. */
   isOverdue(st: KeyState): boolean {
     return this.clocks?.isOverdue(st) ?? false;
   }

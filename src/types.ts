@@ -5,7 +5,7 @@
  * @module
  */
 import type { Observable } from 'rxjs';
-import type { Fence } from './coordinator.js';
+import type { Fence } from './fence.js';
 
 /** String identity of one thing being reconciled: `name`, or `namespace/name`. */
 export type Key = string;
@@ -81,7 +81,7 @@ export interface NewResource<Spec = unknown, Status = unknown> {
 export type TriggerReason = 'watch' | 'resync' | 'manual' | 'dependency' | 'requeue' | 'retry' | 'initial';
 
 /** What the queue hands a worker. */
-export interface Request {
+export interface ReconcileRequest {
   readonly key: Key;
   /** Why; a value outside `TriggerReason` (possible from untyped JavaScript) counts as `watch`. */
   readonly reason: TriggerReason;
@@ -95,6 +95,13 @@ export interface Request {
   /** Resync and initial-list floods go to the low lane; real changes to the high lane (G4). */
   readonly priority?: 'high' | 'low';
 }
+
+/**
+ * The old name of {@link ReconcileRequest}, kept for the modules of this package.
+ *
+ * @deprecated Use `ReconcileRequest` (`Request` shadows the global fetch `Request`).
+ */
+export type Request = ReconcileRequest;
 
 /** Output of `observe`: the desired and current state of one key. */
 export interface Observation<D, C> {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { BehaviorSubject, Subject, firstValueFrom, lastValueFrom, map, of, toArray } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { Outcome, applyPlan, createMemoryStore, setDiff } from 'rx-reconcile';
+import { Outcome, createMemoryStore, setDiff } from 'rx-reconcile';
+import { applyPlan } from '../src/diff.js';
 import type { Correction, WatchEvent } from 'rx-reconcile';
 import { compare, correct, observe, triggerOwners, triggerWith, verify, watchRequests } from 'rx-reconcile/operators';
 

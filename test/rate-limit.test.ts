@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { InvalidArgumentError, TokenBucket, rateLimit } from 'rx-reconcile';
+import { InvalidArgumentError, rateLimit } from 'rx-reconcile';
+import { TokenBucket } from '../src/rate-limit.js';
 
 describe('rateLimit', () => {
   it('returns a frozen value', () => {

@@ -1,17 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import {
-  ConditionTypes,
-  getCondition,
-  isConditionTrue,
-  produceStatus,
-  removeCondition,
-  setCondition,
-  stampObservedGeneration,
-  statusEquals,
-  InvalidArgumentError,
-} from 'rx-reconcile';
-import type { Condition, ConditionStatus, ReconcileStatus } from 'rx-reconcile';
+import { getCondition, isConditionTrue, setCondition, InvalidArgumentError } from 'rx-reconcile';
+import { ConditionTypes, produceStatus, removeCondition, stampObservedGeneration, statusEquals } from '../src/status.js';
+import type { Condition, ReconcileStatus } from 'rx-reconcile';
+import type { ConditionStatus } from '../src/status.js';
 
 const T0 = '2024-01-01T00:00:00.000Z';
 const T1 = '2024-01-01T00:00:01.000Z';

@@ -9,7 +9,7 @@ import { firstValueFrom, of } from 'rxjs';
 import { z } from 'zod';
 import { Outcome, createMemoryStore, defineKind, defineLoop } from 'rx-reconcile';
 import type { Condition, Correction, Resource } from 'rx-reconcile';
-import type { KeyedChange } from 'rx-reconcile';
+import type { KeyedChange } from '../operators/loop/keyed-state.js';
 
 const TodoSpec = z.object({ title: z.string().min(1), done: z.boolean().default(false), priority: z.coerce.number().default(3) });
 type TodoSpec = z.output<typeof TodoSpec>;

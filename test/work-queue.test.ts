@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { Subject, VirtualAction, VirtualTimeScheduler, map, of, throwError, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { Backoff, DependencyNotReadyError, Outcome } from 'rx-reconcile';
-import type { Outcome as OutcomeT, PassResult, Request } from 'rx-reconcile';
+import type { Outcome as OutcomeT, PassResult } from 'rx-reconcile';
+import type { Request } from '../src/types.js';
 import { createQueueControl, resync, workQueue } from 'rx-reconcile/operators';
 
 const testScheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));

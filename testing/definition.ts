@@ -6,7 +6,7 @@
  */
 import type { SchedulerLike } from 'rxjs';
 import type { Key, KindOptions, MemoryStore, NewResource, Resource, Store } from '../src/index.js';
-import type { LoopOptions } from '../operators/index.js';
+import type { LoopOptions } from '../operators/define-loop.js';
 import type { Items, World } from './world.js';
 
 /**

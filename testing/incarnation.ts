@@ -6,8 +6,8 @@
  */
 import type { SchedulerLike, Subscription } from 'rxjs';
 import type { Key, QueueHooks, Store } from '../src/index.js';
-import { defineLoop } from '../operators/index.js';
-import type { Loop, LoopOptions } from '../operators/index.js';
+import { defineLoop } from '../operators/define-loop.js';
+import type { Loop, LoopOptions } from '../operators/define-loop.js';
 import type { LoopDefinition, LoopEnv, LoopSpec } from './definition.js';
 import { BadDefinitionError } from './errors.js';
 import { faultyStore, faultyWorld } from './faults.js';

@@ -7,7 +7,7 @@
 import type { Subscription } from 'rxjs';
 import { TransientError, createMemoryStore, keyOf } from '../src/index.js';
 import type { Key, MemoryStore, Resource, Store } from '../src/index.js';
-import type { Loop } from '../operators/index.js';
+import type { Loop } from '../operators/define-loop.js';
 import { SimulationScheduler, drainMicrotasks } from './clock.js';
 import type { LoopDefinition } from './definition.js';
 import { BadDefinitionError } from './errors.js';

@@ -24,7 +24,7 @@ import { defer, from, switchMap } from 'rxjs';
 import { createMemoryStore, defineLoop } from 'rx-reconcile';
 import type { Store } from 'rx-reconcile';
 import { adminHandler } from 'rx-reconcile/admin';
-import type { AdminHandler } from 'rx-reconcile/admin';
+import type { AdminHandler } from '../../admin/admin-handler.js';
 import { median, noViolations, nowNs, readParams, runCase, sleep } from '../lib/util.js';
 
 const p = readParams({ K: 100_000, pairs: 8, hz: 20, workers: 16, cache: true });

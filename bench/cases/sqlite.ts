@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createSqliteStore } from 'rx-reconcile/sqlite';
 import type { SqliteStore } from 'rx-reconcile/sqlite';
-import type { NewMetadata, NewResource } from 'rx-reconcile';
+import type { NewResource } from 'rx-reconcile';
+import type { NewMetadata } from '../../src/types.js';
 import { makeResource, makeStatus } from '../lib/resource.js';
 import { nowNs, percentileSorted, readParams, runCase } from '../lib/util.js';
 

@@ -11,7 +11,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Observable, type Subscriber } from 'rxjs';
 import { Outcome } from 'rx-reconcile';
-import type { Request } from 'rx-reconcile';
+import type { Request } from '../../src/types.js';
 import { createQueueControl, workQueue } from 'rx-reconcile/operators';
 import { noViolations, nowNs, readParams, runCase, sleep, summarizeNs } from '../lib/util.js';
 

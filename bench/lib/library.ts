@@ -12,7 +12,8 @@
  */
 import { Observable, Subject, type Subscriber } from 'rxjs';
 import { createQueueControl, workQueue } from 'rx-reconcile/operators';
-import type { Outcome, Request } from 'rx-reconcile';
+import type { Outcome } from 'rx-reconcile';
+import type { Request } from '../../src/types.js';
 import type { KeyWork, UnderTest } from './impls.js';
 
 type LibraryWorkResult = Outcome | undefined | void | PromiseLike<Outcome | undefined | void>;

@@ -14,7 +14,7 @@
  * `--conditions` measures what the status conditions cost a no-change pass instead (conditions.ts).
  */
 import { Observable, Subject, type Subscriber } from 'rxjs';
-import { KeyedQueue as LibraryQueue } from 'rx-reconcile';
+import { KeyedQueue as LibraryQueue } from '../../src/queue.js';
 import { KeyedQueue as BaselineQueue } from '../baselines/keyed-queue.js';
 import { makeKeys } from '../lib/workload.js';
 import { median, nowNs } from '../lib/util.js';

@@ -14,8 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import client from 'prom-client';
-import { createMemoryStore, defineLoop, prometheusMetrics } from 'rx-reconcile';
-import type { MetricNaming } from 'rx-reconcile';
+import { createMemoryStore, defineLoop } from 'rx-reconcile';
+import { prometheusMetrics } from 'rx-reconcile/prometheus';
+import type { MetricNaming } from 'rx-reconcile/prometheus';
 import { ALERT_RULE_FILES, adminHandler } from 'rx-reconcile/admin';
 
 const run = promisify(execFile);

@@ -6,7 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { NEVER, of } from 'rxjs';
 import { Outcome, createMemoryStore, defineLoop, describeLoops } from 'rx-reconcile';
-import type { Coordinator, Fence, LoopContext, Loop, ReconcileLoopOptions, Request } from 'rx-reconcile';
+import type { Coordinator, Fence, LoopContext, Loop } from 'rx-reconcile';
+import type { ReconcileLoopOptions } from '../../operators/loop/loop-options.js';
+import type { Request } from '../../src/types.js';
 import { SimulationScheduler } from 'rx-reconcile/testing';
 
 type Reconcile = (request: Request, ctx: LoopContext<Record<string, unknown>, Record<string, unknown>>) => Promise<Outcome | undefined>;

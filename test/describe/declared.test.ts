@@ -6,9 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import client from 'prom-client';
-import { Backoff, createMemoryStore, defineLoop, describeLoops, prometheusMetrics, rateLimit, setDiff } from 'rx-reconcile';
-import type { DescribableLoop, Loop } from 'rx-reconcile';
-import { callerSource } from 'rx-reconcile/operators';
+import { Backoff, createMemoryStore, defineLoop, describeLoops, rateLimit, setDiff } from 'rx-reconcile';
+import { prometheusMetrics } from 'rx-reconcile/prometheus';
+import type { Loop } from 'rx-reconcile';
+import type { DescribableLoop } from '../../operators/describe/loop-facts.js';
+import { callerSource } from '../../operators/describe-loops.js';
 
 function lines(markdown: string): string[] {
   return markdown.split('\n');

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { of } from 'rxjs';
 import { z } from 'zod';
 import { createMemoryStore, defineKind, defineLoop, describeLoops } from 'rx-reconcile';
-import type { LoopDocs, Loop } from 'rx-reconcile';
+import type { Loop } from 'rx-reconcile';
+import type { LoopDocs } from '../../operators/describe/loop-docs.js';
 
 async function describedWith(describeOption: LoopDocs | undefined, extra: Record<string, unknown> = {}, language: 'en' | 'zh' = 'en'): Promise<string> {
   const loop = defineLoop({ name: 'shop', store: createMemoryStore(), kind: 'Order', reconcile: () => undefined, ...(describeOption === undefined ? {} : { describe: describeOption }), ...extra });

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { Subject } from 'rxjs';
 import { Backoff, Outcome, PermanentError, TransientError, createMemoryStore, defineLoop, describeLoops, watchLoops } from 'rx-reconcile';
-import type { Loop, PassResult, Request } from 'rx-reconcile';
+import type { Loop, PassResult } from 'rx-reconcile';
+import type { Request } from '../../src/types.js';
 import { SimulationScheduler } from 'rx-reconcile/testing';
 
 /**

@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PermanentError, createMemoryStore, defineLoop, describeLoops, describeLoopsDocument, describeLoopsHtml } from 'rx-reconcile';
-import type { Block, DescribableLoop, DescribeLoopsOptions } from 'rx-reconcile/operators';
+import type { Block } from '../../operators/describe/document.js';
+import type { DescribableLoop } from '../../operators/describe/loop-facts.js';
+import type { DescribeLoopsOptions } from '../../operators/describe/describe-document.js';
 import { SimulationScheduler } from 'rx-reconcile/testing';
 import { renderHtml } from '../../operators/describe/render-html.js';
 import { renderMarkdown } from '../../operators/describe/render-markdown.js';

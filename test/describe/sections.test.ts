@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { of } from 'rxjs';
 import { createMemoryStore, defineLoop, describeLoops, setDiff } from 'rx-reconcile';
-import type { Language, Loop } from 'rx-reconcile';
+import type { Loop } from 'rx-reconcile';
+import type { Language } from '../../operators/describe/loop-docs.js';
 
 /** The template's sections (its Chinese headings), in its order; `LOOP` stands for each loop's block. */
 const TEMPLATE_ZH = ['## 闭环 vs 流程', '## 核心闭环清单', 'LOOP', '## 幂等性保证', '### 检查清单 (Checklist)', '### 幂等性测试', '## 失败处理', '### 失败分类', '### 人工介入路径', '## 可观测性', '### 关键指标', '### 关键日志', '## 并发与冲突', '### 并发控制', '### 冲突解决'];

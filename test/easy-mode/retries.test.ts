@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { TestScheduler } from 'rxjs/testing';
-import { Backoff, ConditionReasons, Outcome, PermanentError, createMemoryStore, defineLoop, getCondition } from 'rx-reconcile';
+import { Backoff, Outcome, PermanentError, createMemoryStore, defineLoop, getCondition } from 'rx-reconcile';
+import { ConditionReasons } from '../../src/status.js';
 import type { ReconcileStatus } from 'rx-reconcile';
 import { retryWithBackoff } from 'rx-reconcile/operators';
 import { SimulationScheduler } from 'rx-reconcile/testing';

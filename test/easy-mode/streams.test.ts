@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { Subject, map } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { Outcome, defineLoop } from 'rx-reconcile';
-import type { KeyedChange } from 'rx-reconcile';
+import type { KeyedChange } from '../../operators/loop/keyed-state.js';
 import { SimulationScheduler } from 'rx-reconcile/testing';
 
 const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));

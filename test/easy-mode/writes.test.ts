@@ -6,19 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import {
-  AlreadyExistsError,
-  Outcome,
-  addFinalizer,
-  apply,
-  createMemoryStore,
-  defaultClassify,
-  defineLoop,
-  deleteIfExists,
-  ensureChildren,
-  NotFoundError,
-  removeFinalizer,
-} from 'rx-reconcile';
+import { AlreadyExistsError, Outcome, addFinalizer, apply, createMemoryStore, defineLoop, deleteIfExists, ensureChildren, NotFoundError, removeFinalizer } from 'rx-reconcile';
+import { defaultClassify } from '../../src/outcome.js';
 import type { MemoryStore, Resource, Store } from 'rx-reconcile';
 import { SimulationScheduler } from 'rx-reconcile/testing';
 

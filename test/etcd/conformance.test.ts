@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Etcd3 } from 'etcd3';
 import { checkStoreConformance } from 'rx-reconcile/testing';
-import type { MakeStore } from 'rx-reconcile/testing';
+import type { MakeStore } from '../../testing/store-harness.js';
 import { createEtcdStore } from 'rx-reconcile/etcd';
 import { testClient } from '../../examples/support/etcd-client.js';
 import { etcdMissing, startEtcd } from '../../examples/support/etcd-server.js';

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Etcd3 } from 'etcd3';
-import type { OwnershipChange } from 'rx-reconcile';
+import type { OwnershipChange } from '../../src/coordinator.js';
 import { etcdCoordinator } from 'rx-reconcile/etcd';
 import type { EtcdCoordinator } from 'rx-reconcile/etcd';
 import { etcdMissing, startEtcd } from '../../examples/support/etcd-server.js';

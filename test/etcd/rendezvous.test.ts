@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { assignShards, shardOf } from 'rx-reconcile/etcd';
+import { assignShards, shardOf } from '../../etcd/rendezvous.js';
 
 const member = fc.stringMatching(/^[a-z][a-z0-9-]{0,11}$/);
 const memberList = fc.uniqueArray(member, { minLength: 1, maxLength: 9 });

@@ -6,7 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { Subject, merge } from 'rxjs';
 import { z } from 'zod';
-import { InvalidSpecError, NonErrorThrownError, createMemoryStore, defineLoop, getCondition } from 'rx-reconcile';
+import { createMemoryStore, defineLoop, getCondition } from 'rx-reconcile';
+import { InvalidSpecError } from 'rx-reconcile/operators';
+import { NonErrorThrownError } from '../../src/errors.js';
 import type { ReconcileStatus, Store, WatchEvent } from 'rx-reconcile';
 import { Clock, recordingLogger } from './helpers.js';
 

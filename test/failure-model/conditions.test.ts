@@ -3,18 +3,8 @@
  * that changes nothing is skipped, so a converged loop makes zero writes on resync.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  ConditionReasons,
-  ConflictError,
-  Outcome,
-  TransientError,
-  createMemoryStore,
-  defineLoop,
-  getCondition,
-  passConditions,
-  recordPass,
-  setCondition,
-} from 'rx-reconcile';
+import { ConflictError, Outcome, TransientError, createMemoryStore, defineLoop, getCondition, setCondition } from 'rx-reconcile';
+import { ConditionReasons, passConditions, recordPass } from '../../src/status.js';
 import type { Condition, PassResult, ReconcileStatus, Resource, Store } from 'rx-reconcile';
 import { Clock, countingStore, recordingLogger } from './helpers.js';
 

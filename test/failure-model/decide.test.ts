@@ -4,8 +4,9 @@
  * at once a bounded number of times, permanent parks, dependency waits without counting.
  */
 import { describe, expect, it } from 'vitest';
-import { ConflictError, DependencyNotReadyError, Outcome, PermanentError, TimeoutError, TransientError, ValidationError, decide } from 'rx-reconcile';
-import type { Decision, FailurePolicy } from 'rx-reconcile';
+import { ConflictError, DependencyNotReadyError, Outcome, PermanentError, TimeoutError, TransientError, ValidationError } from 'rx-reconcile';
+import { decide } from '../../src/failure-model.js';
+import type { Decision, FailurePolicy } from '../../src/failure-model.js';
 
 const policy: FailurePolicy = { steps: 3, conflictRetries: 2, dependencyInterval: 5000 };
 

@@ -5,17 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { NEVER, map, timer } from 'rxjs';
-import {
-  Backoff,
-  ConflictError,
-  DependencyNotReadyError,
-  NonErrorThrownError,
-  Outcome,
-  PermanentError,
-  TimeoutError,
-  TransientError,
-} from 'rx-reconcile';
-import type { PassContext, Work } from 'rx-reconcile';
+import { Backoff, ConflictError, DependencyNotReadyError, Outcome, PermanentError, TimeoutError, TransientError } from 'rx-reconcile';
+import { NonErrorThrownError } from '../../src/errors.js';
+import type { PassContext } from 'rx-reconcile';
+import type { Work } from 'rx-reconcile/operators';
 import { queueHarness } from './helpers.js';
 
 /** A work function that records the virtual start time of each pass and then runs `body`. */

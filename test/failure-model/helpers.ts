@@ -7,7 +7,10 @@
  */
 import { Subject, VirtualAction, VirtualTimeScheduler, lastValueFrom, timer } from 'rxjs';
 import { createQueueControl, workQueue } from 'rx-reconcile/operators';
-import type { LogFields, Logger, PassResult, QueueControl, Request, Store, Work, WorkQueueOptions } from 'rx-reconcile';
+import type { Logger, PassResult, Store } from 'rx-reconcile';
+import type { LogFields } from '../../src/ports.js';
+import type { QueueControl, Work, WorkQueueOptions } from 'rx-reconcile/operators';
+import type { Request } from '../../src/types.js';
 
 const drain = () => new Promise<void>((resolve) => setImmediate(resolve));
 

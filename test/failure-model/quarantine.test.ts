@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Backoff, TransientError, createMemoryStore, defineLoop, getCondition } from 'rx-reconcile';
-import type { QueueSnapshot, ReconcileStatus } from 'rx-reconcile';
+import type { ReconcileStatus } from 'rx-reconcile';
+import type { QueueSnapshot } from 'rx-reconcile/operators';
 import { Clock, recordingLogger } from './helpers.js';
 
 async function brokenLoop(delay = 1000, steps = 2) {

@@ -7,7 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { Observable, Subject, throwError } from 'rxjs';
 import { Backoff, CompactedError, Outcome, createMemoryStore, defineLoop } from 'rx-reconcile';
-import type { LogFields, Logger, MemoryStore, Resource, ResourceEvent, Store, WatchEvent, WatchOptions } from 'rx-reconcile';
+import type { Logger, MemoryStore, Resource, ResourceEvent, Store, WatchEvent } from 'rx-reconcile';
+import type { WatchOptions } from '../../src/types.js';
+import type { LogFields } from '../../src/ports.js';
 import { SimulationScheduler } from 'rx-reconcile/testing';
 
 function recorder(): { logger: Logger; lines: { level: string; message: string; fields: LogFields }[] } {

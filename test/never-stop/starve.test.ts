@@ -7,7 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { Subject, lastValueFrom, timer } from 'rxjs';
 import { Outcome, createMemoryStore, defineLoop } from 'rx-reconcile';
-import type { PassResult, Request, Work } from 'rx-reconcile';
+import type { PassResult } from 'rx-reconcile';
+import type { Request } from '../../src/types.js';
+import type { Work } from 'rx-reconcile/operators';
 import { createQueueControl, workQueue } from 'rx-reconcile/operators';
 import { SimulationScheduler } from 'rx-reconcile/testing';
 

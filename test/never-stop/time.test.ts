@@ -8,8 +8,11 @@
 import { describe, expect, it } from 'vitest';
 import { Subject } from 'rxjs';
 import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
-import { Backoff, DependencyNotReadyError, Outcome, createMemoryStore, defineLoop, maxTimerDelay } from 'rx-reconcile';
-import type { PassResult, Request, Work } from 'rx-reconcile';
+import { Backoff, DependencyNotReadyError, Outcome, createMemoryStore, defineLoop } from 'rx-reconcile';
+import { maxTimerDelay } from '../../src/check-options.js';
+import type { PassResult } from 'rx-reconcile';
+import type { Request } from '../../src/types.js';
+import type { Work } from 'rx-reconcile/operators';
 import { createQueueControl, resync, workQueue } from 'rx-reconcile/operators';
 import { SimulationScheduler } from 'rx-reconcile/testing';
 

@@ -4,9 +4,12 @@ import { Writable } from 'node:stream';
 import { Subject } from 'rxjs';
 import { pino } from 'pino';
 import client from 'prom-client';
-import { ConflictError, Outcome, createMemoryStore, defineLoop, prometheusMetrics, setDiff } from 'rx-reconcile';
-import type { Logger, PassResult, Request } from 'rx-reconcile';
-import { createQueueControl, instrument, logLines, workQueue } from 'rx-reconcile/operators';
+import { ConflictError, Outcome, createMemoryStore, defineLoop, setDiff } from 'rx-reconcile';
+import { prometheusMetrics } from 'rx-reconcile/prometheus';
+import type { Logger, PassResult } from 'rx-reconcile';
+import type { Request } from '../../src/types.js';
+import { createQueueControl, instrument, workQueue } from 'rx-reconcile/operators';
+import { logLines } from '../../operators/instrument.js';
 import { virtualClock } from './clock.js';
 import { sample, startScenario } from './scenario.js';
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import client from 'prom-client';
-import { InvalidArgumentError, Outcome, createMemoryStore, defineLoop, prometheusMetrics } from 'rx-reconcile';
+import { InvalidArgumentError, Outcome, createMemoryStore, defineLoop } from 'rx-reconcile';
+import { prometheusMetrics } from 'rx-reconcile/prometheus';
 import { virtualClock } from './clock.js';
 import { bucketBounds, declared, sample, startScenario } from './scenario.js';
 
@@ -278,7 +279,7 @@ describe('prometheusMetrics, registry lifecycle', () => {
 
 describe('prometheusMetrics, layering', () => {
   it('never loads prom-client at run time: the kernel only imports its types', async () => {
-    const text = await readFile(new URL('../../src/metrics.ts', import.meta.url), 'utf8');
+    const text = await readFile(new URL('../../prometheus/prometheus-metrics.ts', import.meta.url), 'utf8');
     const code = text.split('\n').filter((line) => !/^\s*(\*|\/\/|\/\*)/.test(line));
     const imports = code.filter((line) => /from ['"]prom-client['"]|require\(['"]prom-client|import\(['"]prom-client/.test(line));
     expect(imports.length).toBeGreaterThan(0);

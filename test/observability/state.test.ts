@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { QueueSnapshot } from 'rx-reconcile';
+import type { QueueSnapshot } from 'rx-reconcile/operators';
 import { virtualClock } from './clock.js';
 import { startScenario } from './scenario.js';
 

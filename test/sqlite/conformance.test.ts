@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMemoryStore } from 'rx-reconcile';
 import { createSqliteStore } from 'rx-reconcile/sqlite';
-import { checkStoreConformance, storePropertyNames } from 'rx-reconcile/testing';
-import type { MakeStore } from 'rx-reconcile/testing';
+import { checkStoreConformance } from 'rx-reconcile/testing';
+import { storePropertyNames } from '../../testing/check-store-conformance.js';
+import type { MakeStore } from '../../testing/store-harness.js';
 
 const makeMemory: MakeStore = ({ kinds, history, maxResourceBytes }) => ({
   store: createMemoryStore({ kinds, ...(history === undefined ? {} : { history }), ...(maxResourceBytes === undefined ? {} : { maxResourceBytes }) }),

@@ -13,8 +13,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { VirtualTimeScheduler } from 'rxjs';
 import { z } from 'zod';
-import { CompactedError, InvalidArgumentError, MalformedResourceError, StoreClosedError } from 'rx-reconcile';
-import type { LogFields, Logger, WatchEvent } from 'rx-reconcile';
+import { CompactedError, InvalidArgumentError, StoreClosedError } from 'rx-reconcile';
+import { MalformedResourceError } from '../../src/errors.js';
+import type { Logger, WatchEvent } from 'rx-reconcile';
+import type { LogFields } from '../../src/ports.js';
 import { createSqliteStore } from 'rx-reconcile/sqlite';
 
 let dir: string;

@@ -7,10 +7,14 @@
  */
 import fc from 'fast-check';
 import type { Arbitrary } from 'fast-check';
-import { Backoff, NotFoundError, Outcome, deepEqual, idempotencyKeyOf } from 'rx-reconcile';
+import { Backoff, NotFoundError, Outcome, deepEqual } from 'rx-reconcile';
+import { idempotencyKeyOf } from '../../src/diff.js';
 import type { Resource } from 'rx-reconcile';
 import { loopDefinition, memoryWorld } from 'rx-reconcile/testing';
-import type { DesiredResource, Items, LoopDefinition, StartState, World } from 'rx-reconcile/testing';
+import type { LoopDefinition, World } from 'rx-reconcile/testing';
+import type { DesiredResource } from '../../testing/definition.js';
+import type { Items } from '../../testing/world.js';
+import type { StartState } from '../../testing/check.js';
 
 /** One broken loop and its fixed twin, with what the checks generate for them. */
 export interface BrokenCase {

@@ -5,19 +5,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Outcome } from 'rx-reconcile';
-import {
-  CheckFailedError,
-  NotConvergentError,
-  NotIdempotentError,
-  checkConvergence,
-  checkIdempotent,
-  defaultFaults,
-  loopDefinition,
-  memoryWorld,
-  replayFailure,
-  simulate,
-} from 'rx-reconcile/testing';
-import type { CheckReport, DesiredResource } from 'rx-reconcile/testing';
+import { CheckFailedError, NotConvergentError, NotIdempotentError, checkConvergence, checkIdempotent, loopDefinition, memoryWorld, replayFailure, simulate } from 'rx-reconcile/testing';
+import { defaultFaults } from '../../testing/faults.js';
+import type { CheckReport } from 'rx-reconcile/testing';
+import type { DesiredResource } from '../../testing/definition.js';
 import { itemCurrent, itemDesired, itemLoop, scaleCurrent, scaleDesired, scaleLoop } from './loops.js';
 import type { ItemSpec, ItemStatus } from './loops.js';
 

@@ -6,27 +6,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, AlreadyExistsError, Outcome, TransientError, createMemoryStore } from 'rx-reconcile';
 import type { Correction, WatchEvent } from 'rx-reconcile';
-import {
-  BadDefinitionError,
-  SimulationScheduler,
-  checkConvergence,
-  checkIdempotent,
-  defaultFaults,
-  diffItems,
-  diffValues,
-  diffWorlds,
-  faultyActuator,
-  faultyStore,
-  faultyWorld,
-  formatTrace,
-  loopDefinition,
-  memoryWorld,
-  seededRandom,
-  simulate,
-  stableJson,
-  startSimulation,
-} from 'rx-reconcile/testing';
-import type { InjectedFault, StoreFaults } from 'rx-reconcile/testing';
+import { SimulationScheduler, checkConvergence, checkIdempotent, faultyActuator, faultyStore, faultyWorld, formatTrace, loopDefinition, memoryWorld, seededRandom, simulate, startSimulation } from 'rx-reconcile/testing';
+import { BadDefinitionError } from '../../testing/errors.js';
+import { defaultFaults } from '../../testing/faults.js';
+import { diffItems, diffValues, diffWorlds, stableJson } from '../../testing/format.js';
+import type { InjectedFault, StoreFaults } from '../../testing/faults.js';
 import { itemLoop, mirror } from './loops.js';
 
 const update = (target: string, value: number, idempotencyKey = `${target}:${value}`) => ({ action: 'update' as const, target, value, idempotencyKey });

@@ -3,10 +3,12 @@
  * classic reconcile bugs (write storm, non-idempotent create, oscillation, blind delete).
  */
 import fc from 'fast-check';
-import { Backoff, NotFoundError, Outcome, idempotencyKeyOf, setDiff } from 'rx-reconcile';
+import { Backoff, NotFoundError, Outcome, setDiff } from 'rx-reconcile';
+import { idempotencyKeyOf } from '../../src/diff.js';
 import type { Resource } from 'rx-reconcile';
 import { loopDefinition, memoryWorld } from 'rx-reconcile/testing';
-import type { DesiredResource, Items } from 'rx-reconcile/testing';
+import type { DesiredResource } from '../../testing/definition.js';
+import type { Items } from '../../testing/world.js';
 
 export const FINALIZER = 'test.rx-reconcile/item';
 const NAMES = ['a', 'b', 'c'] as const;

@@ -5,7 +5,9 @@ import { of, throwError, timer, map } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { Backoff, Outcome, TransientError } from 'rx-reconcile';
 import { workQueue } from 'rx-reconcile/operators';
-import { MarbleMismatchError, createTestScheduler, expectTimeline, loopDefinition, marblesOf, simulate, summarizePasses } from 'rx-reconcile/testing';
+import { createTestScheduler, expectTimeline, loopDefinition, simulate } from 'rx-reconcile/testing';
+import { MarbleMismatchError } from '../../testing/errors.js';
+import { marblesOf, summarizePasses } from '../../testing/marbles.js';
 
 describe('createTestScheduler', () => {
   it('tests backoff timing with marbles: retries after 10 ms, then quarantine', () => {

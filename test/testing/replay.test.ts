@@ -6,19 +6,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Backoff, Outcome } from 'rx-reconcile';
-import {
-  CheckFailedError,
-  NotIdempotentError,
-  checkConvergence,
-  checkIdempotent,
-  formatTrace,
-  loopDefinition,
-  memoryWorld,
-  replayFailure,
-  simulate,
-  stableJson,
-} from 'rx-reconcile/testing';
-import type { CheckReport, DesiredResource, Faults, Step } from 'rx-reconcile/testing';
+import { CheckFailedError, NotIdempotentError, checkConvergence, checkIdempotent, formatTrace, loopDefinition, memoryWorld, replayFailure, simulate } from 'rx-reconcile/testing';
+import { stableJson } from '../../testing/format.js';
+import type { CheckReport, Faults } from 'rx-reconcile/testing';
+import type { DesiredResource } from '../../testing/definition.js';
+import type { Step } from '../../testing/steps.js';
 import { orderDependentCompare } from './broken-loops.js';
 
 async function failureOf(check: Promise<CheckReport>): Promise<CheckFailedError> {

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryStore, defineLoop } from 'rx-reconcile';
 import type { PassResult } from 'rx-reconcile';
 import { SimulationScheduler, memoryWorld, simulate } from 'rx-reconcile/testing';
-import type { DesiredResource, LoopDefinition } from 'rx-reconcile/testing';
+import type { LoopDefinition } from 'rx-reconcile/testing';
+import type { DesiredResource } from '../../testing/definition.js';
 import { itemLoop, mirror } from './loops.js';
 
 /**

@@ -8,22 +8,18 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { firstValueFrom, timer } from 'rxjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { NotFoundError, Outcome, idempotencyKeyOf } from 'rx-reconcile';
+import { NotFoundError, Outcome } from 'rx-reconcile';
+import { idempotencyKeyOf } from '../../src/diff.js';
 import type { SchedulerLike } from 'rxjs';
 import { createSqliteStore } from 'rx-reconcile/sqlite';
 import type { SqliteStore } from 'rx-reconcile/sqlite';
-import {
-  BadDefinitionError,
-  checkConvergence,
-  defaultStepKinds,
-  describeStep,
-  loopDefinition,
-  memoryWorld,
-  simulate,
-  startSimulation,
-  stepSchedule,
-} from 'rx-reconcile/testing';
-import type { Items, Step, World } from 'rx-reconcile/testing';
+import { checkConvergence, loopDefinition, memoryWorld, simulate, startSimulation } from 'rx-reconcile/testing';
+import { BadDefinitionError } from '../../testing/errors.js';
+import { defaultStepKinds, stepSchedule } from '../../testing/step-arbitrary.js';
+import { describeStep } from '../../testing/steps.js';
+import type { World } from 'rx-reconcile/testing';
+import type { Items } from '../../testing/world.js';
+import type { Step } from '../../testing/steps.js';
 import { itemCurrent, itemDesired, itemLoop } from './loops.js';
 
 interface Box {

@@ -6,9 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { filter } from 'rxjs';
 import { ConflictError, createMemoryStore } from 'rx-reconcile';
-import type { Resource, Store, WatchOptions } from 'rx-reconcile';
+import type { Resource, Store } from 'rx-reconcile';
+import type { WatchOptions } from '../../src/types.js';
 import { StoreConformanceError, checkStoreConformance } from 'rx-reconcile/testing';
-import type { MakeStore } from 'rx-reconcile/testing';
+import type { MakeStore } from '../../testing/store-harness.js';
 
 /** A factory of memory stores with some methods replaced. */
 function broken(change: (inner: Store) => Partial<Store>): MakeStore {

@@ -14,11 +14,12 @@
  * @module
  */
 import type * as PromClient from 'prom-client';
-import { InvalidArgumentError, TimeoutError } from './errors.js';
-import type { FailureClass } from './outcome.js';
-import type { LoopProbe, Metrics } from './ports.js';
-import type { PassResult, QueueHooks, QueueStats } from './queue.js';
-import type { Key, Request, TriggerReason } from './types.js';
+import { InvalidArgumentError, TimeoutError } from '../src/errors.js';
+import type { FailureClass } from '../src/outcome.js';
+import type { DescribedMetrics, MetricDescription, MetricNaming } from '../src/described-metrics.js';
+import type { LoopProbe } from '../src/ports.js';
+import type { PassResult, QueueHooks, QueueStats } from '../src/queue.js';
+import type { Key, Request, TriggerReason } from '../src/types.js';
 
 /**
  * The part of the prom-client module the adapter uses: its metric classes.
@@ -43,17 +44,6 @@ export type PromClientLike = Pick<typeof PromClient, 'Counter' | 'Gauge' | 'Hist
  */
 export type PromRegistry = PromClient.Registry | PromClient.Registry<PromClient.OpenMetricsContentType>;
 
-/**
- * Which metric names {@link prometheusMetrics} emits.
- *
- * `'rx-reconcile'` for new dashboards, `'controller-runtime'` to keep controller-runtime dashboards.
- *
- * ## Example
- * ```ts
- * prometheusMetrics({ client, registry, metricNames: 'controller-runtime' });
- * ```
- */
-export type MetricNaming = 'rx-reconcile' | 'controller-runtime';
 
 /**
  * Histogram buckets, in seconds, per family of histograms.
@@ -105,48 +95,6 @@ export interface PrometheusMetricsOptions {
   readonly extras?: boolean;
 }
 
-/**
- * One metric an adapter emits, as printed by `describeLoops`.
- *
- * ## Example
- * ```ts
- * const d: MetricDescription = { name: 'reconcile_total', type: 'counter', labels: ['loop', 'result'], help: '…' };
- * ```
- */
-export interface MetricDescription {
-  readonly name: string;
-  readonly type: 'counter' | 'gauge' | 'histogram';
-  readonly labels: readonly string[];
-  readonly help: string;
-}
-
-/**
- * A `Metrics` port that can list what it emits. `describeLoops` prints the list for each loop.
- *
- * ## Example
- * ```ts
- * const metrics: DescribedMetrics = prometheusMetrics({ client, registry });
- * metrics.describe().map((m) => m.name); // ['reconcile_total', …]
- * ```
- */
-export interface DescribedMetrics extends Metrics {
-  /** The metrics this adapter emits, in a stable order. */
-  describe(): readonly MetricDescription[];
-}
-
-/**
- * True when `metrics` can list what it emits (see {@link DescribedMetrics}).
- *
- * Use it before calling `describe()` on a `Metrics` port of unknown origin.
- *
- * ## Example
- * ```ts
- * if (isDescribedMetrics(loop.options.metrics)) console.log(loop.options.metrics.describe());
- * ```
- */
-export function isDescribedMetrics(metrics: Metrics | undefined): metrics is DescribedMetrics {
-  return metrics !== undefined && typeof (metrics as Partial<DescribedMetrics>).describe === 'function';
-}
 
 /** controller-runtime's `controller_runtime_reconcile_time_seconds` buckets. */
 const CR_RECONCILE_BUCKETS: readonly number[] = [
