@@ -6,9 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Subject, VirtualTimeScheduler, timer, map } from 'rxjs';
-import { InvalidArgumentError, Outcome, passConditions, recordPass, setCondition, stampObservedGeneration } from 'rx-reconcile';
-import type { PassResult, QueueSnapshot, Request } from 'rx-reconcile';
+import { InvalidArgumentError, Outcome, setCondition } from 'rx-reconcile';
+import type { PassResult, ReconcileRequest as Request } from 'rx-reconcile';
 import { createQueueControl, workQueue } from 'rx-reconcile/operators';
+import type { QueueSnapshot } from 'rx-reconcile/operators';
+import { passConditions, recordPass, stampObservedGeneration } from '../src/status.js';
 
 /** Runs `keys` through a queue with `results`, in virtual time; returns what came out and the final snapshot. */
 function drain(
