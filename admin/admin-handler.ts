@@ -49,9 +49,14 @@ export interface AdminHandler {
  * ## Example
  * ```ts
  * import { createServer } from 'node:http';
+ * import client from 'prom-client';
+ * import type { Loop } from 'rx-reconcile';
  * import { adminHandler } from 'rx-reconcile/admin';
  *
- * const admin = adminHandler({ loops: [loop], token: process.env.ADMIN_TOKEN, registry });
+ * declare const loop: Loop;
+ * const registry = new client.Registry();
+ * const token = process.env['ADMIN_TOKEN']; // without one the admin is read-only
+ * const admin = adminHandler({ loops: [loop], registry, ...(token ? { token } : {}) });
  * createServer(admin).listen(9464, '127.0.0.1');
  * // curl -X POST -H "Authorization: Bearer $ADMIN_TOKEN" http://127.0.0.1:9464/api/loops/todo/keys/buy-milk/release
  * ```

@@ -24,7 +24,9 @@ const folder = alertsFolder();
  *
  * ## Example
  * ```ts
+ * import { copyFile } from 'node:fs/promises';
  * import { ALERT_RULE_FILES } from 'rx-reconcile/admin';
+ *
  * await copyFile(ALERT_RULE_FILES['controller-runtime'], '/etc/prometheus/rules/reconcile.yml');
  * ```
  */

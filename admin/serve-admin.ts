@@ -29,10 +29,13 @@ export interface AdminServer {
  *
  * ## Example
  * ```ts
+ * import type { Loop } from 'rx-reconcile';
  * import { serveAdmin } from 'rx-reconcile/admin';
  *
- * const admin = await serveAdmin({ loops: [loop], token: process.env.ADMIN_TOKEN, port: 9464 });
- * console.log(`admin at ${admin.url}`);
+ * declare const loop: Loop;
+ * const token = process.env['ADMIN_TOKEN']; // without one the admin is read-only
+ * const admin = await serveAdmin({ loops: [loop], port: 9464, ...(token ? { token } : {}) });
+ * console.log(`admin at ${admin.url}`); // 127.0.0.1 unless you say otherwise
  * // … on shutdown:
  * await admin.close();
  * ```

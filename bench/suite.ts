@@ -1,7 +1,7 @@
 /**
  * The benchmark suite: which child runs each benchmark needs (full and quick sizes), and how its
  * figures, ratios and pass/fail verdicts are computed from their results. Goals and workloads follow
- * DESIGN.md and issue 6 (benchmarks 1–18); every figure is measured, nothing is hard-coded.
+ * issue 6 (benchmarks 1–18) and the promises of docs/design.md; every figure is measured, nothing is hard-coded.
  */
 import type { CaseResult, Violations } from './lib/util.js';
 import { EASY_MODE_BENCHMARKS } from './suites/easy-mode.js';

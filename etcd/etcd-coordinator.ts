@@ -68,13 +68,14 @@ interface Owned {
  * ## Example
  * ```ts
  * import { Etcd3 } from 'etcd3';
- * import { defineLoop } from 'rx-reconcile';
+ * import { hostname } from 'node:os';
+ * import { Outcome, defineLoop } from 'rx-reconcile';
  * import { createEtcdStore, etcdCoordinator } from 'rx-reconcile/etcd';
  *
  * const client = new Etcd3({ hosts: '127.0.0.1:2379' });
  * const store = createEtcdStore({ client, prefix: '/todo-app/data' });
  * const coordinator = etcdCoordinator({ client, prefix: '/todo-app/coordination', replica: hostname(), ttl: 5000 });
- * const loop = defineLoop({ name: 'todo', store, kind: 'Todo', coordinator, reconcile });
+ * const loop = defineLoop({ name: 'todo', store, kind: 'Todo', coordinator, reconcile: () => Outcome.converged() });
  * process.on('SIGTERM', async () => { await loop.stop(); await coordinator.stop(); client.close(); });
  * ```
  *

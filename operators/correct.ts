@@ -29,11 +29,13 @@ export interface CorrectOptions<D, C, T> {
  *
  * ## Example
  * ```ts
+ * import { mkdir, rm, writeFile } from 'node:fs/promises';
  * import { correct } from 'rx-reconcile/operators';
  *
- * correct(async (c) => {
- *   if (c.action === 'delete') await files.remove(c.target);
- *   else await files.write(c.target, c.value, { idempotencyKey: c.idempotencyKey });
+ * // Each correction of a plan of files (target: file name, value: its text), applied in order.
+ * correct<unknown, unknown, string>(async (c) => {
+ *   if (c.action === 'delete') await rm(`site/${c.target}`, { force: true });
+ *   else await mkdir('site', { recursive: true }).then(() => writeFile(`site/${c.target}`, c.value ?? ''));
  * });
  * ```
  *

@@ -51,16 +51,17 @@ export type { StreamContext, StreamLoopBase, StreamLoopOptions, StreamPhaseOptio
  *
  * ## Example
  * ```ts
+ * import { rm, writeFile } from 'node:fs/promises';
  * import { Outcome, createMemoryStore, defineLoop } from 'rx-reconcile';
  *
  * const store = createMemoryStore();
  * const loop = defineLoop<{ title: string }, { phase?: string }>({
  *   name: 'todo', store, kind: 'Todo', workers: 2,
- *   finalizer: { name: 'todo.example.com/file', cleanup: (todo) => removeFile(todo) },
- *   async reconcile(request, ctx) {
+ *   finalizer: { name: 'todo.example.com/file', cleanup: (todo) => rm(`${todo.metadata.name}.md`, { force: true }) },
+ *   async reconcile(_request, ctx) {
  *     const todo = await ctx.get(); // live: never deleting, the finalizer is in place
  *     if (!todo) return Outcome.converged();
- *     await writeFile(todo);
+ *     await writeFile(`${todo.metadata.name}.md`, `# ${todo.spec.title}\n`);
  *     return Outcome.converged(); // Ready=True is written to its status
  *   },
  * });

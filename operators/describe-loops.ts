@@ -56,8 +56,15 @@ export function describeLoops(loops: readonly DescribableLoop[], options: Descri
  *
  * ## Example
  * ```ts
- * response.setHeader('content-type', 'text/html; charset=utf-8');
- * response.end(`<!doctype html><title>Loops</title>${describeLoopsHtml(loops, { live: true, adminUrl: '/' })}`);
+ * import { createServer } from 'node:http';
+ * import { describeLoopsHtml } from 'rx-reconcile';
+ * import type { Loop } from 'rx-reconcile';
+ *
+ * declare const loops: Loop[];
+ * createServer((_request, response) => {
+ *   response.setHeader('content-type', 'text/html; charset=utf-8');
+ *   response.end(`<!doctype html><title>Loops</title>${describeLoopsHtml(loops, { live: true, adminUrl: '/' })}`);
+ * }).listen(8080, '127.0.0.1');
  * ```
  */
 export function describeLoopsHtml(loops: readonly DescribableLoop[], options: DescribeLoopsOptions = {}): string {
@@ -71,6 +78,10 @@ export function describeLoopsHtml(loops: readonly DescribableLoop[], options: De
  *
  * ## Example
  * ```ts
+ * import { describeLoopsDocument } from 'rx-reconcile';
+ * import type { Loop } from 'rx-reconcile';
+ *
+ * declare const loops: Loop[];
  * const blocks = describeLoopsDocument(loops, { language: 'zh' });
  * blocks.filter((b) => b.type === 'heading').map((b) => b.text); // ['闭环设计 (Reconcile Loops)', '闭环 vs 流程', …]
  * ```
@@ -89,6 +100,8 @@ export function describeLoopsDocument(loops: readonly DescribableLoop[], options
  *
  * ## Example
  * ```ts
+ * import { callerSource } from 'rx-reconcile/operators';
+ *
  * function defineThing() {
  *   return { source: callerSource() }; // where defineThing() was called, e.g. 'src/app.ts:12'
  * }

@@ -25,10 +25,12 @@ export interface IgnoreOwnWritesOptions {
  *
  * ## Example
  * ```ts
+ * import { Outcome, createMemoryStore } from 'rx-reconcile';
  * import { ignoreOwnWrites, watchRequests, withConditions, workQueue } from 'rx-reconcile/operators';
  *
- * const own = ignoreOwnWrites(store);
- * watchRequests(own, 'Todo').pipe(workQueue(withConditions({ store: own, kind: 'Todo' })(pass)));
+ * const store = createMemoryStore();
+ * const own = ignoreOwnWrites(store); // writes through `own` come back to its watchers as no event
+ * watchRequests(own, 'Todo').pipe(workQueue(withConditions({ store: own, kind: 'Todo' })(() => Outcome.converged()))).subscribe();
  * ```
  *
  * ## Guarantees

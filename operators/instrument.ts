@@ -188,10 +188,16 @@ interface StartedPass {
  *
  * ## Example
  * ```ts
- * import { instrument, workQueue } from 'rx-reconcile/operators';
+ * import pino from 'pino';
+ * import { merge } from 'rxjs';
+ * import type { ReconcileRequest } from 'rx-reconcile';
+ * import { createQueueControl, instrument, workQueue } from 'rx-reconcile/operators';
  *
- * const hooks = instrument({ logger, probe: { name: 'files', stats: () => control.stats() } });
- * triggers$.pipe(workQueue(pass, { control, hooks }));
+ * declare const triggers$: import('rxjs').Observable<string>;
+ * declare const pass: (request: ReconcileRequest) => Promise<void>;
+ * const control = createQueueControl();
+ * const hooks = instrument({ logger: pino(), probe: { name: 'files', stats: () => control.stats() } });
+ * merge(triggers$).pipe(workQueue(pass, { control, hooks })).subscribe(); // 'Reconciling', 'Reconcile failed', …
  * ```
  */
 export function instrument(options: InstrumentOptions): QueueHooks {

@@ -23,11 +23,14 @@ export interface ObserveOptions<D, C> {
  * ## Example
  * ```ts
  * import { of } from 'rxjs';
- * import { observe, compare } from 'rx-reconcile/operators';
+ * import { createMemoryStore, setDiff } from 'rx-reconcile';
+ * import { compare, observe } from 'rx-reconcile/operators';
  *
+ * const store = createMemoryStore();
+ * const running = new Map<string, number>(); // the world: replicas running per app
  * of('web').pipe(
- *   observe({ desired: (key) => store.get('App', key), current: (key) => runtime.inspect(key) }),
- *   compare((desired, current) => planFor(desired, current)),
+ *   observe({ desired: (key) => store.get<{ replicas: number }>('App', key), current: (key) => running.get(key) }),
+ *   compare((desired, current, key) => setDiff({ [key]: desired?.spec.replicas ?? 0 }, current === undefined ? {} : { [key]: current })),
  * );
  * ```
  *

@@ -39,13 +39,14 @@ const optionsSchema = z.strictObject({
  * ## Example
  * ```ts
  * import { merge } from 'rxjs';
- * import { keyOf } from 'rx-reconcile';
+ * import { Outcome, createMemoryStore, keyOf } from 'rx-reconcile';
  * import { resync, watchRequests, workQueue } from 'rx-reconcile/operators';
  *
+ * const store = createMemoryStore();
  * merge(
  *   watchRequests(store, 'Todo'),
  *   resync({ every: 60_000, keys: async () => (await store.list('Todo')).map(keyOf) }),
- * ).pipe(workQueue(reconcileTodo, { workers: 2 }));
+ * ).pipe(workQueue(() => Outcome.converged(), { workers: 2 })).subscribe();
  * ```
  *
  * ## Guarantees

@@ -51,10 +51,12 @@ const optionsSchema = z.strictObject({
  *
  * ## Example
  * ```ts
+ * import { defer } from 'rxjs';
  * import { Backoff } from 'rx-reconcile';
  * import { retryWithBackoff } from 'rx-reconcile/operators';
  *
  * const policy = Backoff.exponential({ initial: 100, factor: 2, steps: 3 }); // 100, 200, 400 ms
+ * const readCurrentState$ = defer(() => fetch('http://127.0.0.1:8080/state').then((r) => r.json()));
  * readCurrentState$.pipe(retryWithBackoff(policy)); // up to 3 retries, then the error goes through
  * ```
  *

@@ -23,9 +23,14 @@ export interface TriggerOwnersOptions {
  * ## Example
  * ```ts
  * import { merge } from 'rxjs';
+ * import { Outcome, createMemoryStore } from 'rx-reconcile';
  * import { triggerOwners, watchRequests, workQueue } from 'rx-reconcile/operators';
  *
- * merge(watchRequests(store, 'App'), store.watch('Pod').pipe(triggerOwners('App'))).pipe(workQueue(reconcileApp));
+ * const store = createMemoryStore();
+ * // A change of a Pod wakes the App that owns it (its ownerReferences).
+ * merge(watchRequests(store, 'App'), store.watch('Pod').pipe(triggerOwners('App')))
+ *   .pipe(workQueue(() => Outcome.converged()))
+ *   .subscribe();
  * ```
  */
 export function triggerOwners(ownerKind: string, options: TriggerOwnersOptions = {}): OperatorFunction<WatchEvent, Request> {

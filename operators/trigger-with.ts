@@ -18,8 +18,12 @@ export interface TriggerWithOptions {
  *
  * ## Example
  * ```ts
+ * import { createMemoryStore } from 'rx-reconcile';
  * import { triggerWith } from 'rx-reconcile/operators';
  *
+ * const store = createMemoryStore();
+ * const appsUsing = (config: string): string[] => (config === 'shared' ? ['web', 'api'] : [config]);
+ * // A Config change wakes every App that reads it.
  * store.watch('Config').pipe(triggerWith((event) => (event.type === 'synced' ? [] : appsUsing(event.object.metadata.name))));
  * ```
  *

@@ -30,9 +30,17 @@ export interface VerifyOptions<D, C, T> extends ObserveOptions<D, C> {
  *
  * ## Example
  * ```ts
+ * import { Outcome, createMemoryStore, setDiff } from 'rx-reconcile';
+ * import type { Resource } from 'rx-reconcile';
  * import { verify } from 'rx-reconcile/operators';
  *
- * verify({ desired: readDesired, current: readCurrent, compare: planFor, inSync: () => Outcome.requeueAfter(60_000) });
+ * const store = createMemoryStore();
+ * const published = new Map<string, string>();
+ * const readDesired = (key: string) => store.get<{ html: string }>('Page', key);
+ * const readCurrent = (key: string) => published.get(key);
+ * const plan = (desired: Resource<{ html: string }> | undefined, current: string | undefined) =>
+ *   setDiff(desired ? { page: desired.spec.html } : {}, current === undefined ? {} : { page: current });
+ * verify({ desired: readDesired, current: readCurrent, compare: plan, inSync: () => Outcome.requeueAfter(60_000) });
  * ```
  *
  * @see {@link correct} the step before; {@link workQueue} consumes the outcome.

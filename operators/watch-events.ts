@@ -53,9 +53,13 @@ export function isWellFormedEvent(event: unknown): event is ResourceEvent {
  *
  * ## Example
  * ```ts
+ * import pino from 'pino';
+ * import { createMemoryStore } from 'rx-reconcile';
  * import { triggerOwners, watchEvents } from 'rx-reconcile/operators';
  *
- * const pages$ = watchEvents(store, 'Page', { logger }).pipe(triggerOwners('Site'));
+ * const store = createMemoryStore();
+ * // Never errors: a failing watch resumes from its last revision (or lists again), logged.
+ * const pages$ = watchEvents(store, 'Page', { logger: pino() }).pipe(triggerOwners('Site'));
  * ```
  *
  * ## Expected flow

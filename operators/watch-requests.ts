@@ -38,10 +38,13 @@ export function revisionOf(event: ResourceEvent): number {
  *
  * ## Example
  * ```ts
+ * import { Outcome, createMemoryStore } from 'rx-reconcile';
  * import { watchRequests, workQueue } from 'rx-reconcile/operators';
  *
+ * const store = createMemoryStore();
  * watchRequests(store, 'Todo', { filter: (e) => e.object.metadata.labels['team'] === 'core' })
- *   .pipe(workQueue(reconcileTodo));
+ *   .pipe(workQueue(() => Outcome.converged()))
+ *   .subscribe();
  * ```
  *
  * ## Guarantees

@@ -30,9 +30,14 @@ export interface ConditionsOptions<Ctx extends PassContext = PassContext> {
  *
  * ## Example
  * ```ts
- * import { withConditions, workQueue } from 'rx-reconcile/operators';
+ * import { asyncScheduler } from 'rxjs';
+ * import { Outcome, createMemoryStore } from 'rx-reconcile';
+ * import { watchRequests, withConditions, workQueue } from 'rx-reconcile/operators';
  *
- * triggers$.pipe(workQueue(withConditions({ store, kind: 'Todo', scheduler })(reconcileTodo), { scheduler }));
+ * const store = createMemoryStore();
+ * const scheduler = asyncScheduler;
+ * const reconcileTodo = () => Outcome.converged();
+ * watchRequests(store, 'Todo').pipe(workQueue(withConditions({ store, kind: 'Todo', scheduler })(reconcileTodo), { scheduler })).subscribe();
  * ```
  *
  * ## Expected flow

@@ -47,15 +47,19 @@ export interface FinalizerOptions<Spec, Status, Ctx extends PassContext = PassCo
  *
  * ## Example
  * ```ts
- * import { of } from 'rxjs';
+ * import { rm, writeFile } from 'node:fs/promises';
+ * import { createMemoryStore } from 'rx-reconcile';
+ * import type { Resource } from 'rx-reconcile';
  * import { ignoreOwnWrites, watchRequests, withFinalizer, workQueue } from 'rx-reconcile/operators';
  *
- * const own = ignoreOwnWrites(store);
- * const pass = withFinalizer<TodoSpec, TodoStatus>({
+ * interface TodoSpec { title: string }
+ * const fileOf = (todo: Resource<TodoSpec>) => `${todo.metadata.name}.md`;
+ * const own = ignoreOwnWrites(createMemoryStore());
+ * const pass = withFinalizer<TodoSpec, unknown>({
  *   store: own, kind: 'Todo', name: 'todo.example.com/file',
  *   cleanup: (todo) => rm(fileOf(todo), { force: true }),
- * })((todo) => writeFile(fileOf(todo), render(todo)));
- * watchRequests(own, 'Todo').pipe(workQueue(pass));
+ * })((todo) => writeFile(fileOf(todo), `# ${todo.spec.title}\n`));
+ * watchRequests(own, 'Todo').pipe(workQueue(pass)).subscribe();
  * ```
  *
  * ## Expected flow

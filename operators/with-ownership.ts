@@ -46,15 +46,20 @@ export interface Ownership {
  *
  * ## Example
  * ```ts
- * import { merge } from 'rxjs';
  * import { watchRequests, withOwnership, workQueue } from 'rx-reconcile/operators';
+ * import type { Coordinator, Store } from 'rx-reconcile';
  *
+ * declare const coordinator: Coordinator; // e.g. etcdCoordinator from rx-reconcile/etcd
+ * declare const store: Store;
+ * declare const world: { apply(key: string, options: { fencingToken: number }): Promise<void> };
  * const owned = withOwnership({ coordinator, store, kind: 'Todo' });
  * watchRequests(store, 'Todo')
  *   .pipe(owned.triggers, workQueue(owned.work(async (request, ctx) => {
  *     await world.apply(request.key, { fencingToken: ctx.fence.token }); // the world refuses older tokens
- *     await ctx.store.updateStatus(...);                                // refused once deposed
- *   })));
+ *     const todo = await ctx.store.get('Todo', request.key);
+ *     if (todo) await ctx.store.updateStatus({ ...todo, status: { phase: 'Done' } }); // refused once deposed
+ *   })))
+ *   .subscribe();
  * ```
  *
  * ## Expected flow

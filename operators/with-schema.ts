@@ -18,6 +18,17 @@ export interface SpecSchema<S = unknown> {
  * A stored spec fails the schema of its kind (it was written before the schema existed, or under a
  * looser one). Nothing is changed in the store; the key gets no retries until its spec changes. The
  * message names every failing field path, e.g. `spec.title`.
+ *
+ * ## Example
+ * ```ts
+ * import { InvalidSpecError } from 'rx-reconcile/operators';
+ * import type { Loop } from 'rx-reconcile';
+ * declare const loop: Loop;
+ *
+ * loop.results$.subscribe((result) => {
+ *   if (result.outcome.type === 'terminal' && result.outcome.error instanceof InvalidSpecError) console.log(result.outcome.error.message);
+ * });
+ * ```
  */
 export class InvalidSpecError extends ValidationError {
   constructor(kind: string, name: string, issues: readonly ValidationIssue[]) {
@@ -56,10 +67,13 @@ export interface SchemaOptions<Ctx extends PassContext = PassContext> {
  * ## Example
  * ```ts
  * import { z } from 'zod';
- * import { withSchema, workQueue } from 'rx-reconcile/operators';
+ * import { Outcome, createMemoryStore } from 'rx-reconcile';
+ * import { watchRequests, withSchema, workQueue } from 'rx-reconcile/operators';
  *
+ * const store = createMemoryStore();
  * const TodoSpec = z.object({ title: z.string().min(1) });
- * triggers$.pipe(workQueue(withSchema({ schema: TodoSpec, store, kind: 'Todo' })(reconcileTodo)));
+ * // A todo whose spec fails the schema is parked (Degraded/InvalidSpec naming the field), never retried.
+ * watchRequests(store, 'Todo').pipe(workQueue(withSchema({ schema: TodoSpec, store, kind: 'Todo' })(() => Outcome.converged()))).subscribe();
  * ```
  */
 export function withSchema<Ctx extends PassContext = PassContext>(options: SchemaOptions<Ctx>): (work: Work<Ctx>) => Work<Ctx> {

@@ -27,6 +27,7 @@ import type { Key, PassResult, Request, Work, WorkQueueOptions } from '../src/in
  * import { Outcome } from 'rx-reconcile';
  * import { workQueue } from 'rx-reconcile/operators';
  *
+ * const syncOne = async (key: string): Promise<void> => console.log('syncing', key);
  * const keys$ = new Subject<string>();
  * keys$
  *   .pipe(workQueue(async (request) => {

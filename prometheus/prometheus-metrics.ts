@@ -282,7 +282,8 @@ const families = new WeakMap<object, Map<string, { family: Family; scheme: Schem
  * ## Example
  * ```ts
  * import client from 'prom-client';
- * import { createMemoryStore, defineLoop, prometheusMetrics } from 'rx-reconcile';
+ * import { createMemoryStore, defineLoop } from 'rx-reconcile';
+ * import { prometheusMetrics } from 'rx-reconcile/prometheus';
  *
  * const registry = new client.Registry();
  * const metrics = prometheusMetrics({ client, registry, metricNames: 'controller-runtime' });

@@ -107,11 +107,14 @@ interface PendingWrite {
  *
  * ## Example
  * ```ts
+ * import { z } from 'zod';
+ * import { Outcome, defineLoop } from 'rx-reconcile';
  * import { createSqliteStore } from 'rx-reconcile/sqlite';
  *
+ * const TodoSpec = z.object({ title: z.string().min(1) });
  * const store = createSqliteStore({ path: './todos.db', kinds: { Todo: { schema: TodoSpec } } });
  * await store.create('Todo', { metadata: { name: 'buy-milk' }, spec: { title: 'buy milk' } });
- * const loop = defineLoop({ name: 'todo', store, kind: 'Todo', reconcile });
+ * const loop = defineLoop({ name: 'todo', store, kind: 'Todo', reconcile: () => Outcome.converged() });
  * // … later
  * await loop.stop();
  * await store.close();

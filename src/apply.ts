@@ -31,8 +31,12 @@ const MAX_RACES = 3;
  *
  * ## Example
  * ```ts
- * const { resource, action } = await apply(store, 'ConfigMap', { metadata: { name: 'web-config' }, spec: { port: 8080 } });
- * // a second call with the same desired state: action === 'unchanged', no write
+ * import { apply, createMemoryStore } from 'rx-reconcile';
+ *
+ * const store = createMemoryStore();
+ * const first = await apply(store, 'ConfigMap', { metadata: { name: 'web-config' }, spec: { port: 8080 } });
+ * const again = await apply(store, 'ConfigMap', { metadata: { name: 'web-config' }, spec: { port: 8080 } });
+ * console.log(first.action, again.action); // 'created' 'unchanged' (no write)
  * ```
  */
 export async function apply<Spec, Status = unknown>(store: Store, kind: string, desired: NewResource<Spec, Status>): Promise<Applied<Spec, Status>> {
@@ -79,6 +83,10 @@ function merged<Spec, Status>(stored: Resource<Spec, Status>, desired: NewResour
  *
  * ## Example
  * ```ts
+ * import { createMemoryStore, deleteIfExists } from 'rx-reconcile';
+ *
+ * const store = createMemoryStore();
+ * await deleteIfExists(store, 'ConfigMap', 'web-config'); // absent: done, no error
  * await deleteIfExists(store, 'ConfigMap', 'web-config'); // twice is fine
  * ```
  */

@@ -25,7 +25,20 @@ export interface ChildrenReport {
   readonly unchanged: readonly Key[];
 }
 
-/** The controller owner reference of `owner`. */
+/**
+ * The controller owner reference of `owner`.
+ *
+ * ## Example
+ * ```ts
+ * import { createMemoryStore, ownerReferenceOf } from 'rx-reconcile';
+ *
+ * const store = createMemoryStore();
+ * const app = await store.create('App', { metadata: { name: 'web' }, spec: {} });
+ * const owner = { kind: 'App', metadata: app.metadata };
+ * // A child that names its owner: its changes wake the owner (`owns`), and it goes with it (cascade).
+ * await store.create('Pod', { metadata: { name: 'web-0', ownerReferences: [ownerReferenceOf(owner)] }, spec: {} });
+ * ```
+ */
 export function ownerReferenceOf(owner: Owner): OwnerReference {
   const { name, namespace, uid } = owner.metadata;
   return {
@@ -44,7 +57,19 @@ export function refersTo(reference: OwnerReference, owner: Owner): boolean {
   return reference.uid === undefined || m.uid === undefined || reference.uid === m.uid;
 }
 
-/** True when `resource` is owned by `owner`. */
+/**
+ * True when `resource` is owned by `owner`.
+ *
+ * ## Example
+ * ```ts
+ * import { isOwnedBy } from 'rx-reconcile';
+ * import type { Resource, Store } from 'rx-reconcile';
+ *
+ * declare const store: Store;
+ * declare const app: Resource;
+ * const pods = (await store.list('Pod')).filter((pod) => isOwnedBy(pod, { kind: 'App', metadata: app.metadata }));
+ * ```
+ */
 export function isOwnedBy(resource: Resource, owner: Owner): boolean {
   return resource.metadata.ownerReferences.some((reference) => refersTo(reference, owner));
 }
@@ -58,7 +83,13 @@ export function isOwnedBy(resource: Resource, owner: Owner): boolean {
  *
  * ## Example
  * ```ts
- * await ensureChildren(store, app, 'Pod', [0, 1, 2].map((i) => ({ metadata: { name: `${app.metadata.name}-${i}` }, spec: { image } })));
+ * import { createMemoryStore, ensureChildren } from 'rx-reconcile';
+ *
+ * const store = createMemoryStore();
+ * const app = await store.create('App', { metadata: { name: 'web' }, spec: { replicas: 3, image: 'nginx:1.27' } });
+ * const pods = [0, 1, 2].map((i) => ({ metadata: { name: `web-${i}` }, spec: { image: app.spec.image } }));
+ * const report = await ensureChildren(store, { kind: 'App', metadata: app.metadata }, 'Pod', pods);
+ * console.log(report.created); // ['web-0', 'web-1', 'web-2']; a second call writes nothing
  * ```
  */
 export async function ensureChildren(store: Store, owner: Owner, kind: string, children: readonly NewResource[]): Promise<ChildrenReport> {

@@ -17,6 +17,8 @@
  *
  * ## Example
  * ```ts
+ * import { deepEqual } from 'rx-reconcile';
+ *
  * deepEqual({ a: [1, { b: 2 }] }, { a: [1, { b: 2 }] }); // true
  * deepEqual(JSON.parse('{"constructor":{"x":1}}'), JSON.parse('{"constructor":{"x":1}}')); // true
  * ```

@@ -28,7 +28,17 @@ export type ErrorCode =
   | 'CLOSED'
   | 'MALFORMED';
 
-/** Base class of all rx-reconcile errors. */
+/**
+ * Base class of all rx-reconcile errors.
+ *
+ * ## Example
+ * ```ts
+ * import { ReconcileError } from 'rx-reconcile';
+ * declare const error: unknown;
+ *
+ * if (error instanceof ReconcileError) console.log(error.code); // e.g. 'CONFLICT'
+ * ```
+ */
 export class ReconcileError extends Error {
   readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
@@ -41,6 +51,20 @@ export class ReconcileError extends Error {
 /**
  * A write carried a stale `metadata.version` (compare-and-set lost), or an object changed under the
  * caller. The right answer is to read again and retry; loops do that for you (bounded).
+ *
+ * ## Example
+ * ```ts
+ * import { ConflictError } from 'rx-reconcile';
+ * import type { Resource, Store } from 'rx-reconcile';
+ * declare const store: Store;
+ * declare const todo: Resource<{ title: string }>;
+ *
+ * try {
+ *   await store.update(todo);
+ * } catch (error) {
+ *   if (error instanceof ConflictError) console.log('someone wrote first: read again and retry');
+ * }
+ * ```
  */
 export class ConflictError extends ReconcileError {
   readonly kind: string;
@@ -67,7 +91,18 @@ export class ConflictError extends ReconcileError {
   }
 }
 
-/** The named resource does not exist (or is already gone). */
+/**
+ * The named resource does not exist (or is already gone).
+ *
+ * ## Example
+ * ```ts
+ * import { NotFoundError } from 'rx-reconcile';
+ * import type { Store } from 'rx-reconcile';
+ * declare const store: Store;
+ *
+ * const gone = await store.delete('Todo', 'buy-milk').catch((error: unknown) => error instanceof NotFoundError);
+ * ```
+ */
 export class NotFoundError extends ReconcileError {
   readonly kind: string;
   readonly resourceName: string;
@@ -78,7 +113,21 @@ export class NotFoundError extends ReconcileError {
   }
 }
 
-/** A create named a resource that already exists. */
+/**
+ * A create named a resource that already exists.
+ *
+ * ## Example
+ * ```ts
+ * import { AlreadyExistsError } from 'rx-reconcile';
+ * import type { Store } from 'rx-reconcile';
+ * declare const store: Store;
+ *
+ * const exists = await store.create('Todo', { metadata: { name: 'a' }, spec: {} }).then(
+ *   () => false,
+ *   (error: unknown) => error instanceof AlreadyExistsError,
+ * );
+ * ```
+ */
 export class AlreadyExistsError extends ReconcileError {
   readonly kind: string;
   readonly resourceName: string;
@@ -102,6 +151,19 @@ export interface ValidationIssue {
  * owner references name a kind and a name). Nothing was stored. The message names every failing
  * field path (e.g. `spec.title`, `metadata.labels.team`), so the fix is to correct those fields and
  * write again.
+ *
+ * ## Example
+ * ```ts
+ * import { ValidationError } from 'rx-reconcile';
+ * import type { Store } from 'rx-reconcile';
+ * declare const store: Store;
+ *
+ * try {
+ *   await store.create('Todo', { metadata: { name: 'a', labels: { team: 5 as unknown as string } }, spec: {} });
+ * } catch (error) {
+ *   if (error instanceof ValidationError) console.log(error.message); // names metadata.labels.team
+ * }
+ * ```
  */
 export class ValidationError extends ReconcileError {
   readonly kind: string;
@@ -124,7 +186,18 @@ export class ValidationError extends ReconcileError {
   }
 }
 
-/** A failure expected to pass by itself (network, timeouts, overload): retried with backoff. */
+/**
+ * A failure expected to pass by itself (network, timeouts, overload): retried with backoff.
+ *
+ * ## Example
+ * ```ts
+ * import { TransientError } from 'rx-reconcile';
+ *
+ * const reconcile = async () => {
+ *   throw new TransientError('the mail server did not answer'); // retried with backoff
+ * };
+ * ```
+ */
 export class TransientError extends ReconcileError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('TRANSIENT', message, options);
@@ -134,6 +207,15 @@ export class TransientError extends ReconcileError {
 /**
  * A failure that retrying cannot fix (business rule, bad input): no retry until the desired state
  * changes. Recorded on status and logged at error level.
+ *
+ * ## Example
+ * ```ts
+ * import { PermanentError } from 'rx-reconcile';
+ *
+ * const reconcile = async () => {
+ *   throw new PermanentError('the plan "gold" does not exist'); // parked until the spec changes
+ * };
+ * ```
  */
 export class PermanentError extends ReconcileError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -144,6 +226,15 @@ export class PermanentError extends ReconcileError {
 /**
  * Something this key depends on is not ready yet. The key waits `retryAfterMs` (default: the loop's
  * dependency interval) without counting a failure and without growing its backoff.
+ *
+ * ## Example
+ * ```ts
+ * import { DependencyNotReadyError } from 'rx-reconcile';
+ *
+ * const reconcile = async () => {
+ *   throw new DependencyNotReadyError('database', { retryAfterMs: 5_000 }); // waits, no failure counted
+ * };
+ * ```
  */
 export class DependencyNotReadyError extends ReconcileError {
   readonly dependency: string;
@@ -159,7 +250,20 @@ export class DependencyNotReadyError extends ReconcileError {
   }
 }
 
-/** A pass ran longer than its timeout and was aborted through its `AbortSignal`. Counts as transient. */
+/**
+ * A pass ran longer than its timeout and was aborted through its `AbortSignal`. Counts as transient.
+ *
+ * ## Example
+ * ```ts
+ * import { TimeoutError } from 'rx-reconcile';
+ * import type { Loop } from 'rx-reconcile';
+ * declare const loop: Loop;
+ *
+ * loop.results$.subscribe((result) => {
+ *   if (result.outcome.type === 'retry' && result.outcome.error instanceof TimeoutError) console.log('pass timed out');
+ * });
+ * ```
+ */
 export class TimeoutError extends ReconcileError {
   readonly timeoutMs: number;
   constructor(timeoutMs: number, what = 'reconcile pass') {
@@ -172,14 +276,43 @@ export class TimeoutError extends ReconcileError {
   }
 }
 
-/** The loop was stopped; the pass was aborted at the stop deadline. */
+/**
+ * The loop was stopped; the pass was aborted at the stop deadline.
+ *
+ * ## Example
+ * ```ts
+ * import { StoppedError } from 'rx-reconcile';
+ * import type { PassContext, ReconcileRequest } from 'rx-reconcile';
+ *
+ * const reconcile = (_request: ReconcileRequest, ctx: PassContext) =>
+ *   new Promise<void>((resolve, reject) => {
+ *     ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason instanceof StoppedError ? ctx.signal.reason : new Error('aborted')));
+ *     setTimeout(resolve, 1000);
+ *   });
+ * ```
+ */
 export class StoppedError extends ReconcileError {
   constructor(message = 'the loop was stopped while this pass was running; it will run again on the next start') {
     super('STOPPED', message);
   }
 }
 
-/** A caller passed an option or argument this library cannot use. */
+/**
+ * A caller passed an option or argument this library cannot use.
+ *
+ * ## Example
+ * ```ts
+ * import { InvalidArgumentError, defineLoop } from 'rx-reconcile';
+ * import type { Store } from 'rx-reconcile';
+ * declare const store: Store;
+ *
+ * try {
+ *   defineLoop({ name: 'todo', store, kind: 'Todo', workers: 0, reconcile: () => undefined });
+ * } catch (error) {
+ *   if (error instanceof InvalidArgumentError) console.log(error.message); // names `workers` and the fix
+ * }
+ * ```
+ */
 export class InvalidArgumentError extends ReconcileError {
   constructor(message: string) {
     super('INVALID_ARGUMENT', message);
@@ -218,6 +351,19 @@ function describeThrown(value: unknown): string {
  * A watch asked to resume after a revision the store no longer remembers (its change history was
  * compacted past it). Nothing is lost by the store: list the kind again (a watch without
  * `sinceRevision`) and resume from the `synced` revision of that list. Loops do this by themselves.
+ *
+ * ## Example
+ * ```ts
+ * import { CompactedError } from 'rx-reconcile';
+ * import type { Store } from 'rx-reconcile';
+ * declare const store: Store;
+ *
+ * store.watch('Todo', { sinceRevision: 42 }).subscribe({
+ *   error: (error: unknown) => {
+ *     if (error instanceof CompactedError) console.log('history is gone: list the kind again');
+ *   },
+ * });
+ * ```
  */
 export class CompactedError extends ReconcileError {
   readonly kind: string;
@@ -241,6 +387,18 @@ export class CompactedError extends ReconcileError {
 /**
  * A resource is larger than the store accepts (its `maxResourceBytes`, by default 1.5 MiB like
  * etcd's request limit). Nothing was stored. Keep large payloads elsewhere and store a reference.
+ *
+ * ## Example
+ * ```ts
+ * import { ResourceTooLargeError } from 'rx-reconcile';
+ * import type { Store } from 'rx-reconcile';
+ * declare const store: Store;
+ *
+ * const stored = await store.create('Blob', { metadata: { name: 'big' }, spec: { data: 'x'.repeat(2 ** 21) } }).catch((error: unknown) => {
+ *   if (error instanceof ResourceTooLargeError) return undefined; // keep large payloads elsewhere
+ *   throw error;
+ * });
+ * ```
  */
 export class ResourceTooLargeError extends ReconcileError {
   readonly kind: string;
@@ -265,6 +423,19 @@ export class ResourceTooLargeError extends ReconcileError {
 /**
  * A write was refused because the writer no longer owns the key (its fencing token is stale): another
  * replica took over. Never retried by the deposed writer; the new owner reconciles the key.
+ *
+ * ## Example
+ * ```ts
+ * import { FencedError } from 'rx-reconcile';
+ * import type { Resource, Store } from 'rx-reconcile';
+ * declare const store: Store;
+ * declare const todo: Resource<{ title: string }>;
+ *
+ * const wrote = await store.update(todo).then(
+ *   () => true,
+ *   (error: unknown) => (error instanceof FencedError ? false : Promise.reject(error)), // another replica owns it now
+ * );
+ * ```
  */
 export class FencedError extends ReconcileError {
   readonly key: string;
@@ -286,6 +457,17 @@ export class FencedError extends ReconcileError {
  * The store was closed (`close()`), so it can no longer read, write or watch. Every later call fails
  * with this error, and watches that were running end with it. Open a new store on the same data to go
  * on; stop the loops using a store before closing it.
+ *
+ * ## Example
+ * ```ts
+ * import { StoreClosedError } from 'rx-reconcile';
+ * import type { Store } from 'rx-reconcile';
+ * declare const store: Store;
+ *
+ * await store.get('Todo', 'a').catch((error: unknown) => {
+ *   if (error instanceof StoreClosedError) console.log('open a new store on the same file');
+ * });
+ * ```
  */
 export class StoreClosedError extends ReconcileError {
   constructor(what = 'the store') {
@@ -298,6 +480,17 @@ export class StoreClosedError extends ReconcileError {
  * by hand with SQL, or by another program) and is not JSON, or lacks fields every resource has. The
  * store skips it when listing and watching (and logs it), and `get` rejects with this error; nothing
  * else is affected. Fix or remove the record named here.
+ *
+ * ## Example
+ * ```ts
+ * import { MalformedResourceError } from 'rx-reconcile';
+ *
+ * const logger = {
+ *   warn: (fields: { err?: unknown }, message: string) => {
+ *     if (fields.err instanceof MalformedResourceError) console.log(message, fields.err.location, fields.err.problems);
+ *   },
+ * };
+ * ```
  */
 export class MalformedResourceError extends ReconcileError {
   readonly kind: string;

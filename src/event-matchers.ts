@@ -21,7 +21,10 @@ export type EventFilter<Spec = unknown, Status = unknown> = (event: ResourceEven
  *
  * ## Example
  * ```ts
- * defineLoop({ ..., filter: generationChanged }); // one pass per spec change
+ * import { createMemoryStore, defineLoop, generationChanged } from 'rx-reconcile';
+ *
+ * // One pass per spec change: status, label and finalizer writes do not trigger (resync still visits).
+ * defineLoop({ name: 'todo', store: createMemoryStore(), kind: 'Todo', filter: generationChanged, reconcile: () => undefined });
  * ```
  */
 export function generationChanged(event: ResourceEvent): boolean {
@@ -37,7 +40,13 @@ export function generationChanged(event: ResourceEvent): boolean {
  *
  * ## Example
  * ```ts
- * filter: onAdd((todo) => todo.metadata.labels['team'] === 'core')
+ * import { createMemoryStore, defineLoop, onAdd } from 'rx-reconcile';
+ *
+ * defineLoop<{ title: string }>({
+ *   name: 'todo', store: createMemoryStore(), kind: 'Todo',
+ *   filter: onAdd((todo) => todo.metadata.labels['team'] === 'core'), // adds of other teams are skipped
+ *   reconcile: () => undefined,
+ * });
  * ```
  */
 export function onAdd<Spec = unknown, Status = unknown>(match: (resource: Resource<Spec, Status>) => boolean = () => true): EventFilter<Spec, Status> {
@@ -50,7 +59,13 @@ export function onAdd<Spec = unknown, Status = unknown>(match: (resource: Resour
  *
  * ## Example
  * ```ts
- * filter: onUpdate((old, todo) => old?.spec.title !== todo.spec.title)
+ * import { createMemoryStore, defineLoop, onUpdate } from 'rx-reconcile';
+ *
+ * defineLoop<{ title: string }>({
+ *   name: 'todo', store: createMemoryStore(), kind: 'Todo',
+ *   filter: onUpdate<{ title: string }>((old, todo) => old?.spec.title !== todo.spec.title), // only title changes wake it
+ *   reconcile: () => undefined,
+ * });
  * ```
  */
 export function onUpdate<Spec = unknown, Status = unknown>(
@@ -64,7 +79,10 @@ export function onUpdate<Spec = unknown, Status = unknown>(
  *
  * ## Example
  * ```ts
- * filter: onDelete(() => false) // a loop whose resources clean up by finalizer only
+ * import { createMemoryStore, defineLoop, onDelete } from 'rx-reconcile';
+ *
+ * // A loop whose resources clean up by finalizer only: the delete event itself needs no pass.
+ * defineLoop({ name: 'todo', store: createMemoryStore(), kind: 'Todo', filter: onDelete(() => false), reconcile: () => undefined });
  * ```
  */
 export function onDelete<Spec = unknown, Status = unknown>(match: (resource: Resource<Spec, Status>) => boolean = () => true): EventFilter<Spec, Status> {

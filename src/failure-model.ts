@@ -67,6 +67,8 @@ export function newDecision(): MutableDecision {
  *
  * ## Example
  * ```ts
+ * import { Outcome, decide } from 'rx-reconcile';
+ *
  * decide(Outcome.retry(new Error('down')), { failures: 0, conflicts: 0 }, { steps: 5, conflictRetries: 3, dependencyInterval: 5000 });
  * // { outcome: retry, failureClass: 'transient', failures: 1, hold: 'backoff', … }
  * ```

@@ -17,7 +17,12 @@ const MAX_RACES = 3;
  *
  * ## Example
  * ```ts
- * const todo = await addFinalizer(store, resource, 'todo.example.com/file');
+ * import { addFinalizer, createMemoryStore } from 'rx-reconcile';
+ *
+ * const store = createMemoryStore();
+ * const created = await store.create('Todo', { metadata: { name: 'milk' }, spec: { title: 'buy milk' } });
+ * const todo = await addFinalizer(store, created, 'todo.example.com/file'); // a second call writes nothing
+ * console.log(todo.metadata.finalizers); // ['todo.example.com/file']
  * ```
  */
 export async function addFinalizer<Spec, Status>(store: Store, resource: Resource<Spec, Status>, finalizer: string): Promise<Resource<Spec, Status>> {
@@ -41,7 +46,16 @@ export async function addFinalizer<Spec, Status>(store: Store, resource: Resourc
  *
  * ## Example
  * ```ts
- * if (todo.metadata.deletionTimestamp) { await removeFile(todo); await removeFinalizer(store, todo, 'todo.example.com/file'); }
+ * import { rm } from 'node:fs/promises';
+ * import { removeFinalizer } from 'rx-reconcile';
+ * import type { Resource, Store } from 'rx-reconcile';
+ *
+ * declare const store: Store;
+ * declare const todo: Resource<{ title: string }>;
+ * if (todo.metadata.deletionTimestamp !== undefined) {
+ *   await rm(`${todo.metadata.name}.md`, { force: true }); // the cleanup, idempotent
+ *   await removeFinalizer(store, todo, 'todo.example.com/file'); // the last one: the store deletes it now
+ * }
  * ```
  */
 export async function removeFinalizer<Spec, Status>(store: Store, resource: Resource<Spec, Status>, finalizer: string): Promise<Resource<Spec, Status> | undefined> {

@@ -24,10 +24,17 @@ export interface KindDefinition<Spec, Status = unknown> {
  * ## Example
  * ```ts
  * import { z } from 'zod';
- * import { defineKind } from 'rx-reconcile';
+ * import { createMemoryStore, defineKind, defineLoop } from 'rx-reconcile';
  *
  * const Todo = defineKind('Todo', { spec: z.object({ title: z.string().min(1), done: z.boolean().default(false) }) });
- * defineLoop({ name: 'todo', store, kind: Todo, async reconcile(_r, ctx) { (await ctx.get())?.spec.done; } });
+ * const store = createMemoryStore();
+ * defineLoop({
+ *   name: 'todo', store, kind: Todo,
+ *   async reconcile(_request, ctx) {
+ *     const todo = await ctx.get();
+ *     if (todo?.spec.done) console.log(`${todo.spec.title}: done`); // spec typed from the schema
+ *   },
+ * });
  * ```
  */
 export function defineKind<SpecSchema extends ZodType, StatusSchema extends ZodType | undefined = undefined>(

@@ -52,7 +52,14 @@ export function ledgerName(scope: LedgerScope, id: string): string {
  *
  * ## Example
  * ```ts
- * await once(store, { loop: 'orders', key }, `welcome-mail:${order.metadata.uid}`, 'at-least-once', () => mailer.send(order));
+ * import { once } from 'rx-reconcile';
+ * import type { Resource, Store } from 'rx-reconcile';
+ *
+ * declare const store: Store;
+ * declare const order: Resource<{ email: string }>;
+ * declare const mailer: { send(to: string): Promise<void> };
+ * const key = order.metadata.name;
+ * await once(store, { loop: 'orders', key }, `welcome-mail:${order.metadata.uid}`, 'at-least-once', () => mailer.send(order.spec.email));
  * ```
  */
 export async function once<T>(store: Store, scope: LedgerScope, id: string, delivery: Delivery, effect: () => T | PromiseLike<T>): Promise<OnceResult<T>> {

@@ -69,7 +69,29 @@ function assertMs(ms: number, what: string): void {
   }
 }
 
-/** Builds the outcomes. Every constructor returns a frozen value. */
+/**
+ * Builds the outcomes: what one pass ends in, as a value. Every constructor returns a frozen value.
+ *
+ * Return one from a pass (`reconcile`, a `workQueue` work function, `verify`'s `inSync`); returning
+ * nothing is `converged`. A bad delay is refused where the outcome is built.
+ *
+ * ## Example
+ * ```ts
+ * import { DependencyNotReadyError, Outcome, PermanentError, createMemoryStore, defineLoop } from 'rx-reconcile';
+ *
+ * defineLoop<{ url: string }>({
+ *   name: 'probe', store: createMemoryStore(), kind: 'Probe',
+ *   async reconcile(_request, ctx) {
+ *     const probe = await ctx.get();
+ *     if (!probe) return Outcome.converged();                                   // gone: nothing to do
+ *     if (!probe.spec.url.startsWith('http')) return Outcome.terminal(new PermanentError('spec.url: not http(s)')); // no retry until the spec changes
+ *     const response = await fetch(probe.spec.url, { signal: ctx.signal }).catch(() => undefined);
+ *     if (response === undefined) return Outcome.retry(new DependencyNotReadyError('network'));   // backoff, classified
+ *     return response.ok ? Outcome.requeueAfter(60_000) : Outcome.retryAfter(new Error(`HTTP ${response.status}`), 30_000);
+ *   },
+ * });
+ * ```
+ */
 export const Outcome = {
   /** The key is in sync. */
   converged(): Converged {
@@ -207,6 +229,17 @@ export function defaultClassify(error: Error): FailureClass {
  * The user's classifier wins when it returns one of the four classes. When it returns `undefined`
  * (no opinion), anything that is not a class, or throws, the default mapping decides: a buggy
  * classifier never stops a loop.
+ *
+ * ## Example
+ * ```ts
+ * import { ConflictError, PermanentError, classifyError } from 'rx-reconcile';
+ *
+ * classifyError(new ConflictError('Todo', 'milk', '3', '4'));         // 'conflict'
+ * classifyError(new Error('ECONNRESET'));                              // 'transient'
+ * const quota = (e: Error) => (e.message.includes('quota') ? 'permanent' : undefined);
+ * classifyError(new Error('quota exceeded'), quota);                   // 'permanent'
+ * classifyError(new PermanentError('bad'), () => { throw new Error('bug'); }); // 'permanent' (the default decides)
+ * ```
  */
 export function classifyError(error: Error, classify?: Classifier): FailureClass {
   if (classify !== undefined) {

@@ -39,6 +39,9 @@ export const noopLogger: Logger = Object.freeze({
  *
  * ## Example
  * ```ts
+ * import pino from 'pino';
+ * import { safeLogger } from 'rx-reconcile';
+ *
  * const logger = safeLogger(pino()); // same lines, but a failing transport never throws into the loop
  * ```
  */

@@ -132,7 +132,25 @@ export class QueueControl {
   }
 }
 
-/** Creates a {@link QueueControl}. */
+/**
+ * Creates a {@link QueueControl}: pass it as `control` to `workQueue` to trigger, release, read the
+ * state of, and stop the queue from outside its stream.
+ *
+ * ## Example
+ * ```ts
+ * import { Subject } from 'rxjs';
+ * import { Outcome } from 'rx-reconcile';
+ * import { createQueueControl, workQueue } from 'rx-reconcile/operators';
+ *
+ * const keys$ = new Subject<string>();
+ * const control = createQueueControl();
+ * const running = keys$.pipe(workQueue(() => Outcome.converged(), { control })).subscribe();
+ * control.trigger('web');                 // the manual force, even in backoff
+ * console.log(control.snapshot().depth);  // the queue right now
+ * await control.stop({ deadline: 5000 }); // no new pass; running ones aborted after 5 s
+ * running.unsubscribe();
+ * ```
+ */
 export function createQueueControl(options?: { readonly stateThrottleMs?: number; readonly scheduler?: SchedulerLike }): QueueControl {
   return new QueueControl(options);
 }

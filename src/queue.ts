@@ -5,7 +5,7 @@
  * for resync and start-up floods, with aging so the low lane always drains), one min-heap and one
  * timer for every delayed key, and at most `workers` passes at once. RxJS is only at the edges.
  *
- * Promises it keeps (DESIGN.md):
+ * Promises it keeps (docs/design.md):
  * - G1: a key is never processed by two passes at once;
  * - G2: a trigger while a key runs gives exactly one more pass afterwards;
  * - G3: triggers for a waiting key collapse; of two delays the earlier wins;

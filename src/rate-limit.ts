@@ -43,7 +43,10 @@ export interface RateLimit {
  *
  * ## Example
  * ```ts
- * const limit = rateLimit({ qps: 5, burst: 10 }); // { qps: 5, burst: 10 }, frozen
+ * import { defineLoop, createMemoryStore, rateLimit } from 'rx-reconcile';
+ *
+ * // At most 5 passes a second over all keys, 10 at once after a quiet time.
+ * defineLoop({ name: 'mail', store: createMemoryStore(), kind: 'Mail', rateLimit: rateLimit({ qps: 5, burst: 10 }), reconcile: () => undefined });
  * ```
  */
 export function rateLimit(limit: { readonly qps: number; readonly burst: number }): RateLimit {
@@ -66,6 +69,8 @@ export function rateLimit(limit: { readonly qps: number; readonly burst: number 
  *
  * ## Example
  * ```ts
+ * import { TokenBucket, rateLimit } from 'rx-reconcile';
+ *
  * const bucket = new TokenBucket(rateLimit({ qps: 10, burst: 100 }), 0);
  * for (let i = 0; i < 100; i++) bucket.reserve(0); // 0 each
  * bucket.reserve(0); // 100

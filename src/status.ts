@@ -90,7 +90,11 @@ export interface ReconcileStatus {
  *
  * ## Example
  * ```ts
- * isConditionTrue(resource.status, ConditionTypes.Ready);
+ * import { ConditionTypes, isConditionTrue } from 'rx-reconcile';
+ * import type { ReconcileStatus, Resource } from 'rx-reconcile';
+ *
+ * declare const resource: Resource<unknown, ReconcileStatus>;
+ * const ready = isConditionTrue(resource.status, ConditionTypes.Ready);
  * ```
  */
 export const ConditionTypes = Object.freeze({
@@ -128,9 +132,14 @@ interface MutableStatus {
  *
  * ## Example
  * ```ts
- * const next = setCondition(status, { type: 'Ready', status: 'True', reason: 'Converged', message: '',
- *   observedGeneration: 2 }, now);
- * if (next !== status) write(next);
+ * import { setCondition } from 'rx-reconcile';
+ * import type { ReconcileStatus, Resource, Store } from 'rx-reconcile';
+ *
+ * declare const store: Store;
+ * declare const resource: Resource<unknown, ReconcileStatus>;
+ * const next = setCondition(resource.status, { type: 'Ready', status: 'True', reason: 'Converged', message: '',
+ *   observedGeneration: resource.metadata.generation }, new Date().toISOString());
+ * if (next !== resource.status) await store.updateStatus({ ...resource, status: next });
  * ```
  */
 export function setCondition<S extends ReconcileStatus>(
@@ -172,7 +181,11 @@ export function setCondition<S extends ReconcileStatus>(
  *
  * ## Example
  * ```ts
- * getCondition(resource.status, 'Ready')?.reason;
+ * import { getCondition } from 'rx-reconcile';
+ * import type { ReconcileStatus, Resource } from 'rx-reconcile';
+ *
+ * declare const resource: Resource<unknown, ReconcileStatus>;
+ * console.log(getCondition(resource.status, 'Ready')?.reason); // e.g. 'Converged'
  * ```
  */
 export function getCondition(status: ReconcileStatus | undefined, type: string): Condition | undefined {
@@ -184,7 +197,11 @@ export function getCondition(status: ReconcileStatus | undefined, type: string):
  *
  * ## Example
  * ```ts
- * if (isConditionTrue(dependency.status, ConditionTypes.Ready)) proceed();
+ * import { isConditionTrue } from 'rx-reconcile';
+ * import type { ReconcileStatus, Resource } from 'rx-reconcile';
+ *
+ * declare const dependency: Resource<unknown, ReconcileStatus>;
+ * if (isConditionTrue(dependency.status, 'Ready')) console.log('the dependency is ready');
  * ```
  */
 export function isConditionTrue(status: ReconcileStatus | undefined, type: string): boolean {
@@ -196,6 +213,10 @@ export function isConditionTrue(status: ReconcileStatus | undefined, type: strin
  *
  * ## Example
  * ```ts
+ * import { removeCondition } from 'rx-reconcile';
+ * import type { ReconcileStatus } from 'rx-reconcile';
+ *
+ * declare let status: ReconcileStatus;
  * status = removeCondition(status, 'Progressing');
  * ```
  */
@@ -216,6 +237,10 @@ export function removeCondition<S extends ReconcileStatus>(status: S | undefined
  *
  * ## Example
  * ```ts
+ * import { stampObservedGeneration } from 'rx-reconcile';
+ * import type { ReconcileStatus, Resource } from 'rx-reconcile';
+ *
+ * declare const resource: Resource<unknown, ReconcileStatus>;
  * const status = stampObservedGeneration(resource.status, resource.metadata.generation);
  * ```
  */
@@ -239,6 +264,12 @@ export function stampObservedGeneration<S extends ReconcileStatus>(status: S | u
  *
  * ## Example
  * ```ts
+ * import { statusEquals } from 'rx-reconcile';
+ * import type { Resource, Store } from 'rx-reconcile';
+ *
+ * declare const store: Store;
+ * declare const stored: Resource<unknown, { phase: string }>;
+ * const computed = { phase: 'Ready' };
  * if (!statusEquals(stored.status, computed)) await store.updateStatus({ ...stored, status: computed });
  * ```
  */
@@ -254,6 +285,10 @@ export function statusEquals(a: unknown, b: unknown): boolean {
  *
  * ## Example
  * ```ts
+ * import { produceStatus } from 'rx-reconcile';
+ * import type { Resource } from 'rx-reconcile';
+ *
+ * declare const resource: Resource<unknown, { phase?: string }>;
  * const next = produceStatus(resource.status, (draft) => { draft.phase = 'Ready'; });
  * ```
  */
@@ -291,7 +326,11 @@ function checkCondition(condition: Omit<Condition, 'lastTransitionTime'>): void 
  *
  * ## Example
  * ```ts
- * getCondition(resource.status, ConditionTypes.Degraded)?.reason === ConditionReasons.InvalidSpec;
+ * import { ConditionReasons, ConditionTypes, getCondition } from 'rx-reconcile';
+ * import type { ReconcileStatus, Resource } from 'rx-reconcile';
+ *
+ * declare const resource: Resource<unknown, ReconcileStatus>;
+ * const invalid = getCondition(resource.status, ConditionTypes.Degraded)?.reason === ConditionReasons.InvalidSpec;
  * ```
  */
 export const ConditionReasons = Object.freeze({
@@ -357,6 +396,8 @@ const MAX_MESSAGE = 500;
  *
  * ## Example
  * ```ts
+ * import { Outcome, passConditions } from 'rx-reconcile';
+ *
  * passConditions({ generation: 2, verdict: { outcome: Outcome.converged(), failureClass: undefined, failures: 0, parked: undefined } });
  * ```
  */
@@ -440,7 +481,13 @@ function clip(message: string): string {
  *
  * ## Example
  * ```ts
- * const next = recordPass(resource.status, { generation: resource.metadata.generation, verdict: ctx.assess(outcome) }, now);
+ * import { Outcome, recordPass } from 'rx-reconcile';
+ * import type { ReconcileStatus, Resource, Store } from 'rx-reconcile';
+ *
+ * declare const store: Store;
+ * declare const resource: Resource<unknown, ReconcileStatus>;
+ * const verdict = { outcome: Outcome.converged(), failureClass: undefined, failures: 0, parked: undefined };
+ * const next = recordPass(resource.status, { generation: resource.metadata.generation, verdict }, new Date().toISOString());
  * if (next !== resource.status) await store.updateStatus({ ...resource, status: next });
  * ```
  */

@@ -89,7 +89,27 @@ export interface MemoryStore extends Store {
 
 type Listener = (event: WatchEvent) => void;
 
-/** Creates an empty in-memory store. Kinds need no registration unless they have a schema. */
+/**
+ * Creates an empty in-memory store. Kinds need no registration unless they have a schema.
+ *
+ * The embedded desired-state store for tests, demos and state rebuilt at start: the same `Store`
+ * contract as the durable stores (compare-and-set on `metadata.version`, generations, finalizer-aware
+ * delete, watch with resume by revision), gone with the process.
+ *
+ * ## Example
+ * ```ts
+ * import { z } from 'zod';
+ * import { ConflictError, createMemoryStore } from 'rx-reconcile';
+ *
+ * const store = createMemoryStore({ kinds: { Todo: { schema: z.object({ title: z.string().min(1) }) } } });
+ * const todo = await store.create('Todo', { metadata: { name: 'milk' }, spec: { title: 'buy milk' } });
+ * await store.update({ ...todo, spec: { title: 'buy oat milk' } });            // generation 2
+ * await store.update({ ...todo, spec: { title: 'x' } }).catch((e: unknown) => {
+ *   if (e instanceof ConflictError) console.log('stale version: read again');   // compare-and-set
+ * });
+ * store.watch('Todo').subscribe((event) => console.log(event.type));            // the list, 'synced', then changes
+ * ```
+ */
 export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const scheduler = options.scheduler ?? asyncScheduler;
   const maxBytes = checkCount('maxResourceBytes', options.maxResourceBytes, defaultMaxResourceBytes, 64);

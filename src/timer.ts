@@ -20,6 +20,9 @@ export { maxTimerDelay };
  *
  * ## Example
  * ```ts
+ * import { asyncScheduler } from 'rxjs';
+ * import { scheduleAfter } from 'rx-reconcile';
+ *
  * const timer = scheduleAfter(asyncScheduler, 40 * 24 * 3600_000, () => console.log('40 days later'));
  * timer.unsubscribe(); // changed our mind
  * ```
@@ -47,6 +50,9 @@ export function scheduleAfter(scheduler: SchedulerLike, delay: number, work: () 
  *
  * ## Example
  * ```ts
+ * import { asyncScheduler } from 'rxjs';
+ * import { timerAfter } from 'rx-reconcile';
+ *
  * timerAfter(45 * 86_400_000, asyncScheduler).subscribe(() => console.log('45 days later'));
  * ```
  */
@@ -65,7 +71,10 @@ export function timerAfter(delay: number, scheduler: SchedulerLike): Observable<
  *
  * ## Example
  * ```ts
- * every(30 * 86_400_000, asyncScheduler).subscribe(() => resyncEverything()); // monthly
+ * import { asyncScheduler } from 'rxjs';
+ * import { every } from 'rx-reconcile';
+ *
+ * every(30 * 86_400_000, asyncScheduler).subscribe(() => console.log('monthly resync')); // longer than a Node timer
  * ```
  */
 export function every(period: number, scheduler: SchedulerLike): Observable<number> {

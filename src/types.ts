@@ -1,5 +1,5 @@
 /**
- * The shared vocabulary of rx-reconcile (see DESIGN.md): keys, resources, requests, observations,
+ * The shared vocabulary of rx-reconcile (see docs/design.md): keys, resources, requests, observations,
  * plans and corrections, watch events and the `Store` port.
  *
  * @module

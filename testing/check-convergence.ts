@@ -74,8 +74,10 @@ export interface ConvergenceOptions<Spec, Status, V> extends CheckOptions<Spec, 
  * ## Example
  * ```ts
  * import fc from 'fast-check';
+ * import type { LoopDefinition } from 'rx-reconcile/testing';
  * import { checkConvergence } from 'rx-reconcile/testing';
  *
+ * declare const mirror: LoopDefinition<{ size: number }, unknown, { size: number }>; // see loopDefinition
  * await checkConvergence(mirror, {
  *   desired: fc.uniqueArray(fc.record({ metadata: fc.record({ name: fc.constantFrom('a', 'b') }), spec: fc.record({ size: fc.nat(9) }) }), { selector: (r) => r.metadata.name }),
  *   current: fc.dictionary(fc.constantFrom('a', 'b'), fc.record({ size: fc.nat(9) })),

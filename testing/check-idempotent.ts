@@ -44,8 +44,10 @@ export interface IdempotenceOptions<Spec, Status, V> extends CheckOptions<Spec, 
  * ## Example
  * ```ts
  * import fc from 'fast-check';
+ * import type { LoopDefinition } from 'rx-reconcile/testing';
  * import { checkIdempotent } from 'rx-reconcile/testing';
  *
+ * declare const mirror: LoopDefinition<{ size: number }, unknown, { size: number }>; // see loopDefinition
  * await checkIdempotent(mirror, {
  *   desired: fc.uniqueArray(fc.record({ metadata: fc.record({ name: fc.constantFrom('a', 'b', 'c') }), spec: fc.record({ size: fc.nat(9) }) }), { selector: (r) => r.metadata.name }),
  *   current: fc.dictionary(fc.constantFrom('a', 'b', 'c'), fc.record({ size: fc.nat(9) })),

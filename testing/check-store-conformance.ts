@@ -55,6 +55,9 @@ export interface StoreConformanceReport {
  *
  * ## Example
  * ```ts
+ * import { mkdtemp } from 'node:fs/promises';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
  * import { checkStoreConformance } from 'rx-reconcile/testing';
  * import { createSqliteStore } from 'rx-reconcile/sqlite';
  *

@@ -11,6 +11,8 @@ import { VirtualAction, VirtualTimeScheduler } from 'rxjs';
  *
  * ## Example
  * ```ts
+ * import { drainMicrotasks } from 'rx-reconcile/testing';
+ *
  * queueMicrotask(() => console.log('ran'));
  * await drainMicrotasks(); // 'ran' was printed
  * ```

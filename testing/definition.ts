@@ -148,8 +148,21 @@ export interface LoopDefinition<Spec, Status, V, C = unknown, T = unknown, S ext
  *
  * ## Example
  * ```ts
+ * import { Outcome } from 'rx-reconcile';
+ * import { loopDefinition, memoryWorld } from 'rx-reconcile/testing';
+ *
+ * // Keeps one world item per `N` resource: its spec's n.
  * const def = loopDefinition<{ n: number }, unknown, number>({
- *   loop: ({ world }) => ({ name: 'n', kind: 'N', reconcile: async (req, ctx) => { ... } }),
+ *   loop: ({ world }) => ({
+ *     name: 'n', kind: 'N',
+ *     async reconcile(request, ctx) {
+ *       const desired = await ctx.get();
+ *       if (desired === undefined) await world.apply({ action: 'delete', target: request.key, idempotencyKey: `delete:${request.key}` });
+ *       else await world.apply({ action: 'update', target: request.key, value: desired.spec.n, idempotencyKey: `${request.key}:${desired.spec.n}` });
+ *       return Outcome.converged();
+ *     },
+ *   }),
+ *   world: (initial) => memoryWorld(initial, { onUpdateMissing: 'create', onDeleteMissing: 'ignore' }),
  *   expected: (rs) => Object.fromEntries(rs.map((r) => [r.metadata.name, r.spec.n])),
  * });
  * ```

@@ -28,7 +28,16 @@ export type TestingErrorCode =
  *
  * ## Example
  * ```ts
- * try { await checkIdempotent(def, opts); } catch (e) { if (e instanceof TestingError) console.log(e.code); }
+ * import fc from 'fast-check';
+ * import { TestingError, checkIdempotent } from 'rx-reconcile/testing';
+ * import type { LoopDefinition } from 'rx-reconcile/testing';
+ *
+ * declare const def: LoopDefinition<{ size: number }, unknown, { size: number }>;
+ * try {
+ *   await checkIdempotent(def, { desired: fc.constant([{ metadata: { name: 'a' }, spec: { size: 1 } }]) });
+ * } catch (e) {
+ *   if (e instanceof TestingError) console.log(e.code); // a failed check; anything else is a crash of your code
+ * }
  * ```
  */
 export class TestingError extends Error {
@@ -102,6 +111,13 @@ export interface CheckFailureDetails {
  *
  * ## Example
  * ```ts
+ * import fc from 'fast-check';
+ * import { expect } from 'vitest';
+ * import { checkIdempotent } from 'rx-reconcile/testing';
+ * import type { LoopDefinition } from 'rx-reconcile/testing';
+ *
+ * declare const def: LoopDefinition<{ size: number }, unknown, { size: number }>; // a loop that writes on every pass
+ * const opts = { desired: fc.constant([{ metadata: { name: 'a' }, spec: { size: 1 } }]) };
  * await expect(checkIdempotent(def, opts)).rejects.toMatchObject({ code: 'NOT_IDEMPOTENT' });
  * ```
  */
@@ -121,7 +137,16 @@ export class CheckFailedError extends TestingError {
  *
  * ## Example
  * ```ts
- * catch (e) { if (e instanceof NotIdempotentError) console.log(e.details.counterexample); }
+ * import fc from 'fast-check';
+ * import { NotIdempotentError, checkIdempotent } from 'rx-reconcile/testing';
+ * import type { LoopDefinition } from 'rx-reconcile/testing';
+ *
+ * declare const def: LoopDefinition<{ size: number }, unknown, { size: number }>;
+ * try {
+ *   await checkIdempotent(def, { desired: fc.constant([{ metadata: { name: 'a' }, spec: { size: 1 } }]) });
+ * } catch (e) {
+ *   if (e instanceof NotIdempotentError) console.log(e.details.counterexample);
+ * }
  * ```
  */
 export class NotIdempotentError extends CheckFailedError {
@@ -138,7 +163,16 @@ export class NotIdempotentError extends CheckFailedError {
  *
  * ## Example
  * ```ts
- * catch (e) { if (e instanceof NotConvergentError) replay(e.details.simulationSeed); }
+ * import fc from 'fast-check';
+ * import { NotConvergentError, checkConvergence } from 'rx-reconcile/testing';
+ * import type { LoopDefinition } from 'rx-reconcile/testing';
+ *
+ * declare const def: LoopDefinition<{ size: number }, unknown, { size: number }>;
+ * try {
+ *   await checkConvergence(def, { desired: fc.constant([{ metadata: { name: 'a' }, spec: { size: 1 } }]) });
+ * } catch (e) {
+ *   if (e instanceof NotConvergentError) console.log(e.details.problems, 'simulate with seed', e.details.simulationSeed);
+ * }
  * ```
  */
 export class NotConvergentError extends CheckFailedError {
@@ -155,7 +189,15 @@ export class NotConvergentError extends CheckFailedError {
  *
  * ## Example
  * ```ts
- * catch (e) { if (e instanceof SimulationStuckError) console.log(e.message); }
+ * import { SimulationStuckError, simulate } from 'rx-reconcile/testing';
+ * import type { LoopDefinition } from 'rx-reconcile/testing';
+ *
+ * declare const def: LoopDefinition<{ size: number }, unknown, { size: number }>;
+ * try {
+ *   await simulate(def, { desired: [{ metadata: { name: 'a' }, spec: { size: 1 } }] });
+ * } catch (e) {
+ *   if (e instanceof SimulationStuckError) console.log(e.message); // a livelock, or a pass waiting on real time
+ * }
  * ```
  */
 export class SimulationStuckError extends TestingError {
@@ -172,7 +214,11 @@ export class SimulationStuckError extends TestingError {
  *
  * ## Example
  * ```ts
- * expect(() => expectTimeline(events, 'a 9ms b', values)).toThrow(MarbleMismatchError);
+ * import { expect } from 'vitest';
+ * import { MarbleMismatchError, expectTimeline } from 'rx-reconcile/testing';
+ *
+ * const events = [{ at: 0, value: 'x' }, { at: 20, value: 'y' }];
+ * expect(() => expectTimeline(events, 'a 9ms b', { a: 'x', b: 'y' })).toThrow(MarbleMismatchError); // y came at 20, not 10
  * ```
  */
 export class MarbleMismatchError extends TestingError {
@@ -190,7 +236,16 @@ export class MarbleMismatchError extends TestingError {
  *
  * ## Example
  * ```ts
- * catch (e) { if (e instanceof BadDefinitionError) console.log(e.message); }
+ * import { Outcome } from 'rx-reconcile';
+ * import { BadDefinitionError, checkConvergence, loopDefinition } from 'rx-reconcile/testing';
+ * import fc from 'fast-check';
+ *
+ * const def = loopDefinition({ loop: () => ({ name: 'n', kind: 'N', reconcile: () => Outcome.converged() }) });
+ * try {
+ *   await checkConvergence(def, { desired: fc.constant([]) }); // no `expected`: refused
+ * } catch (e) {
+ *   if (e instanceof BadDefinitionError) console.log(e.message);
+ * }
  * ```
  */
 export class BadDefinitionError extends TestingError {
@@ -229,7 +284,12 @@ export interface StoreConformanceDetails {
  *
  * ## Example
  * ```ts
- * await expect(checkStoreConformance(make)).rejects.toMatchObject({ code: 'STORE_NOT_CONFORMANT' });
+ * import { expect } from 'vitest';
+ * import { createMemoryStore } from 'rx-reconcile';
+ * import { checkStoreConformance } from 'rx-reconcile/testing';
+ *
+ * const make = () => ({ store: createMemoryStore() }); // a store under test (here one that conforms)
+ * await expect(checkStoreConformance(make)).resolves.toBeDefined(); // a broken one: rejects with code 'STORE_NOT_CONFORMANT'
  * ```
  */
 export class StoreConformanceError extends TestingError {

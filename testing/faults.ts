@@ -138,6 +138,12 @@ export interface Faults {
  *
  * ## Example
  * ```ts
+ * import fc from 'fast-check';
+ * import { checkConvergence, defaultFaults } from 'rx-reconcile/testing';
+ * import type { LoopDefinition } from 'rx-reconcile/testing';
+ *
+ * declare const def: LoopDefinition<{ size: number }, unknown, { size: number }>;
+ * const desired = fc.constant([{ metadata: { name: 'a' }, spec: { size: 1 } }]);
  * await checkConvergence(def, { desired, faults: { ...defaultFaults, until: 30_000 } });
  * ```
  */
@@ -249,6 +255,7 @@ async function withFaults<R>(injector: Injector, faults: ActuatorFaults, what: s
  * ```ts
  * import { faultyActuator } from 'rx-reconcile/testing';
  *
+ * const cloud = { createVm: async (name: string) => ({ id: `vm-${name}` }) };
  * const createVm = faultyActuator((name: string) => cloud.createVm(name), {
  *   seed: 7, faults: { error: 0.1, lostAck: 0.1 }, name: 'createVm',
  * });

@@ -12,6 +12,8 @@ import type { Items } from './world.js';
  *
  * ## Example
  * ```ts
+ * import { stableJson } from 'rx-reconcile/testing';
+ *
  * stableJson({ b: 1, a: [2] }); // '{"a":[2],"b":1}'
  * ```
  */
@@ -30,6 +32,8 @@ export function stableJson(value: unknown): string {
  *
  * ## Example
  * ```ts
+ * import { show } from 'rx-reconcile/testing';
+ *
  * show({ b: 1, a: 'x' }); // '{"a":"x","b":1}'
  * ```
  */
@@ -43,6 +47,8 @@ export function show(value: unknown, max = 160): string {
  *
  * ## Example
  * ```ts
+ * import { diffItems } from 'rx-reconcile/testing';
+ *
  * diffItems({ a: 1 }, { a: 2, b: 3 }); // ['"a" is 2, expected 1', 'extra "b" = 3']
  * ```
  */
@@ -81,6 +87,8 @@ export function at(ms: number): string {
  *
  * ## Example
  * ```ts
+ * import { diffValues } from 'rx-reconcile/testing';
+ *
  * diffValues({ a: 1, b: { c: 2 } }, { a: 1, b: { c: 3 } }, 'spec'); // ['spec.b.c: 2 → 3']
  * ```
  */
@@ -108,6 +116,8 @@ export function diffValues(before: unknown, after: unknown, path = '', max = 6):
  *
  * ## Example
  * ```ts
+ * import { diffWorlds } from 'rx-reconcile/testing';
+ *
  * diffWorlds({ a: 1, b: 2 }, { a: 3, c: 4 }); // ['"a" was 1, now 3', '"b" was removed (it was 2)', '"c" was added = 4']
  * ```
  */

@@ -23,10 +23,10 @@ import { show } from './format.js';
  *
  * ## Example
  * ```ts
- * import { throwError } from 'rxjs';
+ * import { map, throwError } from 'rxjs';
  * import { Backoff, TransientError } from 'rx-reconcile';
  * import { workQueue } from 'rx-reconcile/operators';
- * import { createTestScheduler, summarizePasses } from 'rx-reconcile/testing';
+ * import { createTestScheduler } from 'rx-reconcile/testing';
  *
  * const testScheduler = createTestScheduler();
  * testScheduler.run(({ cold, expectObservable }) => {
@@ -34,9 +34,9 @@ import { show } from './format.js';
  *     workQueue(() => throwError(() => new TransientError('down')), {
  *       scheduler: testScheduler, backoff: Backoff.constant({ delay: 10, steps: 2 }),
  *     }),
- *     summarizePasses(),
+ *     map((result) => `${result.key}:${result.parked ?? result.outcome.type}`),
  *   );
- *   expectObservable(passes).toBe('a 9ms b 9ms c', { a: 'a:retry(TRANSIENT)', b: 'a:retry(TRANSIENT)', c: 'a:quarantined' });
+ *   expectObservable(passes).toBe('a 9ms b 9ms c', { a: 'a:retry', b: 'a:retry', c: 'a:quarantined' });
  * });
  * ```
  */
@@ -80,6 +80,11 @@ function assertFramesEqual(actual: unknown, expected: unknown): void {
  *
  * ## Example
  * ```ts
+ * import { map } from 'rxjs';
+ * import type { Loop } from 'rx-reconcile';
+ * import { passSummary } from 'rx-reconcile/testing';
+ *
+ * declare const loop: Loop;
  * loop.results$.pipe(map(passSummary)).subscribe(console.log); // 'todo-1:converged'
  * ```
  */
@@ -107,7 +112,14 @@ export function passSummary(result: PassResult): string {
  *
  * ## Example
  * ```ts
- * expectObservable(results$.pipe(summarizePasses())).toBe('a', { a: 'x:converged' });
+ * import { Outcome } from 'rx-reconcile';
+ * import { workQueue } from 'rx-reconcile/operators';
+ * import { createTestScheduler, summarizePasses } from 'rx-reconcile/testing';
+ *
+ * createTestScheduler().run(({ cold, expectObservable }) => {
+ *   const results$ = cold('x').pipe(workQueue(() => Outcome.converged()));
+ *   expectObservable(results$.pipe(summarizePasses())).toBe('a', { a: 'x:converged' });
+ * });
  * ```
  */
 export function summarizePasses(): OperatorFunction<PassResult, string> {
@@ -137,6 +149,11 @@ export interface Timed<T> {
  *
  * ## Example
  * ```ts
+ * import { expectTimeline, simulate } from 'rx-reconcile/testing';
+ * import type { LoopDefinition } from 'rx-reconcile/testing';
+ *
+ * declare const def: LoopDefinition<{ size: number }, unknown, { size: number }>; // fails twice, then converges
+ * const result = await simulate(def, { desired: [{ metadata: { name: 'x' }, spec: { size: 1 } }] });
  * const passes = result.trace.passes.map((p) => ({ at: p.at, value: p.summary }));
  * expectTimeline(passes, 'a 999ms b 1999ms c', { a: 'x:retry(TRANSIENT)', b: 'x:retry(TRANSIENT)', c: 'x:converged' });
  * ```
@@ -173,6 +190,8 @@ function parseRunMode(marbles: string, values: unknown): ReturnType<typeof TestS
  *
  * ## Example
  * ```ts
+ * import { marblesOf } from 'rx-reconcile/testing';
+ *
  * marblesOf([{ at: 0, value: 'x' }, { at: 10, value: 'y' }]).marbles; // 'a 9ms b'
  * ```
  */

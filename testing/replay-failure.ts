@@ -40,8 +40,16 @@ export interface Replay<Spec, Status, V> {
  *
  * ## Example
  * ```ts
- * try { await checkConvergence(def, opts); } catch (error) {
- *   if (error instanceof NotConvergentError) console.log(formatTrace((await replayFailure(def, error)).trace));
+ * import fc from 'fast-check';
+ * import type { LoopDefinition } from 'rx-reconcile/testing';
+ * import { CheckFailedError, checkConvergence, formatTrace, replayFailure } from 'rx-reconcile/testing';
+ *
+ * declare const def: LoopDefinition<{ size: number }, unknown, { size: number }>;
+ * const desired = fc.constant([{ metadata: { name: 'a' }, spec: { size: 1 } }]);
+ * try {
+ *   await checkConvergence(def, { desired, current: fc.constant({}) });
+ * } catch (error) {
+ *   if (error instanceof CheckFailedError) console.log(formatTrace((await replayFailure(def, error)).trace)); // the same run, byte for byte
  * }
  * ```
  */

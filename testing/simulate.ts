@@ -64,7 +64,12 @@ export interface SimulationOptions<Spec, Status, V> {
  *
  * ## Example
  * ```ts
- * const sim = await startSimulation(def, { desired, current: {}, seed: 3, faults: defaultFaults });
+ * import { startSimulation } from 'rx-reconcile/testing';
+ * import type { LoopDefinition } from 'rx-reconcile/testing';
+ *
+ * declare const def: LoopDefinition<{ size: number }, unknown, { size: number }>;
+ * const desired = [{ metadata: { name: 'a' }, spec: { size: 1 } }];
+ * const sim = await startSimulation(def, { desired, current: {}, seed: 3, faults: { store: { dropEvent: 0.2 }, until: 60_000 } });
  * await sim.runUntil(120_000);
  * console.log((await sim.assess()).problems);
  * await sim.stop();
@@ -142,9 +147,12 @@ export interface SimulationResult<Spec, Status, V> {
  *
  * ## Example
  * ```ts
- * import { defaultFaults, formatTrace, simulate } from 'rx-reconcile/testing';
+ * import { formatTrace, simulate } from 'rx-reconcile/testing';
+ * import type { LoopDefinition } from 'rx-reconcile/testing';
  *
- * const result = await simulate(def, { desired, current: {}, seed: 1234, faults: defaultFaults, until: 120_000 });
+ * declare const def: LoopDefinition<{ size: number }, unknown, { size: number }>;
+ * const desired = [{ metadata: { name: 'a' }, spec: { size: 1 } }];
+ * const result = await simulate(def, { desired, current: {}, seed: 1234, faults: { store: { dropEvent: 0.2, staleRead: 0.1 }, world: { lostAck: 0.1 } }, until: 120_000 });
  * console.log(formatTrace(result.trace), result.assessment);
  * ```
  */

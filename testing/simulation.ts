@@ -77,9 +77,14 @@ const noop = (): void => undefined;
  *
  * ## Example
  * ```ts
+ * import { formatTrace, startSimulation } from 'rx-reconcile/testing';
+ * import type { LoopDefinition } from 'rx-reconcile/testing';
+ *
+ * declare const def: LoopDefinition<{ size: number }, unknown, { size: number }>;
  * const sim = await startSimulation(def, { desired: [{ metadata: { name: 'a' }, spec: { size: 1 } }] });
  * await sim.settle(60_000);
- * await sim.store.update({ ...(await sim.store.get('Item', 'a'))!, spec: { size: 2 } });
+ * const a = await sim.store.get<{ size: number }>('Item', 'a');
+ * if (a) await sim.store.update({ ...a, spec: { size: 2 } });
  * await sim.advance(1000);
  * await sim.restart();
  * await sim.settle(60_000);

@@ -61,6 +61,11 @@ const timing: Arbitrary<StepTiming> = fc
  *
  * ## Example
  * ```ts
+ * import fc from 'fast-check';
+ * import { stepSchedule } from 'rx-reconcile/testing';
+ *
+ * const desiredArb = fc.constant([{ metadata: { name: 'a' }, spec: { size: 1 } }]);
+ * const currentArb = fc.dictionary(fc.constantFrom('a', 'b'), fc.nat(9));
  * const schedule = stepSchedule(desiredArb, currentArb, { kinds: { restart: true, create: true, update: true, delete: true }, max: 12 });
  * ```
  */

@@ -111,6 +111,8 @@ export type Step<Spec, Status, V> = StepTiming &
  *
  * ## Example
  * ```ts
+ * import { describeStep } from 'rx-reconcile/testing';
+ *
  * describeStep({ kind: 'restart', after: 0 }); // 'after 0 ms: {"kind":"restart"}'
  * ```
  */

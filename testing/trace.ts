@@ -217,6 +217,11 @@ export interface FormatTraceOptions {
  *
  * ## Example
  * ```ts
+ * import { formatTrace, simulate } from 'rx-reconcile/testing';
+ * import type { LoopDefinition } from 'rx-reconcile/testing';
+ *
+ * declare const def: LoopDefinition<{ size: number }, unknown, { size: number }>;
+ * const result = await simulate(def, { desired: [{ metadata: { name: 'a' }, spec: { size: 1 } }] });
  * console.log(formatTrace(result.trace, { last: 30 }));
  * // t=   1000 pass   a (retry) → converged
  * // t=   1000 write  updateStatus Item/a: status

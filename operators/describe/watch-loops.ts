@@ -144,7 +144,9 @@ class LoopRecord {
  * ## Example
  * ```ts
  * import { describeLoops, watchLoops } from 'rx-reconcile';
+ * import type { Loop } from 'rx-reconcile';
  *
+ * declare const loop: Loop;
  * const watch = watchLoops([loop]);
  * // … the loop runs …
  * console.log(describeLoops([loop], { live: watch })); // time to converge p50 / p99 next to the deadline
