@@ -12,7 +12,7 @@ import type { Subscription } from 'rxjs';
 import type { FailureClass, Outcome } from './outcome.js';
 import type { KeyState } from './key-state.js';
 import type { ParkReason, PassContext, PassResult, PassVerdict } from './queue-types.js';
-import type { Key, Request } from './types.js';
+import type { Key, ReconcileRequest } from './types.js';
 
 /** What a pass needs from the queue that runs it. */
 export interface PassOwner {
@@ -42,12 +42,12 @@ export class Pass implements PassContext {
   extras: PassExtras | undefined = undefined;
   readonly owner: PassOwner;
   readonly state: KeyState;
-  readonly request: Request;
+  readonly request: ReconcileRequest;
   readonly failures: number;
   readonly startedAt: number;
   /** Start order, to list running passes in the order they started. */
   readonly seq: number;
-  constructor(owner: PassOwner, state: KeyState, request: Request, failures: number, startedAt: number, seq: number) {
+  constructor(owner: PassOwner, state: KeyState, request: ReconcileRequest, failures: number, startedAt: number, seq: number) {
     this.owner = owner;
     this.state = state;
     this.request = request;
@@ -128,7 +128,7 @@ export class Pass implements PassContext {
 /** A finished pass; its `reconcileId` is made only when someone reads it (no cost on the hot path). */
 export class FinishedPass implements PassResult {
   readonly key: Key;
-  readonly request: Request;
+  readonly request: ReconcileRequest;
   readonly startedAt: number;
   readonly outcome: Outcome;
   readonly failureClass: FailureClass | undefined;

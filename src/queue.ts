@@ -75,7 +75,7 @@ import type {
   Work,
   WorkQueueOptions,
 } from './queue-types.js';
-import type { Key, Request, TriggerReason } from './types.js';
+import type { Key, ReconcileRequest, TriggerReason } from './types.js';
 
 export type * from './queue-types.js';
 export { QueueControl, createQueueControl } from './queue-control.js';
@@ -219,7 +219,7 @@ export class KeyedQueue implements PassOwner {
   }
 
   /** Enqueues a key (a plain key counts as a `watch` trigger). */
-  add(item: Key | Request): void {
+  add(item: Key | ReconcileRequest): void {
     // Hot path, small enough to be inlined where the source delivers: a plain key that is already
     // waiting in the high lane collapses into its pass (G3) with nothing else to do.
     if (typeof item === 'string') {
@@ -234,12 +234,12 @@ export class KeyedQueue implements PassOwner {
     } else this.addRequest(item);
   }
 
-  /** A `Request` from a source: checked, since sources may be untyped JavaScript. */
-  private addRequest(item: Request): void {
+  /** A `ReconcileRequest` from a source: checked, since sources may be untyped JavaScript. */
+  private addRequest(item: ReconcileRequest): void {
     const key: unknown = typeof item === 'object' && item !== null ? item.key : undefined;
     if (typeof key !== 'string' || key === '') {
       this.reportCallbackError(
-        new InvalidArgumentError(`a trigger source emitted ${describe(item)}: emit a key (a non-empty string) or a Request { key, reason }`),
+        new InvalidArgumentError(`a trigger source emitted ${describe(item)}: emit a key (a non-empty string) or a ReconcileRequest { key, reason }`),
         'add',
       );
       return;
@@ -248,7 +248,7 @@ export class KeyedQueue implements PassOwner {
   }
 
   /** The general case; `found` is the key's record as `add` already looked it up. */
-  private addSlow(item: Key | Request, found: KeyState | undefined): void {
+  private addSlow(item: Key | ReconcileRequest, found: KeyState | undefined): void {
     if (this.stopping || this.disposed) return;
     let key: Key;
     let reason: TriggerReason;
@@ -590,7 +590,7 @@ export class KeyedQueue implements PassOwner {
     const key = st.key;
     const generation = st.generation;
     const reason = st.reason;
-    const request: Request = generation === undefined ? { key, reason } : { key, reason, revision: generation };
+    const request: ReconcileRequest = generation === undefined ? { key, reason } : { key, reason, revision: generation };
     const queuedMs = now - st.dueAt;
     this.table.hot[st.slot] = 0;
     st.flags = (st.flags & ~(STATUS_MASK | DIRTY_BIT | FORCED_BIT | DEPENDENCY_BIT)) | RUNNING;

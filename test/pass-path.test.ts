@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Subject, VirtualTimeScheduler, timer, map } from 'rxjs';
 import { InvalidArgumentError, Outcome, setCondition } from 'rx-reconcile';
-import type { PassResult, ReconcileRequest as Request } from 'rx-reconcile';
+import type { PassResult, ReconcileRequest as ReconcileRequest } from 'rx-reconcile';
 import { createQueueControl, workQueue } from 'rx-reconcile/operators';
 import type { QueueSnapshot } from 'rx-reconcile/operators';
 import { passConditions, recordPass, stampObservedGeneration } from '../src/status.js';
@@ -16,7 +16,7 @@ import { passConditions, recordPass, stampObservedGeneration } from '../src/stat
 function drain(
   keys: readonly string[],
   options: { results?: unknown; onFinish?: (r: PassResult) => void; onCallbackError?: (e: Error, where: string) => void },
-  work?: (request: Request) => unknown,
+  work?: (request: ReconcileRequest) => unknown,
 ): { emitted: PassResult[]; completed: boolean; snapshot: QueueSnapshot } {
   const scheduler = new VirtualTimeScheduler();
   work ??= () => timer(1, scheduler).pipe(map(() => Outcome.converged()));
@@ -153,7 +153,7 @@ describe('the converged fast path gives the same answers as the general path', (
           const plan = new Map<string, Step['outcome'][]>();
           for (const s of steps) plan.set(s.key, [...(plan.get(s.key) ?? []), s.outcome]);
           const seen: string[] = [];
-          const work = (r: Request) => {
+          const work = (r: ReconcileRequest) => {
             const next = plan.get(r.key)?.shift() ?? 'converged';
             const outcome =
               next === 'converged'

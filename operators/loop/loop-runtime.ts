@@ -9,7 +9,7 @@
 import { EMPTY, Subject, asyncScheduler, catchError, defer, merge, subscribeOn, tap } from 'rxjs';
 import type { Observable, SchedulerLike, Subscription } from 'rxjs';
 import { Backoff, InvalidArgumentError, createQueueControl, noopLogger, safeLogger, toError } from '../../src/index.js';
-import type { BackoffPolicy, Key, Logger, Metrics, PassResult, QueueControl, QueueHooks, Request, Work, WorkQueueOptions } from '../../src/index.js';
+import type { BackoffPolicy, Key, Logger, Metrics, PassResult, QueueControl, QueueHooks, ReconcileRequest, Work, WorkQueueOptions } from '../../src/index.js';
 import { instrument } from '../instrument.js';
 import { retryWithBackoff } from '../retry-with-backoff.js';
 import { workQueue } from '../work-queue.js';
@@ -28,7 +28,7 @@ export interface RuntimeOptions {
   readonly metrics?: Metrics;
   readonly hooks?: QueueHooks;
   readonly convergenceDeadline?: number;
-  readonly triggers?: readonly Observable<Key | Request>[];
+  readonly triggers?: readonly Observable<Key | ReconcileRequest>[];
 }
 
 /** The shared machinery of one loop; see the module. */
@@ -90,7 +90,7 @@ export class LoopRuntime {
   }
 
   /** The user's `triggers`, each supervised, as sources of the loop. */
-  userTriggers(): Observable<Key | Request>[] {
+  userTriggers(): Observable<Key | ReconcileRequest>[] {
     return (this.options.triggers ?? []).map((trigger$, i) => {
       const label = `triggers[${i}]`;
       this.health.source(label, false);
@@ -103,7 +103,7 @@ export class LoopRuntime {
    * pass before the user's own hooks.
    */
   start(args: {
-    readonly triggers: readonly Observable<Key | Request>[];
+    readonly triggers: readonly Observable<Key | ReconcileRequest>[];
     readonly work: Work;
     readonly queueOptions: object;
     readonly onFinish?: (result: PassResult) => void;

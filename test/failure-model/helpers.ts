@@ -10,7 +10,7 @@ import { createQueueControl, workQueue } from 'rx-reconcile/operators';
 import type { Logger, PassResult, Store } from 'rx-reconcile';
 import type { LogFields } from '../../src/ports.js';
 import type { QueueControl, Work, WorkQueueOptions } from 'rx-reconcile/operators';
-import type { Request } from '../../src/types.js';
+import type { ReconcileRequest } from '../../src/types.js';
 
 const drain = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -96,7 +96,7 @@ export interface QueueHarness {
   readonly scheduler: VirtualTimeScheduler;
   readonly control: QueueControl;
   readonly results: PassResult[];
-  add(item: string | Request): void;
+  add(item: string | ReconcileRequest): void;
   /** Runs virtual time up to `t` (synchronous work only). */
   runTo(t: number): void;
   stop(): void;
@@ -106,7 +106,7 @@ export interface QueueHarness {
 export function queueHarness(work: (scheduler: VirtualTimeScheduler) => Work, options: Omit<WorkQueueOptions, 'scheduler' | 'control'> = {}): QueueHarness {
   const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
   const control = createQueueControl({ scheduler });
-  const source = new Subject<string | Request>();
+  const source = new Subject<string | ReconcileRequest>();
   const results: PassResult[] = [];
   const subscription = source.pipe(workQueue(work(scheduler), { ...options, scheduler, control })).subscribe((r) => results.push(r));
   return {
