@@ -9,6 +9,7 @@ import { ADMIN_BENCHMARKS } from './suites/admin.js';
 import { NEVER_STOP_BENCHMARKS } from './suites/never-stop.js';
 import { SQLITE_BENCHMARKS } from './suites/sqlite.js';
 import { ETCD_BENCHMARKS } from './suites/etcd.js';
+import { PASS_PATH_BENCHMARKS } from './suites/pass-path.js';
 
 export type Role = 'library' | 'baseline' | 'naive' | 'info';
 
@@ -1270,6 +1271,7 @@ export const SUITE: Benchmark[] = [
   ...SQLITE_BENCHMARKS,
   ...ETCD_BENCHMARKS,
   ...ADMIN_BENCHMARKS,
+  ...PASS_PATH_BENCHMARKS,
 ];
 
 /** Machine floors, to read absolute goals in context (set on a faster machine). */

@@ -1,5 +1,5 @@
 import { noopMetrics } from '../src/index.js';
-import type { Key, LogFields, Logger, LoopProbe, Metrics, PassResult, QueueHooks, Request } from '../src/index.js';
+import type { Key, LogFields, Logger, LoopProbe, Metrics, PassResult, QueueHooks, ReconcileRequest } from '../src/index.js';
 
 /**
  * Options of {@link instrument}.
@@ -230,7 +230,7 @@ export function instrument(options: InstrumentOptions): QueueHooks {
       guard('metrics.onAdd', () => metrics.onAdd?.(key, reason, revision));
       guard('hooks.onAdd', () => user?.onAdd?.(key, reason, revision));
     },
-    onStart: (key: Key, request: Request, queuedMs: number, pass?: StartedPass) => {
+    onStart: (key: Key, request: ReconcileRequest, queuedMs: number, pass?: StartedPass) => {
       const reconcileId = pass?.reconcileId ?? `${idBase}-${(++seq).toString(36)}`;
       running.set(key, reconcileId);
       guard('log', () => {

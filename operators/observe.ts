@@ -1,6 +1,6 @@
 import { combineLatest, defer, finalize, isObservable, map, mergeMap, take, throwError } from 'rxjs';
 import type { ObservableInput, OperatorFunction } from 'rxjs';
-import type { Key, MaybeAsync, Observation, Request } from '../src/index.js';
+import type { Key, MaybeAsync, Observation, ReconcileRequest } from '../src/index.js';
 import { openReader, toObservable } from './read.js';
 import type { Reader } from './read.js';
 
@@ -36,7 +36,7 @@ export interface ObserveOptions<D, C> {
  *
  * @see {@link compare} the next step.
  */
-export function observe<D, C>(options: ObserveOptions<D, C>): OperatorFunction<Key | Request, Observation<D | undefined, C | undefined>> {
+export function observe<D, C>(options: ObserveOptions<D, C>): OperatorFunction<Key | ReconcileRequest, Observation<D | undefined, C | undefined>> {
   const { desired, current } = options;
   if (typeof desired === 'function' && typeof current === 'function') {
     // Function readers keep no state: read both per key, without an operator chain when the reads

@@ -2,7 +2,7 @@ import { EMPTY, asyncScheduler, catchError, defer, exhaustMap, from, map, mergeM
 import type { Observable, SchedulerLike } from 'rxjs';
 import { z } from 'zod';
 import { every, noopLogger, safeLogger, toError } from '../src/index.js';
-import type { Key, Logger, MaybeAsync, Request } from '../src/index.js';
+import type { Key, Logger, MaybeAsync, ReconcileRequest } from '../src/index.js';
 import { checkOptions, period } from '../src/check-options.js';
 import { toObservable } from './read.js';
 
@@ -55,7 +55,7 @@ const optionsSchema = z.strictObject({
  *   lists again (G14). Keys that are not non-empty strings are left out.
  * - Periods of any length work; options are checked when the source is made.
  */
-export function resync(options: ResyncOptions): Observable<Request> {
+export function resync(options: ResyncOptions): Observable<ReconcileRequest> {
   checkOptions('resync', optionsSchema, options);
   const logger = safeLogger(options.logger ?? noopLogger);
   const fail = (error: unknown): Observable<never> => {
@@ -76,6 +76,6 @@ export function resync(options: ResyncOptions): Observable<Request> {
       ),
     ),
     mergeMap((key) => (typeof key === 'string' && key !== '' ? [key] : [])),
-    map((key): Request => ({ key, reason: 'resync', priority: 'low' })),
+    map((key): ReconcileRequest => ({ key, reason: 'resync', priority: 'low' })),
   );
 }

@@ -2,7 +2,7 @@ import { mergeMap } from 'rxjs';
 import type { OperatorFunction } from 'rxjs';
 import { keyOf } from '../src/index.js';
 import { noopLogger, safeLogger } from '../src/index.js';
-import type { Logger, Request, WatchEvent } from '../src/index.js';
+import type { Logger, ReconcileRequest, WatchEvent } from '../src/index.js';
 
 /** Options of {@link triggerOwners}. */
 export interface TriggerOwnersOptions {
@@ -33,10 +33,10 @@ export interface TriggerOwnersOptions {
  *   .subscribe();
  * ```
  */
-export function triggerOwners(ownerKind: string, options: TriggerOwnersOptions = {}): OperatorFunction<WatchEvent, Request> {
+export function triggerOwners(ownerKind: string, options: TriggerOwnersOptions = {}): OperatorFunction<WatchEvent, ReconcileRequest> {
   const logger = safeLogger(options.logger ?? noopLogger);
   return mergeMap((event) => {
-    const requests: Request[] = [];
+    const requests: ReconcileRequest[] = [];
     if (typeof event !== 'object' || event === null || event.type === 'synced') return requests;
     // Data from a store is not trusted here: a child of the wrong shape must not stop its owner's loop.
     const metadata = (event as { object?: { metadata?: { name?: unknown; ownerReferences?: unknown } } }).object?.metadata;

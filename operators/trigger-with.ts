@@ -1,7 +1,7 @@
 import { mergeMap } from 'rxjs';
 import type { OperatorFunction } from 'rxjs';
 import { noopLogger, safeLogger, toError } from '../src/index.js';
-import type { Key, Logger, Request } from '../src/index.js';
+import type { Key, Logger, ReconcileRequest } from '../src/index.js';
 
 /** Options of {@link triggerWith}. */
 export interface TriggerWithOptions {
@@ -31,10 +31,10 @@ export interface TriggerWithOptions {
  * - A `map` that throws, returns something that is not an iterable, or yields keys that are not
  *   non-empty strings costs that value only (logged at `error`); the stream goes on (G14).
  */
-export function triggerWith<T>(map: (value: T) => Iterable<Key>, options: TriggerWithOptions = {}): OperatorFunction<T, Request> {
+export function triggerWith<T>(map: (value: T) => Iterable<Key>, options: TriggerWithOptions = {}): OperatorFunction<T, ReconcileRequest> {
   const logger = safeLogger(options.logger ?? noopLogger);
   return mergeMap((value) => {
-    const requests: Request[] = [];
+    const requests: ReconcileRequest[] = [];
     try {
       for (const key of map(value)) {
         if (typeof key === 'string' && key !== '') requests.push({ key, reason: 'dependency' });

@@ -2,7 +2,7 @@ import { filter, map } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { z } from 'zod';
 import { keyOf, noopLogger, safeLogger, toError } from '../src/index.js';
-import type { Request, ResourceEvent, Store } from '../src/index.js';
+import type { ReconcileRequest, ResourceEvent, Store } from '../src/index.js';
 import { checkOptions } from '../src/check-options.js';
 import { supervisedWatch, watchEventsShape } from './watch-events.js';
 import type { WatchEventsOptions } from './watch-events.js';
@@ -55,7 +55,7 @@ export function watchRequests<Spec = unknown, Status = unknown>(
   store: Store,
   kind: string,
   options: WatchRequestsOptions<Spec, Status> = {},
-): Observable<Request> {
+): Observable<ReconcileRequest> {
   checkOptions('watchRequests', optionsSchema, options);
   const logger = safeLogger(options.logger ?? noopLogger);
   const keep = options.filter;
@@ -70,7 +70,7 @@ export function watchRequests<Spec = unknown, Status = unknown>(
       }
     }),
     map(
-      (event): Request => ({
+      (event): ReconcileRequest => ({
         key: keyOf(event.object),
         reason: event.initial ? 'initial' : 'watch',
         revision: revisionOf(event),

@@ -1,7 +1,7 @@
 import { asyncScheduler, catchError, defaultIfEmpty, defer, map, of, takeLast } from 'rxjs';
 import type { Observable, SchedulerLike } from 'rxjs';
 import { Outcome, noopLogger, recordPass } from '../src/index.js';
-import type { Logger, MaybeAsync, PassContext, Request, Resource, Store, Work } from '../src/index.js';
+import type { Logger, MaybeAsync, PassContext, ReconcileRequest, Resource, Store, Work } from '../src/index.js';
 import { outcomeOf, toObservable } from './read.js';
 
 /** Options of {@link withConditions}. */
@@ -13,7 +13,7 @@ export interface ConditionsOptions<Ctx extends PassContext = PassContext> {
   /** Clock of `lastTransitionTime`. Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
   /** How a pass reads the resource at its start. Default `store.get(kind, key)`. */
-  readonly read?: (request: Request, context: Ctx) => PromiseLike<Resource | undefined>;
+  readonly read?: (request: ReconcileRequest, context: Ctx) => PromiseLike<Resource | undefined>;
   /** Where a failed condition write is logged (`warn`). Default: silent. */
   readonly logger?: Logger;
 }
@@ -63,7 +63,7 @@ export function withConditions<Ctx extends PassContext = PassContext>(options: C
   const { store, kind } = options;
   const scheduler = options.scheduler ?? asyncScheduler;
   const logger = options.logger ?? noopLogger;
-  const read = options.read ?? ((request: Request) => store.get(kind, request.key));
+  const read = options.read ?? ((request: ReconcileRequest) => store.get(kind, request.key));
   const iso = (ms: number): string => new Date(ms).toISOString();
 
   const record = async (before: Resource, outcome: Outcome, context: Ctx): Promise<Outcome> => {

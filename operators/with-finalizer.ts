@@ -1,19 +1,19 @@
 import { defer, map, mergeMap, of } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { InvalidArgumentError, Outcome } from '../src/index.js';
-import type { MaybeAsync, PassContext, Request, Resource, Store, Work } from '../src/index.js';
+import type { MaybeAsync, PassContext, ReconcileRequest, Resource, Store, Work } from '../src/index.js';
 import { passOutcome } from './with-conditions.js';
 
 /** A pass over a live resource (never deleting): it gets the resource read at the start of the pass. */
 export type LiveWork<Spec, Status, Ctx extends PassContext = PassContext> = (
   resource: Resource<Spec, Status>,
-  request: Request,
+  request: ReconcileRequest,
   context: Ctx,
 ) => MaybeAsync<Outcome | undefined | void>;
 
 /** Reads the key's resource for a pass (default: `store.get(kind, key)`). */
 export type PassReader<Spec, Status, Ctx extends PassContext = PassContext> = (
-  request: Request,
+  request: ReconcileRequest,
   context: Ctx,
 ) => PromiseLike<Resource<Spec, Status> | undefined>;
 

@@ -1,7 +1,7 @@
 import { asyncScheduler, catchError, defer, filter, finalize, from, map, merge, mergeMap, of, retry, switchMap, throwError, timer } from 'rxjs';
 import type { MonoTypeOperatorFunction, SchedulerLike } from 'rxjs';
 import { FencedError, InvalidArgumentError, Outcome, keyOf, noopLogger } from '../src/index.js';
-import type { Coordinator, Fence, Key, Logger, PassContext, PassVerdict, Request, Store, Work } from '../src/index.js';
+import type { Coordinator, Fence, Key, Logger, PassContext, PassVerdict, ReconcileRequest, Store, Work } from '../src/index.js';
 import { toObservable } from './read.js';
 import { revisionOf } from './watch-requests.js';
 
@@ -30,7 +30,7 @@ export interface OwnedPassContext extends PassContext {
 /** What {@link withOwnership} gives a loop. */
 export interface Ownership {
   /** Keeps the triggers of keys this replica owns and adds the keys of every gain (a re-list). */
-  readonly triggers: MonoTypeOperatorFunction<Key | Request>;
+  readonly triggers: MonoTypeOperatorFunction<Key | ReconcileRequest>;
   /** Runs a pass only under a hold of its key; see the guarantees of {@link withOwnership}. */
   work(work: Work<OwnedPassContext>): Work;
   /**
@@ -97,7 +97,7 @@ export function withOwnership(options: OwnershipOptions): Ownership {
   const fencedStore = (fence: Fence): Store => (canFence ? (store.fenced as (fence: Fence) => Store).call(store, fence) : store);
   /** The fence of the running pass of each key (one at a time per key: G1). */
   const running = new Map<Key, Fence>();
-  const owns = (item: Key | Request): boolean => coordinator.owns(typeof item === 'string' ? item : item.key);
+  const owns = (item: Key | ReconcileRequest): boolean => coordinator.owns(typeof item === 'string' ? item : item.key);
 
   const relist = coordinator.changes$.pipe(
     filter((change) => change.gained.length > 0),
@@ -113,7 +113,7 @@ export function withOwnership(options: OwnershipOptions): Ownership {
       const owned = resources.filter((resource) => coordinator.owns(keyOf(resource)));
       logger.info({ kind, keys: owned.length }, 'Listed again after gaining keys');
       return owned.map(
-        (object): Request => ({ key: keyOf(object), reason: 'initial', priority: 'low', revision: revisionOf({ type: 'added', object, initial: true }) }),
+        (object): ReconcileRequest => ({ key: keyOf(object), reason: 'initial', priority: 'low', revision: revisionOf({ type: 'added', object, initial: true }) }),
       );
     }),
   );

@@ -1,7 +1,7 @@
 import { defer, mergeMap, of } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { InvalidArgumentError, Outcome, ValidationError } from '../src/index.js';
-import type { PassContext, Request, Resource, Store, ValidationIssue, Work } from '../src/index.js';
+import type { PassContext, ReconcileRequest, Resource, Store, ValidationIssue, Work } from '../src/index.js';
 import { passOutcome } from './with-conditions.js';
 
 /**
@@ -49,7 +49,7 @@ export interface SchemaOptions<Ctx extends PassContext = PassContext> {
   /** The kind of the resources. */
   readonly kind: string;
   /** How a pass reads the resource. Default `store.get(kind, key)`. */
-  readonly read?: (request: Request, context: Ctx) => PromiseLike<Resource | undefined>;
+  readonly read?: (request: ReconcileRequest, context: Ctx) => PromiseLike<Resource | undefined>;
 }
 
 /**
@@ -81,7 +81,7 @@ export function withSchema<Ctx extends PassContext = PassContext>(options: Schem
   if (typeof schema?.safeParse !== 'function') {
     throw new InvalidArgumentError('withSchema: schema must have a safeParse method (pass a zod schema such as z.object({ … }))');
   }
-  const read = options.read ?? ((request: Request) => store.get(kind, request.key));
+  const read = options.read ?? ((request: ReconcileRequest) => store.get(kind, request.key));
   return (work) =>
     (request, context): Observable<Outcome> =>
       defer(() => read(request, context)).pipe(

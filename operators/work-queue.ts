@@ -1,12 +1,12 @@
 import { Observable } from 'rxjs';
 import type { OperatorFunction } from 'rxjs';
 import { InvalidArgumentError, KeyedQueue, checkWorkQueueOptions } from '../src/index.js';
-import type { Key, PassResult, Request, Work, WorkQueueOptions } from '../src/index.js';
+import type { Key, PassResult, ReconcileRequest, Work, WorkQueueOptions } from '../src/index.js';
 
 /**
  * Runs `work` once per key at a time, collapsing triggers, and emits one `PassResult` per finished pass.
  *
- * The source is a stream of triggers: keys (counted as `watch` triggers) or `Request`s. Each key is
+ * The source is a stream of triggers: keys (counted as `watch` triggers) or `ReconcileRequest`s. Each key is
  * handed to `work` with bounded concurrency (`workers`); the `Outcome` a pass ends in feeds back into
  * the queue: `requeueAfter(ms)` and `retry` (per-key backoff) come back at their time, through one
  * timer for all delayed keys; `waiting` comes back after its fixed interval; `terminal` parks the key
@@ -73,20 +73,13 @@ import type { Key, PassResult, Request, Work, WorkQueueOptions } from '../src/in
  * @param options Workers, scheduler, backoff, rate limit, failure classes, timeout, hooks, control.
  * @see {@link createQueueControl}
  */
-export function workQueue(work: Work, options: WorkQueueOptions = {}): OperatorFunction<Key | Request, PassResult> {
+export function workQueue(work: Work, options: WorkQueueOptions = {}): OperatorFunction<Key | ReconcileRequest, PassResult> {
   if (typeof work !== 'function') throw new InvalidArgumentError(`workQueue: work must be a function (request, context) => outcome (got ${typeof work})`);
   checkWorkQueueOptions(options);
   return (source) =>
     new Observable<PassResult>((subscriber) => {
       const control = options.control;
-      const queue = new KeyedQueue(
-        work,
-        (result) => {
-          subscriber.next(result);
-          control?.notify();
-        },
-        options,
-      );
+      const queue = new KeyedQueue(work, (result) => subscriber.next(result), options);
       queue.onStopped = () => subscriber.complete();
       control?.attach(queue);
       const upstream = source.subscribe({

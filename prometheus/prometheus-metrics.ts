@@ -19,7 +19,7 @@ import type { FailureClass } from '../src/outcome.js';
 import type { DescribedMetrics, MetricDescription, MetricNaming } from '../src/described-metrics.js';
 import type { LoopProbe } from '../src/ports.js';
 import type { PassResult, QueueHooks, QueueStats } from '../src/queue.js';
-import type { Key, Request, TriggerReason } from '../src/types.js';
+import type { Key, ReconcileRequest, TriggerReason } from '../src/types.js';
 
 /**
  * The part of the prom-client module the adapter uses: its metric classes.
@@ -341,7 +341,7 @@ function loopHooks(entry: LoopEntry, scheme: Scheme): QueueHooks {
       scheme.added(entry, reason);
       if (revision !== undefined) trackRevision(entry, key, revision);
     },
-    onStart: (_key: Key, _request: Request, queuedMs: number) => {
+    onStart: (_key: Key, _request: ReconcileRequest, queuedMs: number) => {
       scheme.started(entry, queuedMs / 1000);
     },
     onFinish: (result) => {

@@ -23,20 +23,62 @@ export function containHooks(hooks: QueueHooks | undefined, counts: { callbackEr
   };
   const contained: { -readonly [K in keyof QueueHooks]: QueueHooks[K] } = {};
   const { onAdd, onStart, onFinish, onRelease, onOverdue, onHot, onCallbackError } = hooks;
-  if (onAdd) contained.onAdd = (key, reason, revision) => guard(report, 'hooks.onAdd', () => onAdd.call(hooks, key, reason, revision));
-  if (onStart) contained.onStart = (key, request, ms, pass) => guard(report, 'hooks.onStart', () => onStart.call(hooks, key, request, ms, pass));
-  if (onFinish) contained.onFinish = (result) => guard(report, 'hooks.onFinish', () => onFinish.call(hooks, result));
-  if (onRelease) contained.onRelease = (key, by) => guard(report, 'hooks.onRelease', () => onRelease.call(hooks, key, by));
-  if (onOverdue) contained.onOverdue = (key, since, rev) => guard(report, 'hooks.onOverdue', () => onOverdue.call(hooks, key, since, rev));
-  if (onHot) contained.onHot = (key, perSecond) => guard(report, 'hooks.onHot', () => onHot.call(hooks, key, perSecond));
-  if (onCallbackError) contained.onCallbackError = (error, where) => guard(() => undefined, where, () => onCallbackError.call(hooks, error, where));
+  // Each wrapper calls its hook inside its own try (no closure per call: these run on every pass).
+  if (onAdd)
+    contained.onAdd = (key, reason, revision) => {
+      try {
+        onAdd.call(hooks, key, reason, revision);
+      } catch (thrown) {
+        report(thrown, 'hooks.onAdd');
+      }
+    };
+  if (onStart)
+    contained.onStart = (key, request, ms, pass) => {
+      try {
+        onStart.call(hooks, key, request, ms, pass);
+      } catch (thrown) {
+        report(thrown, 'hooks.onStart');
+      }
+    };
+  if (onFinish)
+    contained.onFinish = (result) => {
+      try {
+        onFinish.call(hooks, result);
+      } catch (thrown) {
+        report(thrown, 'hooks.onFinish');
+      }
+    };
+  if (onRelease)
+    contained.onRelease = (key, by) => {
+      try {
+        onRelease.call(hooks, key, by);
+      } catch (thrown) {
+        report(thrown, 'hooks.onRelease');
+      }
+    };
+  if (onOverdue)
+    contained.onOverdue = (key, since, rev) => {
+      try {
+        onOverdue.call(hooks, key, since, rev);
+      } catch (thrown) {
+        report(thrown, 'hooks.onOverdue');
+      }
+    };
+  if (onHot)
+    contained.onHot = (key, perSecond) => {
+      try {
+        onHot.call(hooks, key, perSecond);
+      } catch (thrown) {
+        report(thrown, 'hooks.onHot');
+      }
+    };
+  if (onCallbackError)
+    contained.onCallbackError = (error, where) => {
+      try {
+        onCallbackError.call(hooks, error, where);
+      } catch {
+        // The reporter failed: nothing left to tell.
+      }
+    };
   return contained;
-}
-
-function guard(report: (thrown: unknown, where: string) => void, where: string, call: () => void): void {
-  try {
-    call();
-  } catch (thrown) {
-    report(thrown, where);
-  }
 }

@@ -23,7 +23,7 @@ export type {
   Observation,
   OwnerReference,
   Plan,
-  Request,
+  ReconcileRequest,
   Resource,
   ResourceEvent,
   Store,

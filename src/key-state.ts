@@ -30,6 +30,22 @@ export const LANE_LOW = 1;
 
 const FAILURE_CLASSES: readonly (FailureClass | undefined)[] = [undefined, 'transient', 'conflict', 'permanent', 'dependency'];
 
+/** The index of a failure class in FAILURE_CLASSES (0: none). */
+function classIndex(value: FailureClass | undefined): number {
+  switch (value) {
+    case 'transient':
+      return 1;
+    case 'conflict':
+      return 2;
+    case 'permanent':
+      return 3;
+    case 'dependency':
+      return 4;
+    default:
+      return 0;
+  }
+}
+
 // Bit layout of `flags`.
 export const STATUS_MASK = 0b111; // bits 0-2
 const HOLD_SHIFT = 3; // bits 3-4
@@ -43,6 +59,12 @@ const CONFLICTS_SHIFT = 13; // bits 13-20: conflicts in a row (at most 255; opti
 const REASON_SHIFT = 21; // bits 21-23: index in REASONS
 const STREAK_SHIFT = 24; // bits 24-29: immediate reruns in a row (saturates at 63)
 const HOT_BIT = 1 << 30;
+
+/**
+ * Bits that keep a converged pass off the queue's fast path: a trigger while running, conflicts in
+ * a row, a rerun streak, hot.
+ */
+export const FAST_FORGET_BLOCKERS = DIRTY_BIT | (0xff << CONFLICTS_SHIFT) | (0x3f << STREAK_SHIFT) | HOT_BIT;
 
 const REASONS: readonly TriggerReason[] = ['watch', 'resync', 'manual', 'dependency', 'requeue', 'retry', 'initial'];
 const REASON_INDEX: Readonly<Record<TriggerReason, number>> = {
@@ -132,7 +154,7 @@ export class KeyState implements HeapEntry {
     return FAILURE_CLASSES[(this.flags >> CLASS_SHIFT) & 0b111];
   }
   set lastClass(value: FailureClass | undefined) {
-    this.flags = (this.flags & ~(0b111 << CLASS_SHIFT)) | (FAILURE_CLASSES.indexOf(value) << CLASS_SHIFT);
+    this.flags = (this.flags & ~(0b111 << CLASS_SHIFT)) | (classIndex(value) << CLASS_SHIFT);
   }
   get conflicts(): number {
     return (this.flags >> CONFLICTS_SHIFT) & 0xff;

@@ -2,13 +2,17 @@
  * One running pass of the work queue ({@link Pass}, which doubles as the work function's
  * `PassContext`) and its result once finished ({@link FinishedPass}, a `PassResult`).
  *
+ * A pass is on the hot path of every drain: it holds eight fields, and everything a pass rarely
+ * needs (its abort state, `AbortController`, abort callbacks, pass id, timeout timer, Observable
+ * subscription) lives in a {@link PassExtras} made on first need.
+ *
  * @module
  */
 import type { Subscription } from 'rxjs';
 import type { FailureClass, Outcome } from './outcome.js';
 import type { KeyState } from './key-state.js';
 import type { ParkReason, PassContext, PassResult, PassVerdict } from './queue-types.js';
-import type { Key, Request } from './types.js';
+import type { Key, ReconcileRequest } from './types.js';
 
 /** What a pass needs from the queue that runs it. */
 export interface PassOwner {
@@ -18,56 +22,70 @@ export interface PassOwner {
   assess(st: KeyState, outcome: Outcome): PassVerdict;
 }
 
+/** The rarely used state of a pass, made on first need. */
+export class PassExtras {
+  controller: AbortController | undefined = undefined;
+  abortReason: Error | undefined = undefined;
+  abortCallbacks: (() => void)[] | undefined = undefined;
+  id: string | undefined = undefined;
+  /** The subscription of an Observable result that has not completed yet. */
+  subscription: Subscription | undefined = undefined;
+  /** The pass's timeout timer. */
+  timer: Subscription | undefined = undefined;
+}
+
 /** One running pass; doubles as the work function's context. */
 export class Pass implements PassContext {
-  private controller: AbortController | undefined;
-  private abortReason: Error | undefined;
-  private abortCallbacks: (() => void)[] | undefined;
-  private id: string | undefined;
-  subscription: Subscription | undefined;
-  timer: Subscription | undefined;
-  done = false;
-  /** Index in the queue's list of running passes (swap-removed on finish). */
+  /** Index in the queue's list of running passes (swap-removed on finish); -1 once the pass is done. */
   slot = -1;
+  /** Abort state, pass id, timer and subscription, when the pass has any. */
+  extras: PassExtras | undefined = undefined;
   readonly owner: PassOwner;
   readonly state: KeyState;
-  readonly request: Request;
+  readonly request: ReconcileRequest;
   readonly failures: number;
   readonly startedAt: number;
   /** Start order, to list running passes in the order they started. */
   readonly seq: number;
-  constructor(owner: PassOwner, state: KeyState, request: Request, failures: number, startedAt: number, seq: number) {
+  constructor(owner: PassOwner, state: KeyState, request: ReconcileRequest, failures: number, startedAt: number, seq: number) {
     this.owner = owner;
-    this.seq = seq;
     this.state = state;
     this.request = request;
     this.failures = failures;
     this.startedAt = startedAt;
+    this.seq = seq;
+  }
+  /** True once the pass has finished (or was dropped by a dispose). */
+  get done(): boolean {
+    return this.slot < 0;
   }
   get key(): Key {
     return this.state.key;
   }
   get reconcileId(): string {
-    return (this.id ??= this.owner.nextReconcileId());
+    const extras = (this.extras ??= new PassExtras());
+    return (extras.id ??= this.owner.nextReconcileId());
   }
   get signal(): AbortSignal {
-    if (this.controller === undefined) {
-      this.controller = new AbortController();
+    const extras = (this.extras ??= new PassExtras());
+    if (extras.controller === undefined) {
+      extras.controller = new AbortController();
       // Aborted before anyone looked: the signal must still say so.
-      if (this.abortReason !== undefined) this.controller.abort(this.abortReason);
+      if (extras.abortReason !== undefined) extras.controller.abort(extras.abortReason);
     }
-    return this.controller.signal;
+    return extras.controller.signal;
   }
   get aborted(): boolean {
-    return this.abortReason !== undefined;
+    return this.extras?.abortReason !== undefined;
   }
   /** Why the pass was aborted (its `TimeoutError` or `StoppedError`), if it was. */
   get abortedBy(): Error | undefined {
-    return this.abortReason;
+    return this.extras?.abortReason;
   }
   onAbort(callback: () => void): void {
-    if (this.abortReason !== undefined) callback();
-    else (this.abortCallbacks ??= []).push(callback);
+    const extras = (this.extras ??= new PassExtras());
+    if (extras.abortReason !== undefined) callback();
+    else (extras.abortCallbacks ??= []).push(callback);
   }
   get convergingSince(): number | undefined {
     return this.owner.convergingSince(this.state);
@@ -80,20 +98,21 @@ export class Pass implements PassContext {
   }
   /** Aborts the pass: its signal, its subscription and its abort callbacks (each contained). */
   abort(reason: Error): void {
-    if (this.abortReason !== undefined) return;
-    this.abortReason = reason;
+    const extras = (this.extras ??= new PassExtras());
+    if (extras.abortReason !== undefined) return;
+    extras.abortReason = reason;
     try {
-      this.controller?.abort(reason);
+      extras.controller?.abort(reason);
     } catch {
       // A throwing 'abort' listener is the listener's problem, never the queue's.
     }
     try {
-      this.subscription?.unsubscribe();
+      extras.subscription?.unsubscribe();
     } catch {
       // Teardown errors of a user Observable are dropped: the pass is over either way.
     }
-    const callbacks = this.abortCallbacks;
-    this.abortCallbacks = undefined;
+    const callbacks = extras.abortCallbacks;
+    extras.abortCallbacks = undefined;
     if (callbacks) {
       for (const callback of callbacks) {
         try {
@@ -109,7 +128,7 @@ export class Pass implements PassContext {
 /** A finished pass; its `reconcileId` is made only when someone reads it (no cost on the hot path). */
 export class FinishedPass implements PassResult {
   readonly key: Key;
-  readonly request: Request;
+  readonly request: ReconcileRequest;
   readonly startedAt: number;
   readonly outcome: Outcome;
   readonly failureClass: FailureClass | undefined;

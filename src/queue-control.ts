@@ -7,17 +7,36 @@
 import { Observable, Subject, auditTime, asyncScheduler } from 'rxjs';
 import type { SchedulerLike } from 'rxjs';
 import { InvalidArgumentError } from './errors.js';
-import type { KeyedQueue } from './queue.js';
-import type { QueueCounters, QueueSnapshot, QueueStats } from './queue-types.js';
-import type { Key, TriggerReason } from './types.js';
+import type { QueueCounters, QueueSnapshot, QueueStats } from './queue-snapshot.js';
+import type { Key, ReconcileRequest, TriggerReason } from './types.js';
+
+/**
+ * What a control needs of the queue it is attached to (the work queue engine implements it). Kept
+ * here, not imported from the engine, so the engine and its control do not import each other.
+ */
+export interface ControlledQueue {
+  add(item: Key | ReconcileRequest): void;
+  release(key: Key): boolean;
+  pause(): void;
+  resume(): void;
+  snapshot(): QueueSnapshot;
+  stats(): QueueStats;
+  whenIdle(): Promise<void>;
+  stop(options?: { readonly deadline?: number }): Promise<void>;
+  /** Called after each finished pass while set (the control sets it while `state$` is watched). */
+  onPassed: (() => void) | undefined;
+}
 
 /**
  * A handle on a running work queue: trigger and release keys, read its state, wait for idle, stop.
  * Pass it as `control` to `workQueue`; it attaches while the queue is subscribed.
  */
 export class QueueControl {
-  private queue: KeyedQueue | undefined;
+  private queue: ControlledQueue | undefined;
   private readonly changes = new Subject<void>();
+  /** Subscribers of `state$`: while there are none, the queue does not call back after each pass. */
+  private watchers = 0;
+  private readonly notifyAfterPass = (): void => this.notify();
   private readonly throttleMs: number;
   private readonly scheduler: SchedulerLike;
 
@@ -88,7 +107,12 @@ export class QueueControl {
   /** Snapshots after changes (throttled with `auditTime(stateThrottleMs)`), starting with the current one. */
   readonly state$: Observable<QueueSnapshot> = new Observable<QueueSnapshot>((subscriber) => {
     subscriber.next(this.snapshot());
-    return this.changes.pipe(auditTime(this.throttleMs, this.scheduler)).subscribe(() => subscriber.next(this.snapshot()));
+    if (this.watchers++ === 0 && this.queue !== undefined) this.queue.onPassed = this.notifyAfterPass;
+    const subscription = this.changes.pipe(auditTime(this.throttleMs, this.scheduler)).subscribe(() => subscriber.next(this.snapshot()));
+    return () => {
+      subscription.unsubscribe();
+      if (--this.watchers === 0 && this.queue !== undefined && this.queue.onPassed === this.notifyAfterPass) this.queue.onPassed = undefined;
+    };
   });
 
   /** Resolves when the attached queue has nothing queued, running or delayed. */
@@ -102,16 +126,20 @@ export class QueueControl {
   }
 
   /** @internal Called by `workQueue`. */
-  attach(queue: KeyedQueue): void {
+  attach(queue: ControlledQueue): void {
     if (this.queue && this.queue !== queue) {
       throw new InvalidArgumentError('this QueueControl is already attached to a running workQueue: create one control per queue');
     }
     this.queue = queue;
+    if (this.watchers > 0) queue.onPassed = this.notifyAfterPass;
   }
 
   /** @internal Called by `workQueue` on teardown. */
-  detach(queue: KeyedQueue): void {
-    if (this.queue === queue) this.queue = undefined;
+  detach(queue: ControlledQueue): void {
+    if (this.queue === queue) {
+      if (queue.onPassed === this.notifyAfterPass) queue.onPassed = undefined;
+      this.queue = undefined;
+    }
   }
 
   /** @internal Tells `state$` subscribers that something changed. */

@@ -45,6 +45,7 @@ export const queueOptionsShape = {
 const workQueueOptionsSchema = z.strictObject({
   ...queueOptionsShape,
   hooks: z.custom<object>((v) => typeof v === 'object' && v !== null, 'must be an object of hook functions').optional(),
+  results: z.union([z.boolean(), fn('a function () => boolean')], { error: 'must be true, false or a function () => boolean' }).optional(),
   control: withMethods<object>('a QueueControl from createQueueControl()', 'trigger', 'release', 'snapshot').optional(),
 });
 

@@ -30,11 +30,13 @@ import { DelayTimer } from './delay-timer.js';
 import { InvalidArgumentError, StoppedError, TimeoutError, toError } from './errors.js';
 import { decideInto, newDecision } from './failure-model.js';
 import type { FailurePolicy } from './failure-model.js';
+import type { FailureClass } from './outcome.js';
 import { HotKeys } from './hot-keys.js';
 import {
   DELAYED,
   DEPENDENCY_BIT,
   DIRTY_BIT,
+  FAST_FORGET_BLOCKERS,
   FORCED_BIT,
   HOLD_BACKOFF,
   HOLD_REQUEUE,
@@ -52,7 +54,7 @@ import {
 import type { KeyState } from './key-state.js';
 import { Outcome } from './outcome.js';
 import { Lanes } from './lanes.js';
-import { FinishedPass, Pass } from './pass.js';
+import { FinishedPass, Pass, PassExtras } from './pass.js';
 import type { PassOwner } from './pass.js';
 import { zeroCounters } from './queue-control.js';
 import { checkWorkQueueOptions, defaultHotKeys, defaultTimeSlice } from './queue-options.js';
@@ -73,13 +75,17 @@ import type {
   Work,
   WorkQueueOptions,
 } from './queue-types.js';
-import type { Key, Request, TriggerReason } from './types.js';
+import type { Key, ReconcileRequest, TriggerReason } from './types.js';
 
 export type * from './queue-types.js';
 export { QueueControl, createQueueControl } from './queue-control.js';
 
 /** A timer firing this much before the clock says it is due proves the clock stepped back. */
 const CLOCK_TOLERANCE = 1000;
+
+const CONVERGED = Outcome.converged();
+/** `Promise.prototype.then` as the queue found it: a Promise whose `then` is this one is awaited directly. */
+const nativeThen = Promise.prototype.then;
 
 const LOW_REASONS: ReadonlySet<TriggerReason> = new Set<TriggerReason>(['resync', 'initial']);
 const KNOWN_REASONS: ReadonlySet<string> = new Set<TriggerReason>(['watch', 'resync', 'manual', 'dependency', 'requeue', 'retry', 'initial']);
@@ -130,13 +136,22 @@ export class KeyedQueue implements PassOwner {
   private readonly hotKeys: HotKeys;
 
   private readonly work: Work;
-  private readonly emit: (result: PassResult) => void;
+  /** Where results go; undefined with `results: false`. */
+  private readonly emit: ((result: PassResult) => void) | undefined;
+  /** The `results` option when it is a function: asked at each finished pass. */
+  private readonly wantsResults: (() => boolean) | undefined;
 
-  constructor(work: Work, emit: (result: PassResult) => void, options: WorkQueueOptions = {}) {
+  /**
+   * `emit` receives one `PassResult` per finished pass, as the `results` option says (default: all);
+   * `undefined` is the same as `results: false`.
+   */
+  constructor(work: Work, emit: ((result: PassResult) => void) | undefined, options: WorkQueueOptions = {}) {
     if (typeof work !== 'function') throw new InvalidArgumentError(`workQueue: work must be a function (request, context) => outcome (got ${typeof work})`);
     checkWorkQueueOptions(options);
     this.work = work;
-    this.emit = emit;
+    const results = options.results;
+    this.emit = results === false ? undefined : emit;
+    this.wantsResults = typeof results === 'function' ? results : undefined;
     this.workers = options.workers ?? 4;
     this.scheduler = options.scheduler ?? asyncScheduler;
     this.backoff = options.backoff ?? defaultPolicy;
@@ -204,7 +219,7 @@ export class KeyedQueue implements PassOwner {
   }
 
   /** Enqueues a key (a plain key counts as a `watch` trigger). */
-  add(item: Key | Request): void {
+  add(item: Key | ReconcileRequest): void {
     // Hot path, small enough to be inlined where the source delivers: a plain key that is already
     // waiting in the high lane collapses into its pass (G3) with nothing else to do.
     if (typeof item === 'string') {
@@ -219,12 +234,12 @@ export class KeyedQueue implements PassOwner {
     } else this.addRequest(item);
   }
 
-  /** A `Request` from a source: checked, since sources may be untyped JavaScript. */
-  private addRequest(item: Request): void {
+  /** A `ReconcileRequest` from a source: checked, since sources may be untyped JavaScript. */
+  private addRequest(item: ReconcileRequest): void {
     const key: unknown = typeof item === 'object' && item !== null ? item.key : undefined;
     if (typeof key !== 'string' || key === '') {
       this.reportCallbackError(
-        new InvalidArgumentError(`a trigger source emitted ${describe(item)}: emit a key (a non-empty string) or a Request { key, reason }`),
+        new InvalidArgumentError(`a trigger source emitted ${describe(item)}: emit a key (a non-empty string) or a ReconcileRequest { key, reason }`),
         'add',
       );
       return;
@@ -233,7 +248,7 @@ export class KeyedQueue implements PassOwner {
   }
 
   /** The general case; `found` is the key's record as `add` already looked it up. */
-  private addSlow(item: Key | Request, found: KeyState | undefined): void {
+  private addSlow(item: Key | ReconcileRequest, found: KeyState | undefined): void {
     if (this.stopping || this.disposed) return;
     let key: Key;
     let reason: TriggerReason;
@@ -357,6 +372,9 @@ export class KeyedQueue implements PassOwner {
   /** Called once when a `stop` has drained (no pass runs any more). */
   onStopped: (() => void) | undefined = undefined;
 
+  /** Called after each finished pass, results or not (a `QueueControl` whose `state$` is watched). */
+  onPassed: (() => void) | undefined = undefined;
+
   /** True when nothing is queued, running or delayed. */
   isIdle(): boolean {
     return this.queued === 0 && this.running === 0 && this.delayed.size === 0;
@@ -426,8 +444,8 @@ export class KeyedQueue implements PassOwner {
     this.stopTimer?.unsubscribe();
     this.stopTimer = undefined;
     for (const pass of this.runningPasses) {
-      pass.done = true;
-      pass.timer?.unsubscribe();
+      pass.slot = -1;
+      pass.extras?.timer?.unsubscribe();
       pass.abort(new StoppedError());
     }
     this.runningPasses = [];
@@ -569,8 +587,10 @@ export class KeyedQueue implements PassOwner {
   }
 
   private start(st: KeyState, now: number): void {
-    const request: Request =
-      st.generation === undefined ? { key: st.key, reason: st.reason } : { key: st.key, reason: st.reason, revision: st.generation };
+    const key = st.key;
+    const generation = st.generation;
+    const reason = st.reason;
+    const request: ReconcileRequest = generation === undefined ? { key, reason } : { key, reason, revision: generation };
     const queuedMs = now - st.dueAt;
     this.table.hot[st.slot] = 0;
     st.flags = (st.flags & ~(STATUS_MASK | DIRTY_BIT | FORCED_BIT | DEPENDENCY_BIT)) | RUNNING;
@@ -580,16 +600,8 @@ export class KeyedQueue implements PassOwner {
     if (this.clocks !== undefined && !this.clocks.has(st)) this.clocks.start(st, now);
     const pass = new Pass(this, st, request, st.failures, now, this.startSeq++);
     pass.slot = this.runningPasses.push(pass) - 1;
-    this.hooks?.onStart?.(st.key, request, queuedMs, pass);
-    if (this.timeout !== undefined) {
-      const timeout = this.timeout;
-      pass.timer = scheduleAfter(this.scheduler, timeout, () => {
-        if (pass.done) return;
-        const error = new TimeoutError(timeout);
-        pass.abort(error);
-        this.finish(pass, Outcome.retry(error));
-      });
-    }
+    this.hooks?.onStart?.(key, request, queuedMs, pass);
+    if (this.timeout !== undefined) this.armTimeout(pass, this.timeout);
     let result: unknown;
     try {
       result = this.work(request, pass);
@@ -597,32 +609,93 @@ export class KeyedQueue implements PassOwner {
       this.finish(pass, Outcome.retry(thrown));
       return;
     }
-    this.settle(pass, result);
+    // The common results first: nothing (converged at once), then a native Promise.
+    if (result === undefined) this.finish(pass, CONVERGED);
+    else if (result instanceof Promise && result.then === nativeThen) this.await(pass, result);
+    else this.settle(pass, result);
+  }
+
+  /** Ends the pass with a `TimeoutError` after `timeout` ms. */
+  private armTimeout(pass: Pass, timeout: number): void {
+    (pass.extras ??= new PassExtras()).timer = scheduleAfter(this.scheduler, timeout, () => {
+      if (pass.done) return;
+      const error = new TimeoutError(timeout);
+      pass.abort(error);
+      this.finish(pass, Outcome.retry(error));
+    });
+  }
+
+  /** Waits for a native Promise: two handlers, no generic dispatch (the drain's hot path). */
+  private await(pass: Pass, promise: Promise<unknown>): void {
+    nativeThen.call(
+      promise,
+      (value: unknown) => this.finish(pass, value === undefined ? CONVERGED : Outcome.from(value)),
+      (thrown: unknown) => this.finish(pass, Outcome.retry(thrown)),
+    );
   }
 
   /** Waits for a pass's result, whatever it is (see `settleResult`). */
   private settle(pass: Pass, result: unknown): void {
     const subscription = settleResult(result, (outcome) => this.finish(pass, outcome));
-    if (subscription !== undefined && !pass.done) pass.subscription = subscription;
+    if (subscription !== undefined && !pass.done) (pass.extras ??= new PassExtras()).subscription = subscription;
   }
 
   // ---- finishing passes --------------------------------------------------------------------------------
 
   private finish(pass: Pass, outcome: Outcome): void {
-    if (pass.done || this.disposed) return;
-    pass.done = true;
-    pass.timer?.unsubscribe();
+    if (pass.slot < 0 || this.disposed) return;
+    const extras = pass.extras;
+    if (extras !== undefined && extras.timer !== undefined) extras.timer.unsubscribe();
     const st = pass.state;
     this.running--;
     this.removeRunning(pass);
     const now = this.now();
+    // The common case of a drain, decided here without the failure model: a converged pass of a key
+    // with no failure history, no streak and no trigger while it ran is forgotten. The general path
+    // (`settleKey`) gives the same answer for it.
+    if (
+      outcome.type === 'converged' &&
+      (st.flags & FAST_FORGET_BLOCKERS) === 0 &&
+      st.failures === 0 &&
+      st.lastError === undefined &&
+      this.clocks === undefined
+    ) {
+      this.counts.passes++;
+      this.counts.converged++;
+      st.flags &= ~STATUS_MASK; // IDLE
+      this.table.remove(st);
+      this.passed(pass, outcome, undefined, st, now, undefined, undefined);
+      return;
+    }
+    this.settleKey(pass, st, outcome, now);
+  }
+
+  /** What the pass's outcome means for its key (the failure model), then `passed`. */
+  private settleKey(pass: Pass, st: KeyState, outcome: Outcome, now: number): void {
     const d = this.decision;
     decideInto(d, outcome, st.failures, st.conflicts, this.policy);
     const effective = d.outcome;
     const failureClass = d.failureClass;
-    this.counts.passes++;
-    this.counts[effective.type]++;
-    if (failureClass !== undefined) this.counts.errorsByClass[failureClass]++;
+    const counts = this.counts;
+    counts.passes++;
+    switch (effective.type) {
+      case 'converged':
+        counts.converged++;
+        break;
+      case 'requeueAfter':
+        counts.requeueAfter++;
+        break;
+      case 'retry':
+        counts.retry++;
+        break;
+      case 'terminal':
+        counts.terminal++;
+        break;
+      case 'waiting':
+        counts.waiting++;
+        break;
+    }
+    if (failureClass !== undefined) counts.errorsByClass[failureClass]++;
     if (outcome.type === 'retry' || outcome.type === 'terminal') {
       st.lastError = outcome.error;
       st.lastClass = failureClass;
@@ -631,7 +704,7 @@ export class KeyedQueue implements PassOwner {
     st.conflicts = d.conflicts;
     let parked = d.parked;
     const hold = d.hold;
-    if (hold === 'none' && parked === undefined) {
+    if (hold === 'none' && parked === undefined && st.lastError !== undefined) {
       st.lastError = undefined;
       st.lastClass = undefined;
     }
@@ -689,26 +762,50 @@ export class KeyedQueue implements PassOwner {
       this.forget(st);
     }
 
-    const result = new FinishedPass(
-      pass,
-      effective,
-      failureClass,
-      st.failures,
-      now,
-      st.status === DELAYED ? nextAttemptAt : st.status === QUEUED ? now : undefined,
-      parked,
-    );
-    this.hooks?.onFinish?.(result);
-    try {
-      this.emit(result);
-    } catch (error) {
-      this.reportCallbackError(error, 'results');
+    this.passed(pass, effective, failureClass, st, now, st.status === DELAYED ? nextAttemptAt : st.status === QUEUED ? now : undefined, parked);
+  }
+
+  /** After a pass: its result (for whoever reads it), the control, then the next passes. */
+  private passed(
+    pass: Pass,
+    outcome: Outcome,
+    failureClass: FailureClass | undefined,
+    st: KeyState,
+    now: number,
+    nextAttemptAt: number | undefined,
+    parked: ParkReason | undefined,
+  ): void {
+    // A result is built only for someone who reads it: an `onFinish` hook or the results output.
+    const onFinish = this.hooks?.onFinish;
+    const emit = this.emit;
+    const wanted = emit !== undefined && (this.wantsResults === undefined || this.askResults());
+    if (onFinish !== undefined || wanted) {
+      const result = new FinishedPass(pass, outcome, failureClass, st.failures, now, nextAttemptAt, parked);
+      if (onFinish !== undefined) onFinish(result);
+      if (wanted) {
+        try {
+          emit(result);
+        } catch (error) {
+          this.reportCallbackError(error, 'results');
+        }
+      }
     }
+    if (this.onPassed !== undefined) this.onPassed();
     if (this.stopping) {
       if (this.running === 0 && !this.disposed) this.drained();
       return;
     }
     this.pump(now);
+  }
+
+  /** The `results` function's answer; one that throws is reported and counts as yes. */
+  private askResults(): boolean {
+    try {
+      return (this.wantsResults as () => boolean)() !== false;
+    } catch (error) {
+      this.reportCallbackError(error, 'results');
+      return true;
+    }
   }
 
   private removeRunning(pass: Pass): void {

@@ -25,6 +25,7 @@ import { deepEqual as equal } from './equal.js';
 import { produce } from 'immer';
 import type { Draft } from 'immer';
 import { InvalidArgumentError, ValidationError } from './errors.js';
+import { deepFreeze } from './plain-data.js';
 import type { FailureClass, Outcome } from './outcome.js';
 import type { ParkReason } from './queue.js';
 
@@ -498,9 +499,52 @@ export function recordPass<S extends ReconcileStatus>(status: S | undefined, rep
   const conditions = passConditions(report);
   if (stamped && conditions.every((c) => sameCondition(status, c))) return status;
   const at = typeof now === 'string' ? now : now();
-  let next = stampObservedGeneration(status, report.generation);
-  for (const condition of conditions) next = setCondition(next, condition, at);
-  return next;
+  return applyPass(status, report.generation, conditions, at);
+}
+
+/**
+ * `stampObservedGeneration` then `setCondition` for each condition, as ONE copy of the status (no
+ * immer draft per condition: this runs after every pass that changed something). Same result: user
+ * fields and conditions kept, an unchanged condition kept by reference, `lastTransitionTime` moving
+ * only when `status` flips, the result deep-frozen.
+ */
+function applyPass<S extends ReconcileStatus>(status: S | undefined, generation: number, conditions: readonly Omit<Condition, 'lastTransitionTime'>[], at: string): S {
+  if (!Number.isInteger(generation) || generation < 0) {
+    throw new InvalidArgumentError(`stampObservedGeneration: generation must be an integer ≥ 0 (got ${String(generation)})`);
+  }
+  const list: Condition[] = status?.conditions === undefined ? [] : [...status.conditions];
+  const stamped = status !== undefined && status.observedGeneration === generation;
+  let changed = false;
+  for (const condition of conditions) {
+    checkCondition(condition);
+    const index = list.findIndex((c) => c.type === condition.type);
+    const existing = index < 0 ? undefined : list[index];
+    if (
+      existing !== undefined &&
+      existing.status === condition.status &&
+      existing.reason === condition.reason &&
+      existing.message === condition.message &&
+      existing.observedGeneration === condition.observedGeneration
+    ) {
+      continue;
+    }
+    const next: Condition = {
+      type: condition.type,
+      status: condition.status,
+      reason: condition.reason,
+      message: condition.message,
+      observedGeneration: condition.observedGeneration,
+      lastTransitionTime: existing !== undefined && existing.status === condition.status ? existing.lastTransitionTime : at,
+    };
+    if (index < 0) list.push(next);
+    else list[index] = next;
+    changed = true;
+  }
+  if (!changed && stamped) return status as S;
+  const base = (status ?? {}) as S;
+  // Unchanged conditions: the same array, as immer would keep it.
+  if (!changed) return deepFreeze({ ...base, observedGeneration: generation } as S);
+  return deepFreeze({ ...base, observedGeneration: generation, conditions: list } as S);
 }
 
 /** True when the pass converged and `status` already holds its three conditions (allocates nothing). */

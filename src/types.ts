@@ -96,13 +96,6 @@ export interface ReconcileRequest {
   readonly priority?: 'high' | 'low';
 }
 
-/**
- * The old name of {@link ReconcileRequest}, kept for the modules of this package.
- *
- * @deprecated Use `ReconcileRequest` (`Request` shadows the global fetch `Request`).
- */
-export type Request = ReconcileRequest;
-
 /** Output of `observe`: the desired and current state of one key. */
 export interface Observation<D, C> {
   readonly key: Key;

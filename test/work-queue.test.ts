@@ -4,7 +4,7 @@ import { Subject, map, of, throwError, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { Backoff, DependencyNotReadyError, Outcome } from 'rx-reconcile';
 import type { Outcome as OutcomeT, PassResult } from 'rx-reconcile';
-import type { Request } from '../src/types.js';
+import type { ReconcileRequest } from '../src/types.js';
 import { SimulationScheduler } from 'rx-reconcile/testing';
 import { createQueueControl, resync, workQueue } from 'rx-reconcile/operators';
 
@@ -105,7 +105,7 @@ describe('workQueue', () => {
 
     it('lets a periodic resync trigger every key at low priority', () => {
       testScheduler().run(({ expectObservable }) => {
-        const seen: Request[] = [];
+        const seen: ReconcileRequest[] = [];
         const results = resync({ every: 100, keys: () => ['a', 'b'] }).pipe(
           workQueue((request) => {
             seen.push(request);
@@ -132,7 +132,7 @@ describe('workQueue', () => {
     it('lets a real change overtake a resync flood and still drains the flood (aging)', () => {
       // A slow first pass holds the only worker while the flood and a real change queue up.
       const hold = new Subject<OutcomeT>();
-      const q = new Subject<Request>();
+      const q = new Subject<ReconcileRequest>();
       const order: string[] = [];
       q.pipe(
         workQueue((r) => {
@@ -151,11 +151,11 @@ describe('workQueue', () => {
       expect(order).toHaveLength(14);
     });
 
-    it('runs a Request whose reason is outside TriggerReason as a watch trigger (untyped callers)', () => {
-      const q = new Subject<Request>();
-      const seen: Request[] = [];
+    it('runs a ReconcileRequest whose reason is outside TriggerReason as a watch trigger (untyped callers)', () => {
+      const q = new Subject<ReconcileRequest>();
+      const seen: ReconcileRequest[] = [];
       q.pipe(workQueue((r) => void seen.push(r))).subscribe();
-      q.next({ key: 'a', reason: 'from-js' as unknown as Request['reason'] });
+      q.next({ key: 'a', reason: 'from-js' as unknown as ReconcileRequest['reason'] });
       expect(seen).toEqual([{ key: 'a', reason: 'watch' }]);
     });
 

@@ -11,15 +11,15 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Observable, type Subscriber } from 'rxjs';
 import { Outcome } from 'rx-reconcile';
-import type { Request } from '../../src/types.js';
+import type { ReconcileRequest } from '../../src/types.js';
 import { createQueueControl, workQueue } from 'rx-reconcile/operators';
 import { noViolations, nowNs, readParams, runCase, sleep, summarizeNs } from '../lib/util.js';
 
 const p = readParams({ case: 'drain' as 'drain' | 'hot', mode: 'library' as string, K: 100_000, N: 16, H: 100, T: 5, P: 50, windowMs: 3000 });
 
-function feed(): { source$: Observable<string | Request>; send: (item: string | Request) => void } {
-  let sink: Subscriber<string | Request> | undefined;
-  const source$ = new Observable<string | Request>((subscriber) => {
+function feed(): { source$: Observable<string | ReconcileRequest>; send: (item: string | ReconcileRequest) => void } {
+  let sink: Subscriber<string | ReconcileRequest> | undefined;
+  const source$ = new Observable<string | ReconcileRequest>((subscriber) => {
     sink = subscriber;
   });
   return { source$, send: (item) => sink?.next(item) };
@@ -86,7 +86,7 @@ async function hot() {
   const lateness: number[] = [];
   let measuring = false;
   let hotPasses = 0;
-  const work = (request: Request): Promise<Outcome> | Outcome => {
+  const work = (request: ReconcileRequest): Promise<Outcome> | Outcome => {
     if (request.key === 'hot') {
       hotPasses += 1;
       return Outcome.requeueAfter(0);

@@ -13,7 +13,7 @@
 import { Observable, Subject, type Subscriber } from 'rxjs';
 import { createQueueControl, workQueue } from 'rx-reconcile/operators';
 import type { Outcome } from 'rx-reconcile';
-import type { Request } from '../../src/types.js';
+import type { ReconcileRequest } from '../../src/types.js';
 import type { KeyWork, UnderTest } from './impls.js';
 
 type LibraryWorkResult = Outcome | undefined | void | PromiseLike<Outcome | undefined | void>;
@@ -21,8 +21,8 @@ type LibraryWorkResult = Outcome | undefined | void | PromiseLike<Outcome | unde
 export type Feed = 'observable' | 'subject';
 
 export interface LibraryQueue extends UnderTest {
-  /** One trigger: a key (a `watch` trigger) or a whole Request. */
-  send(item: string | Request): void;
+  /** One trigger: a key (a `watch` trigger) or a whole ReconcileRequest. */
+  send(item: string | ReconcileRequest): void;
   readonly control: ReturnType<typeof createQueueControl>;
 }
 
@@ -30,13 +30,13 @@ export interface LibraryQueue extends UnderTest {
 export type LibraryExtraOptions = Omit<NonNullable<Parameters<typeof workQueue>[1]>, 'workers' | 'control'>;
 
 /** A source of triggers and the function that pushes into it. */
-function source(feed: Feed): { readonly source$: Observable<string | Request>; readonly send: (item: string | Request) => void } {
+function source(feed: Feed): { readonly source$: Observable<string | ReconcileRequest>; readonly send: (item: string | ReconcileRequest) => void } {
   if (feed === 'subject') {
-    const subject = new Subject<string | Request>();
+    const subject = new Subject<string | ReconcileRequest>();
     return { source$: subject, send: (item) => subject.next(item) };
   }
-  let sink: Subscriber<string | Request> | undefined;
-  const source$ = new Observable<string | Request>((subscriber) => {
+  let sink: Subscriber<string | ReconcileRequest> | undefined;
+  const source$ = new Observable<string | ReconcileRequest>((subscriber) => {
     sink = subscriber;
     return () => {
       sink = undefined;
@@ -47,7 +47,7 @@ function source(feed: Feed): { readonly source$: Observable<string | Request>; r
 
 /** The library queue around a work function that gets the whole request. */
 export function libraryRequestQueue(
-  work: (request: Request) => LibraryWorkResult,
+  work: (request: ReconcileRequest) => LibraryWorkResult,
   workers: number,
   extra: LibraryExtraOptions = {},
   feed: Feed = 'observable',

@@ -32,7 +32,7 @@ import type {
   PassContext,
   PassVerdict,
   ReconcileStatus,
-  Request,
+  ReconcileRequest,
   Resource,
   Store,
 } from '../../src/index.js';
@@ -47,7 +47,7 @@ export interface LoopContext<Spec, Status> extends PassContext {
    * finalizers) does not come back as a trigger: one pass per change. A spec change does.
    */
   readonly store: Store;
-  readonly request: Request;
+  readonly request: ReconcileRequest;
   /** A child logger with `loop`, `key` and a fresh `reconcileId`. */
   readonly logger: Logger;
   /** A fresh id for this pass, also in every log line of the pass. */
@@ -155,14 +155,14 @@ export class LoopScope<Spec, Status> implements LoopContext<Spec, Status> {
   readonly key: Key;
   readonly kind: string;
   readonly store: Store;
-  readonly request: Request;
+  readonly request: ReconcileRequest;
   readonly fence: Fence | undefined;
   private readonly env: LoopEnv;
   private readonly pass: PassContext;
   private snapshot: Promise<Resource<Spec, Status> | undefined> | undefined;
   private passLogger: Logger | undefined;
 
-  constructor(env: LoopEnv, request: Request, pass: PassContext) {
+  constructor(env: LoopEnv, request: ReconcileRequest, pass: PassContext) {
     const owned = ownershipOf(pass); // coordinator: the pass's writes go through its fenced store
     if (owned !== undefined) env = { ...env, store: owned.store, ledger: env.ledger === env.store ? owned.store : env.ledger };
     this.fence = owned?.fence;

@@ -9,7 +9,7 @@ import { isObservable } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { z } from 'zod';
 import { InvalidArgumentError } from '../../src/index.js';
-import type { Coordinator, Correction, EventFilter, KindDefinition, Plan, Key, Logger, MaybeAsync, Metrics, Outcome, QueueHooks, Request, Resource, ResourceEvent, Store, WorkQueueOptions } from '../../src/index.js';
+import type { Coordinator, Correction, EventFilter, KindDefinition, Plan, Key, Logger, MaybeAsync, Metrics, Outcome, QueueHooks, ReconcileRequest, Resource, ResourceEvent, Store, WorkQueueOptions } from '../../src/index.js';
 import { checkOptions, fn, name as nonEmpty, period, withMethods } from '../../src/check-options.js';
 import { queueOptionsShape } from '../../src/queue-options.js';
 import type { CorrectionInput } from '../compare.js';
@@ -121,12 +121,12 @@ export interface LoopOptionsBase<Spec, Status> extends LoopQueueOptions {
   readonly dependencies?: readonly Dependency[];
   /**
    * External event sources (a child process exits, a file changes, a message arrives): each emits
-   * keys or `Request`s that go through the queue like watch events — collapsed, and respecting
+   * keys or `ReconcileRequest`s that go through the queue like watch events — collapsed, and respecting
    * backoff and quarantine. (`loop.trigger(key)` is the manual force that skips them.) A source that
    * errors is restarted with the loop's backoff (logged, counted in `health()`); one that completes is
    * done (logged).
    */
-  readonly triggers?: readonly Observable<Key | Request>[];
+  readonly triggers?: readonly Observable<Key | ReconcileRequest>[];
   /**
    * Convergence deadline in ms: a key whose desired generation has not converged this long after the
    * loop first saw it is logged at `error` (`Convergence deadline exceeded`) and marked
@@ -169,7 +169,7 @@ export interface LoopOptionsBase<Spec, Status> extends LoopQueueOptions {
 /** Halo style: one `reconcile(request)` returning an `Outcome` or nothing. */
 export interface ReconcileLoopOptions<Spec, Status> extends LoopOptionsBase<Spec, Status> {
   /** With a `finalizer`, runs for live resources only. */
-  readonly reconcile: (request: Request, context: LoopContext<Spec, Status>) => MaybeAsync<Outcome | undefined | void>;
+  readonly reconcile: (request: ReconcileRequest, context: LoopContext<Spec, Status>) => MaybeAsync<Outcome | undefined | void>;
   readonly finalizer?: LoopFinalizer<Spec, Status> & Required<Pick<LoopFinalizer<Spec, Status>, 'cleanup'>>;
 }
 

@@ -7,7 +7,7 @@
 import { asyncScheduler, defer, map, mergeMap, of } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { deleteOwnedChildren, parseKey } from '../../src/index.js';
-import type { Key, Outcome, Request, Resource, Work } from '../../src/index.js';
+import type { Key, Outcome, ReconcileRequest, Resource, Work } from '../../src/index.js';
 import { compare } from '../compare.js';
 import { correct } from '../correct.js';
 import { observe } from '../observe.js';
@@ -25,7 +25,7 @@ export function passOf<Spec, Status, C, T>(options: ResolvedLoopOptions<Spec, St
   const { kind, store } = options;
   const { own, logger } = env;
   /** Every step reads the pass's one snapshot. */
-  const read = (_request: Request, ctx: Scope) => ctx.get();
+  const read = (_request: ReconcileRequest, ctx: Scope) => ctx.get();
 
   let pass: Work<Scope>;
   if ('reconcile' in options) {
@@ -59,7 +59,7 @@ export function passOf<Spec, Status, C, T>(options: ResolvedLoopOptions<Spec, St
 
 /** The four phases as a pass against one desired state (`undefined`: make the world absent). */
 function phasesOf<Spec, Status, C, T>(phases: PhaseLoopOptions<Spec, Status, C, T>) {
-  return (desired: Resource<Spec, Status> | undefined, request: Request, ctx: LoopScope<Spec, Status>): Observable<Outcome | undefined> => {
+  return (desired: Resource<Spec, Status> | undefined, request: ReconcileRequest, ctx: LoopScope<Spec, Status>): Observable<Outcome | undefined> => {
     const readDesired = () => desired;
     const readCurrent = (key: Key) => phases.observe(key, ctx);
     const plan = (d: Resource<Spec, Status> | undefined, current: C | undefined, key: Key) => phases.compare(d, current as C, key);

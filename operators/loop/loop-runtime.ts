@@ -9,7 +9,7 @@
 import { EMPTY, Subject, asyncScheduler, catchError, defer, merge, subscribeOn, tap } from 'rxjs';
 import type { Observable, SchedulerLike, Subscription } from 'rxjs';
 import { Backoff, InvalidArgumentError, createQueueControl, noopLogger, safeLogger, toError } from '../../src/index.js';
-import type { BackoffPolicy, Key, Logger, Metrics, PassResult, QueueControl, QueueHooks, Request, Work, WorkQueueOptions } from '../../src/index.js';
+import type { BackoffPolicy, Key, Logger, Metrics, PassResult, QueueControl, QueueHooks, ReconcileRequest, Work, WorkQueueOptions } from '../../src/index.js';
 import { instrument } from '../instrument.js';
 import { retryWithBackoff } from '../retry-with-backoff.js';
 import { workQueue } from '../work-queue.js';
@@ -28,7 +28,7 @@ export interface RuntimeOptions {
   readonly metrics?: Metrics;
   readonly hooks?: QueueHooks;
   readonly convergenceDeadline?: number;
-  readonly triggers?: readonly Observable<Key | Request>[];
+  readonly triggers?: readonly Observable<Key | ReconcileRequest>[];
 }
 
 /** The shared machinery of one loop; see the module. */
@@ -90,7 +90,7 @@ export class LoopRuntime {
   }
 
   /** The user's `triggers`, each supervised, as sources of the loop. */
-  userTriggers(): Observable<Key | Request>[] {
+  userTriggers(): Observable<Key | ReconcileRequest>[] {
     return (this.options.triggers ?? []).map((trigger$, i) => {
       const label = `triggers[${i}]`;
       this.health.source(label, false);
@@ -103,7 +103,7 @@ export class LoopRuntime {
    * pass before the user's own hooks.
    */
   start(args: {
-    readonly triggers: readonly Observable<Key | Request>[];
+    readonly triggers: readonly Observable<Key | ReconcileRequest>[];
     readonly work: Work;
     readonly queueOptions: object;
     readonly onFinish?: (result: PassResult) => void;
@@ -145,7 +145,9 @@ export class LoopRuntime {
       health.running();
       return merge(...args.triggers);
     })
-      .pipe(subscribeOn(scheduler), workQueue(args.work, { ...pickQueueOptions(args.queueOptions), scheduler, control, hooks }))
+      // A result goes through `results$` only while someone subscribes to it (the hooks above see
+      // every pass either way): a loop nobody watches pass by pass does not emit through RxJS.
+      .pipe(subscribeOn(scheduler), workQueue(args.work, { ...pickQueueOptions(args.queueOptions), scheduler, control, hooks, results: () => results.observed }))
       .subscribe({
         next: (result) => results.next(result),
         error: (thrown: unknown) => {

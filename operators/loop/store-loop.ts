@@ -8,7 +8,7 @@
 import { merge } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { keyOf, toError } from '../../src/index.js';
-import type { EventFilter, Key, Logger, Request, Work } from '../../src/index.js';
+import type { EventFilter, Key, Logger, ReconcileRequest, Work } from '../../src/index.js';
 import { ignoreOwnWrites } from '../ignore-own-writes.js';
 import { resync } from '../resync.js';
 import { triggerOwners } from '../trigger-owners.js';
@@ -45,7 +45,7 @@ export function storeLoop<Spec, Status, C, T>(options: ResolvedLoopOptions<Spec,
   const scoped: Work = (request, queuePass) => pass(request, new LoopScope<Spec, Status>(env, request, queuePass));
   const work: Work = owned ? owned.work(scoped) : scoped; // coordinator
 
-  const triggers: Observable<Key | Request>[] = [];
+  const triggers: Observable<Key | ReconcileRequest>[] = [];
   const own$ = `watch ${kind}`;
   health.source(own$, true);
   triggers.push(

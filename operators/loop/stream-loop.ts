@@ -11,7 +11,7 @@
 import { defer, map, mergeMap, of } from 'rxjs';
 import type { Observable, SchedulerLike } from 'rxjs';
 import { createMemoryStore, once, toError } from '../../src/index.js';
-import type { Key, Logger, MaybeAsync, PassContext, PassVerdict, Request, Work } from '../../src/index.js';
+import type { Key, Logger, MaybeAsync, PassContext, PassVerdict, ReconcileRequest, Work } from '../../src/index.js';
 import { compare } from '../compare.js';
 import { correct } from '../correct.js';
 import { observe } from '../observe.js';
@@ -38,10 +38,10 @@ export function streamLoop<D, C, T>(options: StreamLoopOptions<D, C, T>, source:
   const ledger = options.ledger ?? createMemoryStore();
   const usage = newUsage();
 
-  const fromStream = <V>(label: string, stream$: Observable<Keyed<V>>, state: KeyedState<V>, isDesired: boolean): Observable<Request> => {
+  const fromStream = <V>(label: string, stream$: Observable<Keyed<V>>, state: KeyedState<V>, isDesired: boolean): Observable<ReconcileRequest> => {
     health.source(label, true);
     return runtime.supervise(label, stream$).pipe(
-      mergeMap((emission): Request[] => {
+      mergeMap((emission): ReconcileRequest[] => {
         const first = !state.seen;
         let changed: Key[];
         try {
@@ -52,17 +52,17 @@ export function streamLoop<D, C, T>(options: StreamLoopOptions<D, C, T>, source:
           return [];
         }
         health.listed(label);
-        return changed.map((key): Request => {
+        return changed.map((key): ReconcileRequest => {
           if (isDesired) versions.set(key, (versions.get(key) ?? 0) + 1);
           const revision = versions.get(key);
-          const request: Request = { key, reason: first ? 'initial' : 'watch', priority: first ? 'low' : 'high' };
+          const request: ReconcileRequest = { key, reason: first ? 'initial' : 'watch', priority: first ? 'low' : 'high' };
           return revision === undefined ? request : { ...request, revision };
         });
       }),
     );
   };
 
-  const triggers: Observable<Key | Request>[] = [fromStream('desired$', options.desired$, desired, true)];
+  const triggers: Observable<Key | ReconcileRequest>[] = [fromStream('desired$', options.desired$, desired, true)];
   if (options.current$ !== undefined) triggers.push(fromStream('current$', options.current$, current, false));
   if (options.resync !== undefined) {
     health.source('resync', false);
@@ -74,7 +74,7 @@ export function streamLoop<D, C, T>(options: StreamLoopOptions<D, C, T>, source:
   }
   triggers.push(...runtime.userTriggers());
 
-  const contextOf = (request: Request, pass: PassContext): StreamContext<D, C> => {
+  const contextOf = (request: ReconcileRequest, pass: PassContext): StreamContext<D, C> => {
     let passLogger: Logger | undefined;
     return {
       loop: name,
@@ -141,7 +141,7 @@ export function streamLoop<D, C, T>(options: StreamLoopOptions<D, C, T>, source:
 /** The four phases of a stream loop as its work: observe (default: current$) → compare → correct → verify. */
 function phases<D, C, T>(
   options: StreamPhaseOptions<D, C, T>,
-  contextOf: (request: Request, pass: PassContext) => StreamContext<D, C>,
+  contextOf: (request: ReconcileRequest, pass: PassContext) => StreamContext<D, C>,
   _scheduler: SchedulerLike,
 ): Work {
   return (request, pass) => {

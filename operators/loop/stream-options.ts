@@ -7,7 +7,7 @@
 import type { Observable } from 'rxjs';
 import { z } from 'zod';
 import { InvalidArgumentError } from '../../src/index.js';
-import type { Correction, Delivery, Plan, Key, Logger, MaybeAsync, Metrics, OnceResult, Outcome, PassContext, QueueHooks, Request, Store } from '../../src/index.js';
+import type { Correction, Delivery, Plan, Key, Logger, MaybeAsync, Metrics, OnceResult, Outcome, PassContext, QueueHooks, ReconcileRequest, Store } from '../../src/index.js';
 import { checkOptions, fn, name as nonEmpty, period, withMethods } from '../../src/check-options.js';
 import { queueOptionsShape } from '../../src/queue-options.js';
 import type { CorrectionInput } from '../compare.js';
@@ -20,7 +20,7 @@ import type { LoopDocs } from '../describe/loop-docs.js';
 export interface StreamContext<D, C> extends PassContext {
   readonly loop: string;
   readonly key: Key;
-  readonly request: Request;
+  readonly request: ReconcileRequest;
   /** A child logger with `loop`, `key` and the pass's `reconcileId`. */
   readonly logger: Logger;
   /** The latest desired value of this key (undefined: not desired — make the world absent). */
@@ -48,7 +48,7 @@ export interface StreamLoopBase<D, C> extends LoopQueueOptions {
   /** Resync period in ms: every known key (desired or current) again at this period. Default off. */
   readonly resync?: number;
   /** External event sources: keys or Requests through the queue (backoff and quarantine respected). */
-  readonly triggers?: readonly Observable<Key | Request>[];
+  readonly triggers?: readonly Observable<Key | ReconcileRequest>[];
   readonly convergenceDeadline?: number;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
@@ -61,7 +61,7 @@ export interface StreamLoopBase<D, C> extends LoopQueueOptions {
 
 /** A stream loop in Halo style: one `reconcile(request, ctx)`. */
 export interface StreamReconcileOptions<D, C> extends StreamLoopBase<D, C> {
-  readonly reconcile: (request: Request, context: StreamContext<D, C>) => MaybeAsync<Outcome | undefined | void>;
+  readonly reconcile: (request: ReconcileRequest, context: StreamContext<D, C>) => MaybeAsync<Outcome | undefined | void>;
 }
 
 /** A stream loop in four phases. */

@@ -9,19 +9,19 @@
 import { EMPTY, catchError, concat, defer, exhaustMap, from, mergeMap, of } from 'rxjs';
 import type { Observable, SchedulerLike } from 'rxjs';
 import { every as everyPeriod, toError } from '../../src/index.js';
-import type { Key, Logger, MaybeAsync, Request } from '../../src/index.js';
+import type { Key, Logger, MaybeAsync, ReconcileRequest } from '../../src/index.js';
 import { toObservable } from '../read.js';
 
 /** Requests (low lane, reason `resync`) for every key of the world: at start, then every `every` ms. */
 export function worldKeysSource(
   list: () => MaybeAsync<Iterable<Key>>,
   options: { readonly every: number | undefined; readonly scheduler: SchedulerLike; readonly logger: Logger; readonly onError: (error: Error) => void },
-): Observable<Request> {
+): Observable<ReconcileRequest> {
   const { every, scheduler, logger, onError } = options;
-  const round = (): Observable<Request> =>
+  const round = (): Observable<ReconcileRequest> =>
     defer(() => toObservable(list())).pipe(
       mergeMap((keys) => from(keys as Iterable<Key>)),
-      mergeMap((key): Request[] => (typeof key === 'string' && key !== '' ? [{ key, reason: 'resync', priority: 'low' }] : [])),
+      mergeMap((key): ReconcileRequest[] => (typeof key === 'string' && key !== '' ? [{ key, reason: 'resync', priority: 'low' }] : [])),
       catchError((error: unknown) => {
         const err = toError(error);
         logger.warn({ err }, 'World keys listing failed: this sweep is skipped');

@@ -8,10 +8,10 @@ import { NEVER, of } from 'rxjs';
 import { Outcome, createMemoryStore, defineLoop, describeLoops } from 'rx-reconcile';
 import type { Coordinator, Fence, LoopContext, Loop } from 'rx-reconcile';
 import type { ReconcileLoopOptions } from '../../operators/loop/loop-options.js';
-import type { Request } from '../../src/types.js';
+import type { ReconcileRequest } from '../../src/types.js';
 import { SimulationScheduler } from 'rx-reconcile/testing';
 
-type Reconcile = (request: Request, ctx: LoopContext<Record<string, unknown>, Record<string, unknown>>) => Promise<Outcome | undefined>;
+type Reconcile = (request: ReconcileRequest, ctx: LoopContext<Record<string, unknown>, Record<string, unknown>>) => Promise<Outcome | undefined>;
 type Extra = Partial<Omit<ReconcileLoopOptions<Record<string, unknown>, Record<string, unknown>>, 'reconcile' | 'store' | 'scheduler' | 'name' | 'kind'>>;
 
 /** Defines a loop on kind `Thing`, creates `a`, then deletes it, in virtual time; returns its description. */

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Subject } from 'rxjs';
 import { Backoff, Outcome, PermanentError, TransientError, createMemoryStore, defineLoop, describeLoops, watchLoops } from 'rx-reconcile';
 import type { Loop, PassResult } from 'rx-reconcile';
-import type { Request } from '../../src/types.js';
+import type { ReconcileRequest } from '../../src/types.js';
 import { SimulationScheduler } from 'rx-reconcile/testing';
 
 /**
@@ -101,7 +101,7 @@ describe('live figures', () => {
   });
 });
 
-function result(key: string, revision: number | undefined, type: 'converged' | 'retry' | 'requeueAfter', startedAt: number, finishedAt = startedAt, reason: Request['reason'] = 'watch'): PassResult {
+function result(key: string, revision: number | undefined, type: 'converged' | 'retry' | 'requeueAfter', startedAt: number, finishedAt = startedAt, reason: ReconcileRequest['reason'] = 'watch'): PassResult {
   const outcome = type === 'converged' ? Outcome.converged() : type === 'requeueAfter' ? Outcome.requeueAfter(1000) : Outcome.retry(new TransientError('x'));
   return {
     key,

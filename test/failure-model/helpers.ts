@@ -15,7 +15,7 @@ const drainMicrotasks = (): Promise<void> => new Promise((resolve) => setImmedia
 import type { Logger, PassResult, Store } from 'rx-reconcile';
 import type { LogFields } from '../../src/ports.js';
 import type { QueueControl, Work, WorkQueueOptions } from 'rx-reconcile/operators';
-import type { Request } from '../../src/types.js';
+import type { ReconcileRequest } from '../../src/types.js';
 
 /**
  * The library's virtual clock ({@link SimulationScheduler}) with the shorthands these tests use:
@@ -94,7 +94,7 @@ export interface QueueHarness {
   readonly scheduler: SimulationScheduler;
   readonly control: QueueControl;
   readonly results: PassResult[];
-  add(item: string | Request): void;
+  add(item: string | ReconcileRequest): void;
   /** Runs virtual time up to `t` (synchronous work only). */
   runTo(t: number): void;
   stop(): void;
@@ -104,7 +104,7 @@ export interface QueueHarness {
 export function queueHarness(work: (scheduler: SimulationScheduler) => Work, options: Omit<WorkQueueOptions, 'scheduler' | 'control'> = {}): QueueHarness {
   const scheduler = new SimulationScheduler();
   const control = createQueueControl({ scheduler });
-  const source = new Subject<string | Request>();
+  const source = new Subject<string | ReconcileRequest>();
   const results: PassResult[] = [];
   const subscription = source.pipe(workQueue(work(scheduler), { ...options, scheduler, control })).subscribe((r) => results.push(r));
   return {

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { Subject, lastValueFrom, timer } from 'rxjs';
 import { Outcome, createMemoryStore, defineLoop } from 'rx-reconcile';
 import type { PassResult } from 'rx-reconcile';
-import type { Request } from '../../src/types.js';
+import type { ReconcileRequest } from '../../src/types.js';
 import type { Work } from 'rx-reconcile/operators';
 import { createQueueControl, workQueue } from 'rx-reconcile/operators';
 import { SimulationScheduler } from 'rx-reconcile/testing';
@@ -71,7 +71,7 @@ describe('a drain of passes without real I/O yields to the event loop', () => {
 
 describe('hot keys (G15)', () => {
   function run(work: Work, scheduler: SimulationScheduler) {
-    const source = new Subject<string | Request>();
+    const source = new Subject<string | ReconcileRequest>();
     const results: PassResult[] = [];
     const hot: string[] = [];
     const control = createQueueControl({ scheduler });
@@ -156,7 +156,7 @@ describe('hot keys (G15)', () => {
     expect(q.control.snapshot().hot).toHaveLength(1);
     expect(q.control.snapshot().hot[0]?.since).toBe(0);
     const before = q.results.length;
-    (q as unknown as { add(r: Request): void }).add({ key: 'k', reason: 'watch', revision: 99 });
+    (q as unknown as { add(r: ReconcileRequest): void }).add({ key: 'k', reason: 'watch', revision: 99 });
     // The change ran at once (not spaced) and began a new streak, judged afresh: still requeueing
     // at once, the key is hot again, reported a second time, since the change.
     expect(q.results.length).toBeGreaterThan(before);

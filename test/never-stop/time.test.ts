@@ -11,7 +11,7 @@ import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
 import { Backoff, DependencyNotReadyError, Outcome, createMemoryStore, defineLoop } from 'rx-reconcile';
 import { maxTimerDelay } from '../../src/check-options.js';
 import type { PassResult } from 'rx-reconcile';
-import type { Request } from '../../src/types.js';
+import type { ReconcileRequest } from '../../src/types.js';
 import type { Work } from 'rx-reconcile/operators';
 import { createQueueControl, resync, workQueue } from 'rx-reconcile/operators';
 import { SimulationScheduler } from 'rx-reconcile/testing';
@@ -28,11 +28,11 @@ class StrictScheduler extends SimulationScheduler {
 }
 
 function queue(work: Work, scheduler: SchedulerLike, options: Parameters<typeof workQueue>[1] = {}) {
-  const source = new Subject<string | Request>();
+  const source = new Subject<string | ReconcileRequest>();
   const results: PassResult[] = [];
   const control = createQueueControl({ scheduler });
   const subscription = source.pipe(workQueue(work, { scheduler, control, ...options })).subscribe((r) => results.push(r));
-  return { add: (k: string | Request) => source.next(k), results, control, stop: () => subscription.unsubscribe() };
+  return { add: (k: string | ReconcileRequest) => source.next(k), results, control, stop: () => subscription.unsubscribe() };
 }
 
 /** `base`'s timers with a clock that is off by `offset()` ms: a wall clock someone sets. */

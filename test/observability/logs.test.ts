@@ -7,7 +7,7 @@ import client from 'prom-client';
 import { ConflictError, Outcome, createMemoryStore, defineLoop, setDiff } from 'rx-reconcile';
 import { prometheusMetrics } from 'rx-reconcile/prometheus';
 import type { Logger, PassResult } from 'rx-reconcile';
-import type { Request } from '../../src/types.js';
+import type { ReconcileRequest } from '../../src/types.js';
 import { createQueueControl, instrument, workQueue } from 'rx-reconcile/operators';
 import { logLines } from '../../operators/instrument.js';
 import { virtualClock } from './clock.js';
@@ -226,7 +226,7 @@ describe('structured logs', () => {
         },
       },
     });
-    const triggers = new Subject<Request>();
+    const triggers = new Subject<ReconcileRequest>();
     const results: PassResult[] = [];
     triggers
       .pipe(

@@ -1,0 +1,252 @@
+/**
+ * The pass path (issue 17): a queue nobody watches pass by pass builds and emits no `PassResult`
+ * (`results: false`, or a function asked after each pass), yet every pass still runs, is counted and
+ * reaches the hooks; the fast path for converged passes gives the same answers as the general one.
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Subject, VirtualTimeScheduler, timer, map } from 'rxjs';
+import { InvalidArgumentError, Outcome, setCondition } from 'rx-reconcile';
+import type { PassResult, ReconcileRequest as ReconcileRequest } from 'rx-reconcile';
+import { createQueueControl, workQueue } from 'rx-reconcile/operators';
+import type { QueueSnapshot } from 'rx-reconcile/operators';
+import { passConditions, recordPass, stampObservedGeneration } from '../src/status.js';
+
+/** Runs `keys` through a queue with `results`, in virtual time; returns what came out and the final snapshot. */
+function drain(
+  keys: readonly string[],
+  options: { results?: unknown; onFinish?: (r: PassResult) => void; onCallbackError?: (e: Error, where: string) => void },
+  work?: (request: ReconcileRequest) => unknown,
+): { emitted: PassResult[]; completed: boolean; snapshot: QueueSnapshot } {
+  const scheduler = new VirtualTimeScheduler();
+  work ??= () => timer(1, scheduler).pipe(map(() => Outcome.converged()));
+  const control = createQueueControl({ scheduler });
+  const emitted: PassResult[] = [];
+  let completed = false;
+  const source = new Subject<string>();
+  const hooks = {
+    ...(options.onFinish ? { onFinish: options.onFinish } : {}),
+    ...(options.onCallbackError ? { onCallbackError: options.onCallbackError } : {}),
+  };
+  source.pipe(workQueue(work as never, { workers: 2, scheduler, control, hooks, ...(options.results === undefined ? {} : { results: options.results as boolean }) })).subscribe({
+    next: (r) => emitted.push(r),
+    complete: () => (completed = true),
+  });
+  for (const key of keys) source.next(key);
+  scheduler.flush();
+  const snapshot = control.snapshot();
+  source.complete();
+  scheduler.flush();
+  return { emitted, completed, snapshot };
+}
+
+describe('workQueue results option', () => {
+  it('results: false runs and counts every pass but emits nothing, then completes', () => {
+    const ran: string[] = [];
+    const { emitted, completed, snapshot } = drain(['a', 'b', 'c'], { results: false }, (r) => {
+      ran.push(r.key);
+      return undefined;
+    });
+    expect(ran).toEqual(['a', 'b', 'c']);
+    expect(emitted).toEqual([]);
+    expect(completed).toBe(true);
+    expect(snapshot.counters.passes).toBe(3);
+    expect(snapshot.counters.converged).toBe(3);
+  });
+
+  it('results: false still gives an onFinish hook a full PassResult for every pass', () => {
+    const seen: string[] = [];
+    drain(['x', 'y'], { results: false, onFinish: (r) => seen.push(`${r.key}:${r.outcome.type}:${typeof r.reconcileId}`) });
+    expect(seen).toEqual(['x:converged:string', 'y:converged:string']);
+  });
+
+  it('results: true (and leaving it out) emits one PassResult per pass', () => {
+    for (const results of [true, undefined]) {
+      const { emitted } = drain(['a', 'b', 'a'], { results });
+      expect(emitted.map((r) => `${r.key}:${r.outcome.type}`)).toEqual(['a:converged', 'b:converged', 'a:converged']);
+    }
+  });
+
+  it('a results function is asked after each pass: only the passes it says yes to are emitted', () => {
+    let watching = false;
+    const scheduler = new VirtualTimeScheduler();
+    const control = createQueueControl({ scheduler });
+    const source = new Subject<string>();
+    const emitted: string[] = [];
+    source
+      .pipe(workQueue(() => undefined, { workers: 1, scheduler, control, results: () => watching }))
+      .subscribe((r) => emitted.push(r.key));
+    source.next('a');
+    watching = true;
+    source.next('b');
+    watching = false;
+    source.next('c');
+    expect(emitted).toEqual(['b']);
+    expect(control.snapshot().counters.passes).toBe(3);
+  });
+
+  it('a results function that throws is reported to onCallbackError and counts as yes (no pass is lost)', () => {
+    const errors: string[] = [];
+    const { emitted, snapshot } = drain(
+      ['a', 'b'],
+      {
+        results: () => {
+          throw 'not an Error';
+        },
+        onCallbackError: (e, where) => errors.push(`${where}:${e.message}`),
+      },
+      () => undefined,
+    );
+    expect(emitted.map((r) => r.key)).toEqual(['a', 'b']);
+    expect(errors).toHaveLength(2);
+    for (const e of errors) expect(e).toMatch(/^results:.*not an Error/);
+    expect(snapshot.counters.callbackErrors).toBe(2);
+  });
+
+  for (const bad of ['yes', 0, 1, null, {}, [], Number.NaN]) {
+    it(`results: ${JSON.stringify(bad)} is refused, naming the option`, () => {
+      const make = () => workQueue(() => undefined, { results: bad as never });
+      expect(make).toThrow(InvalidArgumentError);
+      expect(make).toThrow(/results must be true, false or a function \(\) => boolean/);
+    });
+  }
+
+  it('state$ still tells its subscribers about finished passes when results are off (the queue calls back only while state$ is watched)', () => {
+    const scheduler = new VirtualTimeScheduler();
+    const control = createQueueControl({ scheduler });
+    const source = new Subject<string>();
+    const sub = source.pipe(workQueue(() => timer(5, scheduler).pipe(map(() => Outcome.converged())), { workers: 1, scheduler, control, results: false })).subscribe();
+    const passes: number[] = [];
+    const watch = control.state$.subscribe((s) => passes.push(s.counters.passes));
+    source.next('a');
+    scheduler.flush();
+    expect(passes.at(-1)).toBe(1);
+    watch.unsubscribe();
+    source.next('b');
+    scheduler.flush();
+    expect(passes.at(-1)).toBe(1); // no subscriber, nothing told
+    const again: number[] = [];
+    control.state$.subscribe((s) => again.push(s.counters.passes));
+    source.next('c');
+    scheduler.flush();
+    expect(again).toEqual([2, 3]);
+    sub.unsubscribe();
+  });
+});
+
+describe('the converged fast path gives the same answers as the general path', () => {
+  type Step = { key: string; outcome: 'converged' | 'retry' | 'requeue' | 'conflict' };
+  const step = fc.record({
+    key: fc.constantFrom('a', 'b', 'c'),
+    outcome: fc.constantFrom('converged', 'converged', 'retry', 'requeue', 'conflict') as fc.Arbitrary<Step['outcome']>,
+  });
+
+  // The fast path is off while convergence clocks run (`convergenceDeadline`): a deadline far away
+  // changes nothing else, so the two runs must agree pass for pass.
+  it('with and without the fast path: the same passes, outcomes, failures and counters, results on or off', () => {
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 30 }), (steps) => {
+        const run = (results: boolean, observeAll: boolean, fastPath: boolean) => {
+          const scheduler = new VirtualTimeScheduler();
+          const control = createQueueControl({ scheduler });
+          const source = new Subject<string>();
+          const plan = new Map<string, Step['outcome'][]>();
+          for (const s of steps) plan.set(s.key, [...(plan.get(s.key) ?? []), s.outcome]);
+          const seen: string[] = [];
+          const work = (r: ReconcileRequest) => {
+            const next = plan.get(r.key)?.shift() ?? 'converged';
+            const outcome =
+              next === 'converged'
+                ? Outcome.converged()
+                : next === 'requeue'
+                  ? Outcome.requeueAfter(3)
+                  : next === 'conflict'
+                    ? Outcome.retry(Object.assign(new Error('conflict'), { code: 'CONFLICT' }))
+                    : Outcome.retry(new Error('down'));
+            return timer(1, scheduler).pipe(map(() => outcome));
+          };
+          source
+            .pipe(
+              workQueue(work, {
+                workers: 2,
+                scheduler,
+                control,
+                results,
+                ...(fastPath ? {} : { convergenceDeadline: 1e9 }),
+                // An onFinish hook builds the results the fast path otherwise skips: both must agree.
+                ...(observeAll ? { hooks: { onFinish: (r: PassResult) => seen.push(`${r.key}:${r.outcome.type}:${r.failures}`) } } : {}),
+              }),
+            )
+            .subscribe((r) => {
+              if (!observeAll) seen.push(`${r.key}:${r.outcome.type}:${r.failures}`);
+            });
+          for (const s of steps) source.next(s.key);
+          scheduler.flush();
+          // `overdue` counts only with convergence clocks (the general run has them): left out.
+          const { overdue: _overdue, ...counters } = control.snapshot().counters;
+          return { seen, counters };
+        };
+        const general = run(true, false, false);
+        for (const [results, observeAll] of [
+          [true, false],
+          [false, true],
+        ] as const) {
+          const fast = run(results, observeAll, true);
+          expect(fast.seen).toEqual(general.seen);
+          expect(fast.counters).toEqual(general.counters);
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe('recordPass writes the pass conditions as one copy (no immer draft per condition)', () => {
+  const outcome = fc.constantFrom(
+    Outcome.converged(),
+    Outcome.requeueAfter(10),
+    Outcome.retry(new Error('down')),
+    Outcome.terminal(new Error('bad')),
+  );
+  const condition = fc.record({
+    type: fc.constantFrom('Ready', 'Progressing', 'Degraded', 'Mine'),
+    status: fc.constantFrom('True', 'False', 'Unknown') as fc.Arbitrary<'True' | 'False' | 'Unknown'>,
+    reason: fc.constantFrom('Converged', 'AsExpected', 'Retrying', 'X'),
+    message: fc.constantFrom('', 'the resource is in its desired state', 'nothing left to correct', 'm'),
+    observedGeneration: fc.integer({ min: 0, max: 3 }),
+    lastTransitionTime: fc.constantFrom('t0', 't1'),
+  });
+  const status = fc.option(
+    fc.record(
+      {
+        observedGeneration: fc.integer({ min: 0, max: 3 }),
+        phase: fc.constantFrom('Ready', 'Pending'),
+        conditions: fc.uniqueArray(condition, { selector: (c) => c.type, maxLength: 4 }),
+        ['__proto__']: fc.constant({ own: true }),
+      },
+      { requiredKeys: [] },
+    ),
+    { nil: undefined },
+  );
+
+  it('gives what stampObservedGeneration then setCondition per condition gives: same fields, same order, same references when nothing changed, frozen', () => {
+    fc.assert(
+      fc.property(status, outcome, fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 6 }), (s, o, generation, failures) => {
+        const report = { generation, verdict: { outcome: o, failureClass: undefined, failures, parked: undefined } };
+        const got = recordPass(s as never, report, 'now');
+        let want = stampObservedGeneration(s as never, generation);
+        for (const c of passConditions(report)) want = setCondition(want, c, 'now');
+        expect(got).toEqual(want);
+        expect(Object.keys(got as object)).toEqual(Object.keys(want as object));
+        expect(got === s).toBe(want === s);
+        expect(Object.isFrozen(got)).toBe(true);
+        const conditions = (got as { conditions?: readonly object[] }).conditions;
+        if (conditions !== undefined) {
+          expect(Object.isFrozen(conditions)).toBe(true);
+          for (const c of conditions) expect(Object.isFrozen(c)).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
