@@ -32,6 +32,8 @@ interface Pass {
   readonly token: number | undefined;
   readonly start: number;
   readonly end: number;
+  /** When the pass last acted: its last accepted write (its start when it had none). */
+  readonly acted: number;
   readonly accepted: boolean;
 }
 
@@ -39,25 +41,33 @@ interface Pass {
 function passesOf(replicas: readonly ReplicaProcess[]): Pass[] {
   const passes: Pass[] = [];
   for (const r of replicas) {
-    const open = new Map<string, { start: number; token: number | undefined; accepted: boolean }>();
+    const open = new Map<string, { start: number; token: number | undefined; accepted: boolean; lastAccepted: number }>();
     for (const line of r.lines) {
       if (line.key === undefined) continue;
-      if (line.ev === 'start') open.set(line.key, { start: line.t, token: line.token, accepted: false });
+      if (line.ev === 'start') open.set(line.key, { start: line.t, token: line.token, accepted: false, lastAccepted: line.t });
       else if (line.ev === 'write' && line.ok === true) {
         const pass = open.get(line.key);
-        if (pass !== undefined) pass.accepted = true;
+        if (pass !== undefined) {
+          pass.accepted = true;
+          pass.lastAccepted = line.t;
+        }
       } else if (line.ev === 'end') {
         const pass = open.get(line.key);
         if (pass === undefined) continue;
         open.delete(line.key);
-        passes.push({ replica: r.replica, key: line.key, token: pass.token, start: pass.start, end: line.t, accepted: pass.accepted });
+        passes.push({ replica: r.replica, key: line.key, token: pass.token, start: pass.start, end: line.t, acted: pass.lastAccepted, accepted: pass.accepted });
       }
     }
   }
   return passes;
 }
 
-/** Pairs of accepted passes of one key, by different replicas, whose times overlap. */
+/**
+ * Pairs of passes of one key, by different replicas, that acted at the same time: each interval runs
+ * from a pass's start to its last accepted write. A pass paused after an accepted write and fenced
+ * afterwards (its later writes refused) acted only up to that write, so a successor that started
+ * after it is no overlap; a successor that started before it is one (two owners writing at once).
+ */
 function overlaps(passes: readonly Pass[]): string[] {
   const found: string[] = [];
   const accepted = passes.filter((p) => p.accepted);
@@ -65,8 +75,8 @@ function overlaps(passes: readonly Pass[]): string[] {
     for (let j = i + 1; j < accepted.length; j++) {
       const a = accepted[i] as Pass;
       const b = accepted[j] as Pass;
-      if (a.key === b.key && a.replica !== b.replica && a.start < b.end && b.start < a.end) {
-        found.push(`${a.key}: ${a.replica}[${a.start}–${a.end}] and ${b.replica}[${b.start}–${b.end}]`);
+      if (a.key === b.key && a.replica !== b.replica && a.start < b.acted && b.start < a.acted) {
+        found.push(`${a.key}: ${a.replica}[${a.start}–${a.acted}] and ${b.replica}[${b.start}–${b.acted}]`);
       }
     }
   }
