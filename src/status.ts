@@ -148,26 +148,8 @@ export function setCondition<S extends ReconcileStatus>(
   now: string,
 ): S {
   checkCondition(condition);
-  const existing = getCondition(status, condition.type);
-  if (
-    status !== undefined &&
-    existing !== undefined &&
-    existing.status === condition.status &&
-    existing.reason === condition.reason &&
-    existing.message === condition.message &&
-    existing.observedGeneration === condition.observedGeneration
-  ) {
-    return status;
-  }
-  const next: Condition = {
-    type: condition.type,
-    status: condition.status,
-    reason: condition.reason,
-    message: condition.message,
-    observedGeneration: condition.observedGeneration,
-    lastTransitionTime:
-      existing !== undefined && existing.status === condition.status ? existing.lastTransitionTime : now,
-  };
+  const next = nextCondition(getCondition(status, condition.type), condition, now);
+  if (next === undefined) return status as S; // the same condition is already in `status`
   return update(status, (draft) => {
     const conditions = (draft.conditions ??= []);
     const index = conditions.findIndex((c) => c.type === condition.type);
@@ -503,6 +485,30 @@ export function recordPass<S extends ReconcileStatus>(status: S | undefined, rep
 }
 
 /**
+ * The condition to store in place of `existing` for `condition`, or `undefined` when `existing` already
+ * says the same. `lastTransitionTime` moves to `now` only when the condition's `status` flips.
+ */
+function nextCondition(existing: Condition | undefined, condition: Omit<Condition, 'lastTransitionTime'>, now: string): Condition | undefined {
+  if (
+    existing !== undefined &&
+    existing.status === condition.status &&
+    existing.reason === condition.reason &&
+    existing.message === condition.message &&
+    existing.observedGeneration === condition.observedGeneration
+  ) {
+    return undefined;
+  }
+  return {
+    type: condition.type,
+    status: condition.status,
+    reason: condition.reason,
+    message: condition.message,
+    observedGeneration: condition.observedGeneration,
+    lastTransitionTime: existing !== undefined && existing.status === condition.status ? existing.lastTransitionTime : now,
+  };
+}
+
+/**
  * `stampObservedGeneration` then `setCondition` for each condition, as ONE copy of the status (no
  * immer draft per condition: this runs after every pass that changed something). Same result: user
  * fields and conditions kept, an unchanged condition kept by reference, `lastTransitionTime` moving
@@ -518,24 +524,8 @@ function applyPass<S extends ReconcileStatus>(status: S | undefined, generation:
   for (const condition of conditions) {
     checkCondition(condition);
     const index = list.findIndex((c) => c.type === condition.type);
-    const existing = index < 0 ? undefined : list[index];
-    if (
-      existing !== undefined &&
-      existing.status === condition.status &&
-      existing.reason === condition.reason &&
-      existing.message === condition.message &&
-      existing.observedGeneration === condition.observedGeneration
-    ) {
-      continue;
-    }
-    const next: Condition = {
-      type: condition.type,
-      status: condition.status,
-      reason: condition.reason,
-      message: condition.message,
-      observedGeneration: condition.observedGeneration,
-      lastTransitionTime: existing !== undefined && existing.status === condition.status ? existing.lastTransitionTime : at,
-    };
+    const next = nextCondition(index < 0 ? undefined : list[index], condition, at);
+    if (next === undefined) continue;
     if (index < 0) list.push(next);
     else list[index] = next;
     changed = true;
