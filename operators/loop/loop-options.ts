@@ -210,6 +210,19 @@ const dependency = z.union(
   { error: 'must be a kind, { kind, controllerOnly? } or { kind, map(event) => keys }' },
 );
 
+/** The pass of a loop, in either style (`reconcile`, or `observe`/`compare`/`correct`/`verify`): shared by store and stream loops. */
+export const passShape = {
+  reconcile: fn('a function (request, ctx) => outcome').optional(),
+  observe: fn('a function (key, ctx) => current state').optional(),
+  compare: fn('a function (desired, current, key) => corrections').optional(),
+  correct: fn('a function (correction, ctx) => void').optional(),
+  verify: z
+    .union([z.literal(false), z.strictObject({ inSync: fn('a function () => outcome').optional(), notConverged: fn('a function (plan) => outcome').optional() })], {
+      error: 'must be false or { inSync?, notConverged? }',
+    })
+    .optional(),
+};
+
 const loopSchema = z.strictObject({
   ...queueOptionsShape,
   convergenceDeadline: queueOptionsShape.convergenceDeadline,
@@ -244,15 +257,7 @@ const loopSchema = z.strictObject({
   hooks: z.custom<QueueHooks>((v) => typeof v === 'object' && v !== null, 'must be an object of hook functions').optional(),
   describe: loopDocsShape,
   coordinator: withMethods<Coordinator>('a Coordinator such as etcdCoordinator(...) from rx-reconcile/etcd', 'owns', 'fence', 'hold', 'ready').optional(),
-  reconcile: fn('a function (request, ctx) => outcome').optional(),
-  observe: fn('a function (key, ctx) => current state').optional(),
-  compare: fn('a function (desired, current, key) => corrections').optional(),
-  correct: fn('a function (correction, ctx) => void').optional(),
-  verify: z
-    .union([z.literal(false), z.strictObject({ inSync: fn('a function () => outcome').optional(), notConverged: fn('a function (plan) => outcome').optional() })], {
-      error: 'must be false or { inSync?, notConverged? }',
-    })
-    .optional(),
+  ...passShape,
 });
 
 /** Refuses options a loop cannot run with, before anything starts, saying what to do instead. */

@@ -12,6 +12,7 @@ import { checkOptions, fn, name as nonEmpty, period, withMethods } from '../../s
 import { queueOptionsShape } from '../../src/queue-options.js';
 import type { CorrectionInput } from '../compare.js';
 import type { Keyed } from './keyed-state.js';
+import { passShape } from './loop-options.js';
 import type { LoopQueueOptions } from './loop-options.js';
 import { checkLoopDocs, loopDocsShape } from '../describe/loop-docs.js';
 import type { LoopDocs } from '../describe/loop-docs.js';
@@ -101,15 +102,7 @@ const streamSchema = z.strictObject({
   hooks: z.custom<QueueHooks>((v) => typeof v === 'object' && v !== null, 'must be an object of hook functions').optional(),
   ledger: withMethods<Store>('a store', 'get', 'create').optional(),
   describe: loopDocsShape,
-  reconcile: fn('a function (request, ctx) => outcome').optional(),
-  observe: fn('a function (key, ctx) => current state').optional(),
-  compare: fn('a function (desired, current, key) => corrections').optional(),
-  correct: fn('a function (correction, ctx) => void').optional(),
-  verify: z
-    .union([z.literal(false), z.strictObject({ inSync: fn('a function () => outcome').optional(), notConverged: fn('a function (plan) => outcome').optional() })], {
-      error: 'must be false or { inSync?, notConverged? }',
-    })
-    .optional(),
+  ...passShape,
 });
 
 /** Refuses stream-loop options that cannot run, naming the option. */
