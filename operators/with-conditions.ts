@@ -1,7 +1,7 @@
 import { asyncScheduler, catchError, defaultIfEmpty, defer, map, of, takeLast } from 'rxjs';
 import type { Observable, SchedulerLike } from 'rxjs';
 import { Outcome, noopLogger, recordPass } from '../src/index.js';
-import type { Logger, MaybeAsync, PassContext, ReconcileRequest, Resource, Store, Work } from '../src/index.js';
+import type { Logger, MaybeAsync, PassContext, PassReport, ReconcileRequest, Resource, Store, Work } from '../src/index.js';
 import { outcomeOf, toObservable } from './read.js';
 
 /** Options of {@link withConditions}. */
@@ -16,6 +16,15 @@ export interface ConditionsOptions<Ctx extends PassContext = PassContext> {
   readonly read?: (request: ReconcileRequest, context: Ctx) => PromiseLike<Resource | undefined>;
   /** Where a failed condition write is logged (`warn`). Default: silent. */
   readonly logger?: Logger;
+  /**
+   * A count of the writes that could have changed the resource between the first read and the end
+   * of the pass (every write of the resource that will not come back as a watch event). When it has
+   * not moved during a pass, the first read stands in for the second one as long as it shows the
+   * conditions already recorded: a no-change pass then costs no second read. Any other change to
+   * the resource is a watch event that runs the key again, and that pass reads afresh. Default:
+   * always read again.
+   */
+  readonly writes?: () => number;
 }
 
 /**
@@ -45,7 +54,8 @@ export interface ConditionsOptions<Ctx extends PassContext = PassContext> {
  * 2. Run the pass; a throw becomes `Outcome.retry(error)`.
  * 3. Skip the write when the pass was aborted (timeout, stop), when the key runs again at once (a
  *    bounded conflict retry), or when the resource is gone or is being deleted and the pass succeeded.
- * 4. Otherwise read the resource again, apply the conditions with immer (`recordPass`) and write the
+ * 4. With `writes` unmoved and the first read already showing these conditions, stop: nothing to
+ *    write. Otherwise read the resource again, apply the conditions (`recordPass`) and write the
  *    status only if it changed.
  *
  * ## Guarantees
@@ -55,7 +65,8 @@ export interface ConditionsOptions<Ctx extends PassContext = PassContext> {
  *   the write error is logged.
  *
  * ## Caveats
- * - One more read per pass (two when the status changes). Pass `read` to share the first one.
+ * - One more read per pass (two when the status changes). Pass `read` to share the first one, and
+ *   `writes` to skip the second when nothing wrote the resource (`defineLoop` passes both).
  * - The write is a watch event for the key: give the wrapper a store from `ignoreOwnWrites` and watch
  *   through the same view so it does not come back as a trigger.
  */
@@ -65,24 +76,36 @@ export function withConditions<Ctx extends PassContext = PassContext>(options: C
   const logger = options.logger ?? noopLogger;
   const read = options.read ?? ((request: ReconcileRequest) => store.get(kind, request.key));
   const iso = (ms: number): string => new Date(ms).toISOString();
+  const stamp = (): string => iso(scheduler.now());
 
-  const record = async (before: Resource, outcome: Outcome, context: Ctx): Promise<Outcome> => {
-    if (context.aborted) return outcome;
+  /**
+   * What is left to do after a pass, decided without waiting: `undefined` when nothing is to be
+   * written (the common case of a converged key passing again), else the report to record.
+   */
+  const settle = (before: Resource, outcome: Outcome, context: Ctx, unwritten: boolean): Settled | undefined => {
+    if (context.aborted) return undefined;
     const verdict = context.assess(outcome);
     const succeeded = verdict.outcome.type === 'converged' || verdict.outcome.type === 'requeueAfter';
-    if (verdict.immediate && !succeeded) return outcome; // a bounded conflict retry: the next pass writes
+    if (verdict.immediate && !succeeded) return undefined; // a bounded conflict retry: the next pass writes
+    const since = context.convergingSince;
+    const report: PassReport = {
+      generation: before.metadata.generation,
+      verdict,
+      overdueSince: !succeeded && context.overdue && since !== undefined ? iso(since) : undefined,
+    };
+    if (unwritten) {
+      // Nothing wrote the resource through an unwatched path since the first read: if that read
+      // already shows these conditions, there is nothing to write and no need to read again.
+      if (succeeded && before.metadata.deletionTimestamp !== undefined) return undefined;
+      if (recordPass(before.status as object | undefined, report, stamp) === before.status) return undefined;
+    }
+    return { report, succeeded };
+  };
+
+  const record = async ({ report, succeeded }: Settled, outcome: Outcome, context: Ctx): Promise<Outcome> => {
     const fresh = await store.get(kind, context.key);
     if (fresh === undefined || (succeeded && fresh.metadata.deletionTimestamp !== undefined)) return outcome;
-    const since = context.convergingSince;
-    const status = recordPass(
-      fresh.status as object | undefined,
-      {
-        generation: before.metadata.generation,
-        verdict,
-        overdueSince: !succeeded && context.overdue && since !== undefined ? iso(since) : undefined,
-      },
-      () => iso(scheduler.now()),
-    );
+    const status = recordPass(fresh.status as object | undefined, report, stamp);
     if (status === fresh.status || context.aborted) return outcome;
     try {
       await store.updateStatus({ ...fresh, status });
@@ -94,12 +117,29 @@ export function withConditions<Ctx extends PassContext = PassContext>(options: C
   };
 
   // Promise-based on purpose: this wraps every pass of every easy-mode loop, and an operator chain
-  // per pass costs several µs (see BENCHMARKS.md #18). Observable passes are still cancelled on abort.
+  // per pass costs several µs (see BENCHMARKS.md #18); a no-change pass settles without another
+  // promise. Observable passes are still cancelled on abort.
+  const writes = options.writes;
   return (work) => async (request, context) => {
     const before = await read(request, context);
-    const outcome = await outcomeOf(() => work(request, context), context);
-    return before === undefined ? outcome : record(before, outcome, context);
+    const mark = writes === undefined ? -1 : writes();
+    let outcome: Outcome;
+    try {
+      const result = work(request, context);
+      outcome = result instanceof Promise ? Outcome.from(await result) : await outcomeOf(() => result, context);
+    } catch (error) {
+      outcome = Outcome.retry(error);
+    }
+    if (before === undefined) return outcome;
+    const settled = settle(before, outcome, context, writes !== undefined && writes() === mark);
+    return settled === undefined ? outcome : await record(settled, outcome, context);
   };
+}
+
+/** A pass whose conditions may need writing. */
+interface Settled {
+  readonly report: PassReport;
+  readonly succeeded: boolean;
 }
 
 /**

@@ -13,8 +13,7 @@ import type { SlotTable } from './slot-table.js';
 export function listKeys(table: SlotTable, isOverdue: (st: KeyState) => boolean): { delayed: DelayedKey[]; parked: ParkedKey[] } {
   const delayed: DelayedKey[] = [];
   const parked: ParkedKey[] = [];
-  for (const slot of table.slots.values()) {
-    const st = table.records[slot] as KeyState;
+  for (const [, st] of table.entries()) {
     const lastError = st.lastError?.message;
     if (st.status === DELAYED) {
       delayed.push({

@@ -94,6 +94,15 @@ const KNOWN_REASONS: ReadonlySet<string> = new Set<TriggerReason>(['watch', 'res
  * The keyed work queue engine. Use it through the `workQueue` operator; it is exported for engines
  * and tests that need it without RxJS.
  */
+
+/** What `assess` says of a converged pass, whatever the key's counts: success, nothing parked. */
+const CONVERGED_VERDICT: PassVerdict = Object.freeze({
+  outcome: Outcome.converged(),
+  failureClass: undefined,
+  failures: 0,
+  parked: undefined,
+  immediate: false,
+});
 export class KeyedQueue implements PassOwner {
   readonly workers: number;
   private readonly scheduler: SchedulerLike;
@@ -511,6 +520,7 @@ export class KeyedQueue implements PassOwner {
 
   /** Backs `PassContext.assess`. */
   assess(st: KeyState, outcome: Outcome): PassVerdict {
+    if (outcome === CONVERGED_VERDICT.outcome) return CONVERGED_VERDICT; // the same for every key and count
     const d = newDecision();
     decideInto(d, Outcome.from(outcome), st.failures, st.conflicts, this.policy);
     return Object.freeze({

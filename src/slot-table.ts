@@ -6,9 +6,14 @@
  * a resync storm) is then one `Map.get` and one byte read, like a hand-written queue's
  * `Map<key, bits>`, instead of a read of a record object scattered in the heap.
  *
- * Slots are reused. The tables shrink: they are dropped whole when no key is left (idle keys hold
- * nothing), and compacted when few of their slots are live, so one long-lived key
- * does not keep the tables of a past burst (issue 10, item 8).
+ * Slots are reused. A forgotten key is not deleted from the map at once (a `Map.delete` is the
+ * costliest step of a drained key): its entry stays as a tombstone pointing at a free slot, and is
+ * deleted when that slot is given to another key — so a map entry whose slot holds a record always
+ * holds that key's record, and a tombstone's slot is free (`hot` 0, no record). A burst that drains
+ * deletes nothing one by one. The tables shrink: they are dropped whole when no key is left (idle
+ * keys hold nothing), and compacted (the map rebuilt without tombstones) when few of their slots
+ * are live, so one long-lived key does not keep the tables of a past burst (issue 10, item 8): the
+ * map never holds more entries than there are slots.
  *
  * @module
  */
@@ -25,14 +30,18 @@ const COMPACT_RATIO = 16;
 
 /** Key → slot → record, with a byte per slot for "waiting in the high lane". */
 export class SlotTable {
+  /** Key → slot; an entry whose slot has no record is a tombstone (the key has no record). */
   slots = new Map<Key, number>();
   records: (KeyState | undefined)[] = [];
   hot = new Uint8Array(MIN_SIZE);
   private free: number[] = [];
+  /** The key a free slot last held, whose tombstone may still point at it. */
+  private gone: (Key | undefined)[] = [];
+  private live = 0;
 
   /** Number of keys holding a record. */
   get size(): number {
-    return this.slots.size;
+    return this.live;
   }
 
   /** The record of `key`, if it has one. */
@@ -44,7 +53,14 @@ export class SlotTable {
   /** A new record for `key`, in a free slot. */
   add(key: Key, reason: TriggerReason, generation: number | undefined): KeyState {
     let slot = this.free.pop();
-    if (slot === undefined) {
+    if (slot !== undefined) {
+      const before = this.gone[slot];
+      if (before !== undefined) {
+        this.gone[slot] = undefined;
+        // Its tombstone, unless that key came back in another slot since.
+        if (before !== key && this.slots.get(before) === slot) this.slots.delete(before);
+      }
+    } else {
       slot = this.records.length;
       if (slot >= this.hot.length) {
         const grown = new Uint8Array(this.hot.length * 2);
@@ -55,21 +71,31 @@ export class SlotTable {
     const st = new KeyState(key, slot, reason, generation);
     this.records[slot] = st;
     this.slots.set(key, slot);
+    this.live++;
     return st;
   }
 
   /** Forgets a record; drops or compacts the tables when they are mostly empty. */
   remove(st: KeyState): void {
-    this.slots.delete(st.key);
-    const live = this.slots.size;
+    const live = --this.live;
     if (live === 0) {
       this.clear();
       return;
     }
-    this.records[st.slot] = undefined;
-    this.hot[st.slot] = 0;
-    this.free.push(st.slot);
+    const slot = st.slot;
+    this.records[slot] = undefined;
+    this.hot[slot] = 0;
+    this.gone[slot] = st.key;
+    this.free.push(slot);
     if (this.records.length > MIN_SIZE && live * COMPACT_RATIO < this.records.length) this.compact();
+  }
+
+  /** The live entries of the map (tombstones left out). */
+  *entries(): IterableIterator<[Key, KeyState]> {
+    for (const [key, slot] of this.slots) {
+      const st = this.records[slot];
+      if (st !== undefined) yield [key, st];
+    }
   }
 
   /** Drops everything. */
@@ -78,20 +104,22 @@ export class SlotTable {
     this.records = [];
     this.hot = new Uint8Array(MIN_SIZE);
     this.free = [];
+    this.gone = [];
+    this.live = 0;
   }
 
   /**
-   * Renumbers the live records into a table sized for them (O(slots); amortised O(1) per removal,
-   * since it runs only after all but 1/COMPACT_RATIO of the slots were freed). The map is updated in place:
-   * V8's hash tables shrink by themselves as entries are deleted.
+   * Renumbers the live records into a table sized for them and a map without tombstones (O(slots);
+   * amortised O(1) per removal, since it runs only after all but 1/COMPACT_RATIO of the slots were
+   * freed).
    */
   private compact(): void {
     const old = this.records;
     const records: KeyState[] = [];
     let size = MIN_SIZE;
-    while (size < this.slots.size * 2) size *= 2;
+    while (size < this.live * 2) size *= 2;
     const hot = new Uint8Array(size);
-    const slots = this.slots;
+    const slots = new Map<Key, number>();
     for (let slot = 0; slot < old.length; slot++) {
       const st = old[slot];
       if (st === undefined) continue;
@@ -101,8 +129,10 @@ export class SlotTable {
       records.push(st);
       slots.set(st.key, next);
     }
+    this.slots = slots;
     this.records = records;
     this.hot = hot;
     this.free = [];
+    this.gone = [];
   }
 }

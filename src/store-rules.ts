@@ -293,8 +293,25 @@ function sizeOf(resource: Resource, skip: ReadonlySet<string>): number {
     ['spec', resource.spec],
     ['status', resource.status],
   ];
-  for (const [name, value] of parts) if (!skip.has(name) && value !== undefined) total += JSON.stringify(value).length;
+  for (const [name, value] of parts) if (!skip.has(name) && value !== undefined) total += jsonSize(value);
   return total;
+}
+
+/**
+ * JSON sizes of stored parts. A stored resource is deep-frozen, so a part's size never changes and
+ * a write that keeps a part (a status write keeps the spec, a label write keeps the status) does not
+ * serialise it again.
+ */
+const jsonSizes = new WeakMap<object, number>();
+
+function jsonSize(value: unknown): number {
+  if (typeof value !== 'object' || value === null || !Object.isFrozen(value)) return JSON.stringify(value).length;
+  let size = jsonSizes.get(value);
+  if (size === undefined) {
+    size = JSON.stringify(value).length;
+    jsonSizes.set(value, size);
+  }
+  return size;
 }
 
 /** Checks name and namespace; an empty namespace means none. */

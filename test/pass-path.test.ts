@@ -6,8 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Subject, VirtualTimeScheduler, timer, map } from 'rxjs';
-import { InvalidArgumentError, Outcome, setCondition } from 'rx-reconcile';
-import type { PassResult, ReconcileRequest as ReconcileRequest } from 'rx-reconcile';
+import { InvalidArgumentError, Outcome, createMemoryStore, defineLoop, getCondition, setCondition } from 'rx-reconcile';
+import type { PassResult, ReconcileRequest as ReconcileRequest, ReconcileStatus, Store } from 'rx-reconcile';
+import { SimulationScheduler } from 'rx-reconcile/testing';
 import { createQueueControl, workQueue } from 'rx-reconcile/operators';
 import type { QueueSnapshot } from 'rx-reconcile/operators';
 import { passConditions, recordPass, stampObservedGeneration } from '../src/status.js';
@@ -248,5 +249,79 @@ describe('recordPass writes the pass conditions as one copy (no immer draft per 
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('conditions on a no-change pass (the first read stands in for the second)', () => {
+  /** A memory store whose reads and writes are counted. */
+  function countedStore(scheduler: SimulationScheduler) {
+    const store = createMemoryStore({ scheduler });
+    const counts = { get: 0, updateStatus: 0 };
+    const counted: Store = {
+      ...store,
+      get: (kind, key) => (counts.get++, store.get(kind, key)),
+      updateStatus: (resource) => (counts.updateStatus++, store.updateStatus(resource)),
+    };
+    return { store, counted, counts };
+  }
+
+  it('a converged key passing again reads its resource once and writes nothing', async () => {
+    const sim = new SimulationScheduler();
+    const { store, counted, counts } = countedStore(sim);
+    await store.create('T', { metadata: { name: 'a' }, spec: {} });
+    const loop = defineLoop({ name: 'once', store: counted, kind: 'T', scheduler: sim, reconcile: async (_r, ctx) => void (await ctx.get()) });
+    await sim.runUntil(10);
+    const before = { ...counts };
+    loop.trigger('a');
+    await sim.runUntil(20);
+    expect(counts.get - before.get).toBe(1);
+    expect(counts.updateStatus - before.updateStatus).toBe(0);
+    await loop.stop();
+  });
+
+  it('regression: a pass that replaces its status through ctx.store (dropping the conditions) still ends with its conditions', async () => {
+    const sim = new SimulationScheduler();
+    const store = createMemoryStore({ scheduler: sim });
+    await store.create('T', { metadata: { name: 'a' }, spec: {} });
+    let replace = false;
+    const loop = defineLoop<unknown, { phase?: string }>({
+      name: 'replace', store, kind: 'T', scheduler: sim,
+      async reconcile(_r, ctx) {
+        const item = await ctx.get();
+        if (replace && item !== undefined) await ctx.store.updateStatus({ ...item, status: { phase: 'replaced' } });
+      },
+    });
+    await sim.runUntil(10);
+    expect(getCondition((await store.get<unknown, ReconcileStatus>('T', 'a'))?.status, 'Ready')?.status).toBe('True');
+    replace = true;
+    loop.trigger('a');
+    await sim.runUntil(20);
+    const status = (await store.get<unknown, ReconcileStatus & { phase?: string }>('T', 'a'))?.status;
+    expect(status?.phase).toBe('replaced');
+    expect(getCondition(status, 'Ready')?.status).toBe('True');
+    await loop.stop();
+  });
+
+  it('a status someone else rewrites during a pass (conditions gone) gets them back on the pass that change runs', async () => {
+    const sim = new SimulationScheduler();
+    const store = createMemoryStore({ scheduler: sim });
+    await store.create('T', { metadata: { name: 'a' }, spec: {} });
+    let meddle = false;
+    const loop = defineLoop({
+      name: 'meddled', store, kind: 'T', scheduler: sim,
+      async reconcile(_r, ctx) {
+        const item = await ctx.get();
+        if (meddle && item !== undefined) {
+          meddle = false;
+          await store.updateStatus({ ...item, status: {} }); // the plain store: not one of the loop's writes
+        }
+      },
+    });
+    await sim.runUntil(10);
+    meddle = true;
+    loop.trigger('a');
+    await sim.runUntil(30);
+    expect(getCondition((await store.get<unknown, ReconcileStatus>('T', 'a'))?.status, 'Ready')?.status).toBe('True');
+    await loop.stop();
   });
 });

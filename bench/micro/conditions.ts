@@ -63,16 +63,34 @@ export async function conditionsCost(quick: boolean): Promise<void> {
     return (cpu() - t) / M;
   };
 
+  /** µs of CPU per pass for M passes started by `trigger` with nothing written (as a resync runs them). */
+  const passes = async (s: Setup, round: number): Promise<number> => {
+    const loop = s.loop!;
+    const t = cpu();
+    for (let m = 0; m < M; m++) {
+      loop.trigger(s.keys[(m * 7919 + round) % K]!);
+      if (m % 1000 === 999) await loop.whenIdle();
+    }
+    await loop.whenIdle();
+    return (cpu() - t) / M;
+  };
+
   const setups: readonly Setup[] = [await setup('conditions'), await setup('no-conditions'), await setup('no-loop')];
   const times: number[][] = [[], [], []];
+  const passTimes: number[][] = [[], []];
   for (let r = 0; r < ROUNDS; r++) {
     for (let i = 0; i < setups.length; i++) times[i]!.push(await batch(setups[i]!, r));
+    for (let i = 0; i < 2; i++) passTimes[i]!.push(await passes(setups[i]!, r));
   }
   for (const s of setups) await s.loop?.stop();
   const [withConditions, withoutConditions, noLoop] = times.map((t) => median(t)) as [number, number, number];
+  const [passWith, passWithout] = passTimes.map((t) => median(t)) as [number, number];
   const f = (us: number): string => `${us.toFixed(2)} µs`;
   process.stdout.write(`${M} label writes per round over ${K} resources, median of ${ROUNDS} rounds taking turns, Node ${process.version}\n`);
   process.stdout.write(`CPU per write, no loop:                          ${f(noLoop)}\n`);
   process.stdout.write(`CPU per write, loop with conditions: false:      ${f(withoutConditions)}  (loop: +${f(withoutConditions - noLoop)})\n`);
   process.stdout.write(`CPU per write, loop with conditions:             ${f(withConditions)}  (conditions: +${f(withConditions - withoutConditions)})\n`);
+  process.stdout.write(`${M} no-change passes per round started by trigger (nothing written, as a resync runs them):\n`);
+  process.stdout.write(`CPU per pass, loop with conditions: false:       ${f(passWithout)}\n`);
+  process.stdout.write(`CPU per pass, loop with conditions:              ${f(passWith)}  (conditions: +${f(passWith - passWithout)})\n`);
 }

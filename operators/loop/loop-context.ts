@@ -141,6 +141,8 @@ export interface LoopEnv {
   readonly store: Store;
   /** The loop's own-writes view (`ignoreOwnWrites`): writes of a pass's own key go through it. */
   readonly own: Store;
+  /** How many writes went through `own` so far (see `withConditions`' `writes`). */
+  readonly ownWrites: () => number;
   /** Where `once` records effects. */
   readonly ledger: Store;
   readonly scheduler: SchedulerLike;

@@ -8,7 +8,7 @@
 import { merge } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { keyOf, toError } from '../../src/index.js';
-import type { EventFilter, Key, Logger, ReconcileRequest, Work } from '../../src/index.js';
+import type { EventFilter, Key, Logger, ReconcileRequest, Store, Work } from '../../src/index.js';
 import { ignoreOwnWrites } from '../ignore-own-writes.js';
 import { resync } from '../resync.js';
 import { triggerOwners } from '../trigger-owners.js';
@@ -39,8 +39,8 @@ export function storeLoop<Spec, Status, C, T>(options: ResolvedLoopOptions<Spec,
    * included, unless the loop owns children (then that removal runs one more pass: the cascade).
    */
   const owned = options.coordinator ? withOwnership({ coordinator: options.coordinator, store, kind, logger, scheduler }) : undefined; // coordinator
-  const own = ignoreOwnWrites(owned?.store ?? store, { deletes: () => usage.ownedKinds.size === 0 });
-  const env: LoopEnv = { loop: name, kind, store, own, ledger: options.ledger ?? store, scheduler, logger, random, usage };
+  const own = counted(ignoreOwnWrites(owned?.store ?? store, { deletes: () => usage.ownedKinds.size === 0 }));
+  const env: LoopEnv = { loop: name, kind, store, own: own.store, ownWrites: own.writes, ledger: options.ledger ?? store, scheduler, logger, random, usage };
   const pass = passOf(options, env);
   const scoped: Work = (request, queuePass) => pass(request, new LoopScope<Spec, Status>(env, request, queuePass));
   const work: Work = owned ? owned.work(scoped) : scoped; // coordinator
@@ -49,7 +49,7 @@ export function storeLoop<Spec, Status, C, T>(options: ResolvedLoopOptions<Spec,
   const own$ = `watch ${kind}`;
   health.source(own$, true);
   triggers.push(
-    watchRequests<Spec, Status>(own, kind, {
+    watchRequests<Spec, Status>(own.store, kind, {
       ...runtime.watchOptions,
       ...(options.filter ? { filter: allOf(options.filter) } : {}),
       onSynced: () => health.listed(own$),
@@ -91,11 +91,26 @@ export function storeLoop<Spec, Status, C, T>(options: ResolvedLoopOptions<Spec,
     triggers: owned ? [merge(...triggers).pipe(owned.triggers)] : triggers, // coordinator
     work,
     queueOptions: options,
-    ...(options.conditions === false ? {} : { onFinish: (result) => recordParked(result, { store: own, kind, scheduler, logger }) }),
+    ...(options.conditions === false ? {} : { onFinish: (result) => recordParked(result, { store: own.store, kind, scheduler, logger }) }),
     describe: { ...base, kind, style: 'reconcile' in options ? 'reconcile' : 'phases', mode: 'store', ...phaseFacts(options) } as LoopDescription,
     source,
     usage,
   });
+}
+
+/** `store` with a count of the writes made through it. */
+function counted(store: Store): { readonly store: Store; readonly writes: () => number } {
+  let writes = 0;
+  return {
+    writes: () => writes,
+    store: {
+      ...store,
+      create: (kind, resource) => (writes++, store.create(kind, resource)),
+      update: (resource) => (writes++, store.update(resource)),
+      updateStatus: (resource) => (writes++, store.updateStatus(resource)),
+      delete: (kind, key) => (writes++, store.delete(kind, key)),
+    },
+  };
 }
 
 /** One filter from a filter or a list of filters (every one must keep the event). */
