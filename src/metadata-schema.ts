@@ -40,10 +40,65 @@ const writableMetadata = z.object({
  * ```
  */
 export function metadataIssues(metadata: object): ValidationIssue[] {
+  if (isWritableMetadata(metadata)) return [];
   const result = writableMetadata.safeParse(metadata);
   if (result.success) return [];
   return result.error.issues.map((issue) => ({
     path: ['metadata', ...issue.path.map(String)].join('.'),
     message: issue.message,
   }));
+}
+
+/**
+ * True only for metadata the schema above certainly accepts: plain objects and arrays of the right
+ * types, nothing else (every store write checks its metadata, and the zod parse costs ~1.5 µs). A
+ * false is no verdict: the schema then decides and names the issues.
+ */
+export function isWritableMetadata(metadata: object): boolean {
+  if (!isPlain(metadata)) return false;
+  const m = metadata as { labels?: unknown; annotations?: unknown; finalizers?: unknown; ownerReferences?: unknown };
+  const { labels, annotations, finalizers, ownerReferences } = m;
+  if (labels !== undefined && !isStringMap(labels)) return false;
+  if (annotations !== undefined && !isStringMap(annotations)) return false;
+  if (finalizers !== undefined) {
+    if (!Array.isArray(finalizers)) return false;
+    for (const f of finalizers as unknown[]) if (typeof f !== 'string' || f === '') return false;
+  }
+  if (ownerReferences !== undefined) {
+    if (!Array.isArray(ownerReferences)) return false;
+    for (const ref of ownerReferences as unknown[]) if (!isOwnerReference(ref)) return false;
+  }
+  return true;
+}
+
+const ownerReferenceFields: ReadonlySet<string> = new Set(['kind', 'name', 'namespace', 'controller', 'uid']);
+
+function isOwnerReference(ref: unknown): boolean {
+  if (!isPlain(ref)) return false;
+  const r = ref as Record<string, unknown>;
+  for (const key of Object.keys(r)) if (!ownerReferenceFields.has(key)) return false;
+  const { kind, name, namespace, controller, uid } = r;
+  return (
+    typeof kind === 'string' &&
+    kind !== '' &&
+    typeof name === 'string' &&
+    name !== '' &&
+    !name.includes('/') &&
+    (namespace === undefined || typeof namespace === 'string') &&
+    (controller === undefined || typeof controller === 'boolean') &&
+    (uid === undefined || typeof uid === 'string')
+  );
+}
+
+function isStringMap(value: unknown): boolean {
+  if (!isPlain(value)) return false;
+  for (const key of Object.keys(value as object)) if (typeof (value as Record<string, unknown>)[key] !== 'string') return false;
+  return true;
+}
+
+/** An object of `Object.prototype` (or none), not an array, without symbol keys or accessors' surprises. */
+function isPlain(value: unknown): value is object {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return (proto === Object.prototype || proto === null) && Object.getOwnPropertySymbols(value).length === 0;
 }
