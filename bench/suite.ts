@@ -1198,15 +1198,15 @@ export const SUITE: Benchmark[] = [
       quick
         ? [spec('b18:reconcile', 'bench/cases/e2e.ts', { what: 'nochange', K: 500, M: 1000, style: 'reconcile' }, { role: 'library', needs: ['store', 'loop'] })]
         : [
-            spec('b18:reconcile', 'bench/cases/e2e.ts', { what: 'nochange', K: 10_000, M: 20_000, style: 'reconcile' }, { role: 'library', needs: ['store', 'loop'] }),
-            spec('b18:phases', 'bench/cases/e2e.ts', { what: 'nochange', K: 10_000, M: 20_000, style: 'phases' }, { role: 'library', needs: ['store', 'loop'] }),
+            spec('b18:reconcile', 'bench/cases/e2e.ts', { what: 'nochange', K: 10_000, M: 20_000, rounds: 7, style: 'reconcile' }, { role: 'library', needs: ['store', 'loop'] }),
+            spec('b18:phases', 'bench/cases/e2e.ts', { what: 'nochange', K: 10_000, M: 20_000, rounds: 7, style: 'phases' }, { role: 'library', needs: ['store', 'loop'] }),
             spec(
               'b18:reconcile-noconditions',
               'bench/cases/e2e.ts',
-              { what: 'nochange', K: 10_000, M: 20_000, style: 'reconcile', conditions: false },
+              { what: 'nochange', K: 10_000, M: 20_000, rounds: 7, style: 'reconcile', conditions: false },
               { role: 'library', needs: ['store', 'loop'] },
             ),
-            spec('b18:none', 'bench/cases/e2e.ts', { what: 'nochange', K: 10_000, M: 20_000, style: 'none' }, { role: 'info', needs: ['store'] }),
+            spec('b18:none', 'bench/cases/e2e.ts', { what: 'nochange', K: 10_000, M: 20_000, rounds: 7, style: 'none' }, { role: 'info', needs: ['store'] }),
           ],
     evaluate(get, quick) {
       const bench = '18 cpu/no-change-reconcile';
@@ -1223,7 +1223,7 @@ export const SUITE: Benchmark[] = [
         rows.push(
           row({
             bench,
-            measure: `library CPU per no-change watch event, defineLoop ${name} style, incl. the pass's fast-deep-equal of the spec (median of 3 alternating rounds)`,
+            measure: `library CPU per no-change watch event, defineLoop ${name} style, incl. the pass's fast-deep-equal of the spec (median of ${quick ? 3 : 7} alternating rounds)`,
             library: v,
             baselineText: `store write alone ${fmt(metric(A, 'writesAloneUsPerEvent'), 'µs')}`,
             unit: 'µs',
