@@ -35,7 +35,7 @@ export function deepEqual(a: unknown, b: unknown): boolean {
     const ys = b as readonly unknown[];
     const n = xs.length;
     if (n !== ys.length) return false;
-    for (let i = 0; i < n; i++) if (!deepEqual(xs[i], ys[i])) return false;
+    for (let i = n - 1; i >= 0; i--) if (!deepEqual(xs[i], ys[i])) return false;
     return true;
   }
   if (a instanceof Date || b instanceof Date) {
@@ -46,7 +46,9 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   const keys = Object.keys(ra);
   const n = keys.length;
   if (n !== Object.keys(rb).length) return false;
-  for (let i = 0; i < n; i++) {
+  // Last keys first: a resource's status and spec come after its kind and metadata, and are where
+  // two versions differ most often (fast-deep-equal walks in the same order).
+  for (let i = n - 1; i >= 0; i--) {
     const key = keys[i] as string;
     if (!hasOwn(rb, key) || !deepEqual(ra[key], rb[key])) return false;
   }

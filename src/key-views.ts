@@ -13,7 +13,7 @@ import type { SlotTable } from './slot-table.js';
 export function listKeys(table: SlotTable, isOverdue: (st: KeyState) => boolean): { delayed: DelayedKey[]; parked: ParkedKey[] } {
   const delayed: DelayedKey[] = [];
   const parked: ParkedKey[] = [];
-  for (const [, st] of table.entries()) {
+  table.forEach((st) => {
     const lastError = st.lastError?.message;
     if (st.status === DELAYED) {
       delayed.push({
@@ -36,7 +36,7 @@ export function listKeys(table: SlotTable, isOverdue: (st: KeyState) => boolean)
         overdue: isOverdue(st),
       });
     }
-  }
+  });
   delayed.sort((a, b) => a.nextAttemptAt - b.nextAttemptAt);
   return { delayed, parked };
 }

@@ -90,11 +90,12 @@ export class SlotTable {
     if (this.records.length > MIN_SIZE && live * COMPACT_RATIO < this.records.length) this.compact();
   }
 
-  /** The live entries of the map (tombstones left out). */
-  *entries(): IterableIterator<[Key, KeyState]> {
-    for (const [key, slot] of this.slots) {
-      const st = this.records[slot];
-      if (st !== undefined) yield [key, st];
+  /** Calls `visit` with each record, in the order the keys first came (tombstones left out). */
+  forEach(visit: (st: KeyState) => void): void {
+    const records = this.records;
+    for (const slot of this.slots.values()) {
+      const st = records[slot];
+      if (st !== undefined) visit(st);
     }
   }
 
