@@ -90,10 +90,10 @@ export class SlotTable {
     if (this.records.length > MIN_SIZE && live * COMPACT_RATIO < this.records.length) this.compact();
   }
 
-  /** Calls `visit` with each record, in the order the keys first came (tombstones left out). */
+  /** Calls `visit` with each record, in slot order (an array walk: the map's tombstones are not visited). */
   forEach(visit: (st: KeyState) => void): void {
     const records = this.records;
-    for (const slot of this.slots.values()) {
+    for (let slot = 0; slot < records.length; slot++) {
       const st = records[slot];
       if (st !== undefined) visit(st);
     }

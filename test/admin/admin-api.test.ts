@@ -7,14 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import client from 'prom-client';
-import { EMPTY } from 'rxjs';
+import { EMPTY, Observable } from 'rxjs';
 import { createMemoryStore, defineLoop } from 'rx-reconcile';
 import { prometheusMetrics } from 'rx-reconcile/prometheus';
-import type { Logger } from 'rx-reconcile';
+import type { Logger, PassResult } from 'rx-reconcile';
 import type { LogFields } from '../../src/ports.js';
 import { adminHandler, serveAdmin } from 'rx-reconcile/admin';
 import { CONTENT_SECURITY_POLICY } from '../../admin/security-headers.js';
-import type { AdminServer } from 'rx-reconcile/admin';
+import type { AdminLoop, AdminServer } from 'rx-reconcile/admin';
 import { BROKEN_KEY, HOSTILE, HOSTILE_KEY, TOKEN, auth, http, quarantined, startWorld, until } from './fixture.js';
 import type { World } from './fixture.js';
 
@@ -414,6 +414,40 @@ describe('adminHandler options', () => {
       expect(() => adminHandler({ loops, tokens: { 'a b': TOKEN } })).toThrow(/tokens/);
       await expect(serveAdmin({ loops, prot: 1 } as never)).rejects.toThrow(/unknown option "prot": did you mean "port"\?/);
     } finally {
+      await world.stop();
+    }
+  });
+});
+
+describe('the design document\'s live figures', () => {
+  it('regression: the admin starts recording time to converge only when the design document is first asked for (a recorder per admin cost every drain a record per key: benchmark 30)', async () => {
+    const world = await startWorld();
+    let subscribed = 0;
+    const loop = world.loop;
+    const counted: AdminLoop = {
+      name: loop.name,
+      options: loop.options,
+      results$: new Observable<PassResult>((subscriber) => {
+        subscribed += 1;
+        return loop.results$.subscribe(subscriber);
+      }),
+      snapshot: () => loop.snapshot(),
+      health: () => loop.health(),
+      trigger: (key) => loop.trigger(key),
+      release: (key) => loop.release(key),
+      pause: () => loop.pause(),
+      resume: () => loop.resume(),
+    };
+    const admin = await serveAdmin({ loops: [counted] });
+    try {
+      expect((await http(admin.url, 'GET', '/api/loops')).status).toBe(200);
+      const before = subscribed; // the recent-passes view
+      expect((await http(admin.url, 'GET', '/describe')).status).toBe(200);
+      expect(subscribed).toBe(before + 1);
+      expect((await http(admin.url, 'GET', '/describe.md')).status).toBe(200);
+      expect(subscribed).toBe(before + 1); // one recorder, started once
+    } finally {
+      await admin.close();
       await world.stop();
     }
   });
