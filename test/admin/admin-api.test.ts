@@ -14,7 +14,8 @@ import type { Logger, PassResult } from 'rx-reconcile';
 import type { LogFields } from '../../src/ports.js';
 import { adminHandler, serveAdmin } from 'rx-reconcile/admin';
 import { CONTENT_SECURITY_POLICY } from '../../admin/security-headers.js';
-import type { AdminLoop, AdminServer } from 'rx-reconcile/admin';
+import type { AdminServer } from 'rx-reconcile/admin';
+import type { AdminLoop } from '../../admin/admin-options.js';
 import { BROKEN_KEY, HOSTILE, HOSTILE_KEY, TOKEN, auth, http, quarantined, startWorld, until } from './fixture.js';
 import type { World } from './fixture.js';
 
