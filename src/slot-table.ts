@@ -27,6 +27,13 @@ const MIN_SIZE = 64;
  * table holds at most this many slots per live key (a pointer, a byte and a free-list entry each).
  */
 const COMPACT_RATIO = 16;
+/**
+ * Rebuild the map without its tombstones once they outnumber the live keys this many times: a map
+ * full of tombstones would otherwise grow its hash table as new keys take the freed slots (benchmark
+ * 11: +10 B per key in backoff), and a rebuild costs one `Map.set` per live key, ~1/3 of a set per
+ * removal in a draining burst, against a `Map.delete` per removal without tombstones.
+ */
+const TOMBSTONE_RATIO = 3;
 
 /** Key → slot → record, with a byte per slot for "waiting in the high lane". */
 export class SlotTable {
@@ -88,6 +95,19 @@ export class SlotTable {
     this.gone[slot] = st.key;
     this.free.push(slot);
     if (this.records.length > MIN_SIZE && live * COMPACT_RATIO < this.records.length) this.compact();
+    else if (this.slots.size - live > TOMBSTONE_RATIO * live + MIN_SIZE) this.dropTombstones();
+  }
+
+  /** A map of the live keys only (same slots). */
+  private dropTombstones(): void {
+    const slots = new Map<Key, number>();
+    const records = this.records;
+    for (let slot = 0; slot < records.length; slot++) {
+      const st = records[slot];
+      if (st !== undefined) slots.set(st.key, slot);
+    }
+    this.slots = slots;
+    this.gone = [];
   }
 
   /** Calls `visit` with each record, in slot order (an array walk: the map's tombstones are not visited). */

@@ -44,6 +44,22 @@ describe('SlotTable', () => {
     expect(table.get('x')).toBeUndefined();
   });
 
+  it('drops its tombstones once they outnumber the live keys (the map does not grow as new keys take freed slots)', () => {
+    const table = new SlotTable();
+    const all: KeyState[] = [];
+    for (let i = 0; i < 1000; i++) all.push(table.add(`k${i}`, 'watch', undefined));
+    for (const st of all.slice(100)) table.remove(st);
+    expect(table.size).toBe(100);
+    expect(table.slots.size).toBeLessThanOrEqual(4 * 100 + 64);
+    for (const st of all.slice(0, 100)) expect(table.get(st.key)).toBe(st);
+    for (const st of all.slice(100)) expect(table.get(st.key)).toBeUndefined();
+    // New keys take the freed slots; the map holds live keys and at most a bounded number of tombstones.
+    for (let i = 0; i < 900; i++) table.add(`n${i}`, 'watch', undefined);
+    expect(table.size).toBe(1000);
+    expect(table.slots.size).toBe(1000);
+    expect(table.records.length).toBe(1000);
+  });
+
   it('agrees with a plain Map under any sequence of adds and removes, and never holds more entries than slots', () => {
     const keyArb = fc.integer({ min: 0, max: 40 }).map((i) => `k${i}`);
     const opArb = fc.oneof(
