@@ -9,7 +9,7 @@
 import { MalformedResourceError } from '../src/errors.js';
 import { keyOf } from '../src/key.js';
 import type { Resource } from '../src/types.js';
-import { metadataIssues } from '../src/metadata-schema.js';
+import { isWritableMetadata, metadataIssues } from '../src/metadata-schema.js';
 import { deepFreeze } from '../src/plain-data.js';
 
 /**
@@ -49,49 +49,17 @@ function resourceProblems(value: unknown, key: string): string[] {
   if (typeof uid !== 'string' || uid === '') problems.push('metadata.uid must be a non-empty string');
   if (typeof creationTimestamp !== 'string') problems.push('metadata.creationTimestamp must be a string');
   if (deletionTimestamp !== undefined && typeof deletionTimestamp !== 'string') problems.push('metadata.deletionTimestamp must be a string');
-  if (!listsWellFormed(m)) {
+  // A stored row has all four lists; their shape is the one a write is checked against.
+  const missing = LISTS.filter((field) => m[field] === undefined);
+  if (missing.length > 0 || !isWritableMetadata(m)) {
     const issues = metadataIssues(m);
-    for (const field of ['labels', 'annotations', 'finalizers', 'ownerReferences']) if (m[field] === undefined) issues.push({ path: `metadata.${field}`, message: 'missing' });
+    for (const field of missing) issues.push({ path: `metadata.${field}`, message: 'missing' });
     problems.push(...issues.map((issue) => `${issue.path}: ${issue.message}`));
   }
   return problems;
 }
 
-/** A fast check of the metadata lists (the zod schema runs only to explain a failure). */
-function listsWellFormed(m: Readonly<Record<string, unknown>>): boolean {
-  return (
-    stringMap(m['labels']) &&
-    stringMap(m['annotations']) &&
-    Array.isArray(m['finalizers']) &&
-    m['finalizers'].every((f) => typeof f === 'string' && f !== '') &&
-    Array.isArray(m['ownerReferences']) &&
-    m['ownerReferences'].every(ownerReferenceWellFormed)
-  );
-}
-
-const ownerKeys = new Set(['kind', 'name', 'namespace', 'controller', 'uid']);
-
-function ownerReferenceWellFormed(value: unknown): boolean {
-  if (!isRecord(value)) return false;
-  const { kind, name, namespace, controller, uid } = value;
-  return (
-    typeof kind === 'string' &&
-    kind !== '' &&
-    typeof name === 'string' &&
-    name !== '' &&
-    !name.includes('/') &&
-    (namespace === undefined || typeof namespace === 'string') &&
-    (controller === undefined || typeof controller === 'boolean') &&
-    (uid === undefined || typeof uid === 'string') &&
-    Object.keys(value).every((k) => ownerKeys.has(k))
-  );
-}
-
-function stringMap(value: unknown): boolean {
-  if (!isRecord(value) || Array.isArray(value)) return false;
-  for (const key in value) if (Object.prototype.hasOwnProperty.call(value, key) && typeof value[key] !== 'string') return false;
-  return true;
-}
+const LISTS = ['labels', 'annotations', 'finalizers', 'ownerReferences'] as const;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
