@@ -90,11 +90,6 @@ const nativeThen = Promise.prototype.then;
 const LOW_REASONS: ReadonlySet<TriggerReason> = new Set<TriggerReason>(['resync', 'initial']);
 const KNOWN_REASONS: ReadonlySet<string> = new Set<TriggerReason>(['watch', 'resync', 'manual', 'dependency', 'requeue', 'retry', 'initial']);
 
-/**
- * The keyed work queue engine. Use it through the `workQueue` operator; it is exported for engines
- * and tests that need it without RxJS.
- */
-
 /** What `assess` says of a converged pass, whatever the key's counts: success, nothing parked. */
 const CONVERGED_VERDICT: PassVerdict = Object.freeze({
   outcome: Outcome.converged(),
@@ -103,6 +98,11 @@ const CONVERGED_VERDICT: PassVerdict = Object.freeze({
   parked: undefined,
   immediate: false,
 });
+
+/**
+ * The keyed work queue engine. Use it through the `workQueue` operator; it is exported for engines
+ * and tests that need it without RxJS.
+ */
 export class KeyedQueue implements PassOwner {
   readonly workers: number;
   private readonly scheduler: SchedulerLike;

@@ -12,8 +12,9 @@
  * holds that key's record, and a tombstone's slot is free (`hot` 0, no record). A burst that drains
  * deletes nothing one by one. The tables shrink: they are dropped whole when no key is left (idle
  * keys hold nothing), and compacted (the map rebuilt without tombstones) when few of their slots
- * are live, so one long-lived key does not keep the tables of a past burst (issue 10, item 8): the
- * map never holds more entries than there are slots.
+ * are live, so one long-lived key does not keep the tables of a past burst (issue 10, item 8); the
+ * map alone is rebuilt once its tombstones outnumber the live keys 3 to 1. The map never holds more
+ * entries than there are slots.
  *
  * @module
  */
