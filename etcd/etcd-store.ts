@@ -12,6 +12,7 @@ import type { ZodType } from 'zod';
 import { checkOptions, int, schedulerLike, withMethods } from '../src/check-options.js';
 import type { Fence } from '../src/coordinator.js';
 import { AlreadyExistsError, ConflictError, FencedError, InvalidArgumentError, NotFoundError, ResourceTooLargeError } from '../src/errors.js';
+import { isoTime } from '../src/iso-time.js';
 import { keyOf } from '../src/key.js';
 import { noopLogger } from '../src/ports.js';
 import type { Logger } from '../src/ports.js';
@@ -141,7 +142,7 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
   const rules: WriteRules = {
     schemaOf: (kind) => schemas.get(kind),
     maxBytes,
-    now: () => new Date(scheduler.now()).toISOString(),
+    now: () => isoTime(scheduler.now()),
   };
   const listContext = { client, scheduler, timeoutMs, logger };
   /** Recently read or written resources by etcd key, oldest first. */

@@ -52,6 +52,8 @@ export function ignoreOwnWrites(store: Store, options: IgnoreOwnWritesOptions = 
   const idOf = (resource: Resource): string => `${resource.kind}\u0000${keyOf(resource)}`;
 
   const isOwn = (event: WatchEvent): boolean => {
+    // No own write under way or awaited (most events): nothing to look up.
+    if (writing.size === 0 && expected.size === 0) return false;
     // Malformed events are not ours to judge: `watchRequests` drops them with a log line.
     if (!isWellFormedEvent(event)) return false;
     if (event.type !== 'modified' && !(event.type === 'deleted' && deletes())) return false;

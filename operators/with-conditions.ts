@@ -2,6 +2,7 @@ import { asyncScheduler, catchError, defaultIfEmpty, defer, map, of, takeLast } 
 import type { Observable, SchedulerLike } from 'rxjs';
 import { Outcome, noopLogger, recordPass } from '../src/index.js';
 import type { Logger, MaybeAsync, PassContext, PassReport, ReconcileRequest, Resource, Store, Work } from '../src/index.js';
+import { isoTime } from '../src/iso-time.js';
 import { outcomeOf, toObservable } from './read.js';
 
 /** Options of {@link withConditions}. */
@@ -75,7 +76,7 @@ export function withConditions<Ctx extends PassContext = PassContext>(options: C
   const scheduler = options.scheduler ?? asyncScheduler;
   const logger = options.logger ?? noopLogger;
   const read = options.read ?? ((request: ReconcileRequest) => store.get(kind, request.key));
-  const iso = (ms: number): string => new Date(ms).toISOString();
+  const iso = isoTime;
   const stamp = (): string => iso(scheduler.now());
 
   /**
@@ -87,12 +88,9 @@ export function withConditions<Ctx extends PassContext = PassContext>(options: C
     const verdict = context.assess(outcome);
     const succeeded = verdict.outcome.type === 'converged' || verdict.outcome.type === 'requeueAfter';
     if (verdict.immediate && !succeeded) return undefined; // a bounded conflict retry: the next pass writes
-    const since = context.convergingSince;
-    const report: PassReport = {
-      generation: before.metadata.generation,
-      verdict,
-      overdueSince: !succeeded && context.overdue && since !== undefined ? iso(since) : undefined,
-    };
+    // The convergence clock is read only for a failed pass past its deadline (a lookup per pass else).
+    const since = !succeeded && context.overdue ? context.convergingSince : undefined;
+    const report: PassReport = { generation: before.metadata.generation, verdict, overdueSince: since === undefined ? undefined : iso(since) };
     if (unwritten) {
       // Nothing wrote the resource through an unwatched path since the first read: if that read
       // already shows these conditions, there is nothing to write and no need to read again.

@@ -43,6 +43,7 @@ import {
   NotFoundError,
   StoreClosedError,
 } from '../src/errors.js';
+import { isoTime } from '../src/iso-time.js';
 import { keyOf } from '../src/key.js';
 import { noopLogger } from '../src/ports.js';
 import type { KindOptions } from '../src/store.js';
@@ -126,7 +127,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const logger = o.logger ?? noopLogger;
   const db = openDatabase(loadDriver(), o);
   const schemas = new Map<string, ZodType<unknown> | undefined>();
-  const now = (): string => new Date(scheduler.now()).toISOString();
+  const now = (): string => isoTime(scheduler.now());
   const rules: WriteRules = { maxBytes: o.maxResourceBytes, schemaOf: (kind) => schemas.get(kind), now };
 
   const sql = {

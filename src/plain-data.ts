@@ -33,77 +33,104 @@ export class BudgetExceeded extends Error {
  * Copies plain data into fresh objects. `undefined` properties are dropped and `undefined` array
  * items become `null`, as in JSON. Anything that is not JSON data, and cycles, are refused with an
  * `InvalidArgumentError` naming the path; with a budget, a `BudgetExceeded` is thrown as soon as the
- * copy is larger than its limit.
+ * copy is larger than its limit. `path` names the value in those errors; a function is only called
+ * when there is an error to name it in (a store's writes copy every part, and most never fail).
+ * With `freeze`, every copied object and array is frozen as it is built (the copy is then deep-frozen
+ * without a second walk).
  */
-export function copyPlain<T>(value: T, path: string, budget?: SizeBudget): T {
-  return copy(value, path, budget, []) as T;
+export function copyPlain<T>(value: T, path: string | (() => string), budget?: SizeBudget, freeze = false): T {
+  const walk: Walk = { base: path, budget, freeze, ancestors: [], steps: [] };
+  return copy(value, walk) as T;
 }
 
 /** Deepest nesting accepted: deeper data would overflow the stack of every reader that walks it. */
 export const MAX_DEPTH = 512;
 
-function copy(value: unknown, path: string, budget: SizeBudget | undefined, ancestors: object[]): unknown {
-  if (value === null) return count(budget, 4, path, null);
+/** The state of one copy: the objects above the current one and the keys that lead to it. */
+interface Walk {
+  readonly base: string | (() => string);
+  readonly budget: SizeBudget | undefined;
+  readonly freeze: boolean;
+  readonly ancestors: object[];
+  /** The key or index of each step below the base (a string key or an array index). */
+  readonly steps: (string | number)[];
+}
+
+/** The path of the value being copied, as `base.key[3].other` (built only for an error). */
+function pathOf(walk: Walk): string {
+  let path = typeof walk.base === 'string' ? walk.base : walk.base();
+  for (const step of walk.steps) path += typeof step === 'number' ? `[${step}]` : `.${step}`;
+  return path;
+}
+
+function copy(value: unknown, walk: Walk): unknown {
+  if (value === null) return count(walk, 4, null);
   switch (typeof value) {
     case 'string':
-      return count(budget, value.length + 2, path, value);
+      return count(walk, value.length + 2, value);
     case 'boolean':
-      return count(budget, 5, path, value);
+      return count(walk, 5, value);
     case 'number':
-      if (!Number.isFinite(value)) throw notPlain(path, String(value));
-      return count(budget, 8, path, value);
+      if (!Number.isFinite(value)) throw notPlain(pathOf(walk), String(value));
+      return count(walk, 8, value);
     case 'object':
       break;
     default:
-      throw notPlain(path, `a ${typeof value}`);
+      throw notPlain(pathOf(walk), `a ${typeof value}`);
   }
   const object = value as object;
+  const { ancestors, steps } = walk;
   if (ancestors.includes(object)) {
     throw new InvalidArgumentError(
-      `${path} refers back to one of its own parents (a cycle): stored data must be a tree; copy the shared part instead.`,
+      `${pathOf(walk)} refers back to one of its own parents (a cycle): stored data must be a tree; copy the shared part instead.`,
     );
   }
   if (ancestors.length >= MAX_DEPTH) {
-    throw new InvalidArgumentError(`${path} is nested deeper than ${MAX_DEPTH} levels: flatten the data before storing it.`);
+    throw new InvalidArgumentError(`${pathOf(walk)} is nested deeper than ${MAX_DEPTH} levels: flatten the data before storing it.`);
   }
   ancestors.push(object);
   try {
     if (Array.isArray(object)) {
-      count(budget, 2, path, undefined);
+      count(walk, 2, undefined);
       const out = new Array<unknown>(object.length);
       for (let i = 0; i < object.length; i++) {
         const item: unknown = object[i];
-        out[i] = item === undefined ? null : copy(item, `${path}[${i}]`, budget, ancestors);
+        steps.push(i);
+        out[i] = item === undefined ? null : copy(item, walk);
+        steps.pop();
       }
-      return out;
+      return walk.freeze ? Object.freeze(out) : out;
     }
     const proto = Object.getPrototypeOf(object) as unknown;
     if (proto !== Object.prototype && proto !== null) {
       const name = ownConstructorName(object);
-      throw notPlain(path, name === undefined ? 'an object with a prototype' : `a ${name}`);
+      throw notPlain(pathOf(walk), name === undefined ? 'an object with a prototype' : `a ${name}`);
     }
-    count(budget, 2, path, undefined);
+    count(walk, 2, undefined);
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(object)) {
       const child = (object as Record<string, unknown>)[key];
       if (child === undefined) continue;
-      count(budget, key.length + 3, path, undefined);
-      const copied = copy(child, `${path}.${key}`, budget, ancestors);
+      count(walk, key.length + 3, undefined);
+      steps.push(key);
+      const copied = copy(child, walk);
+      steps.pop();
       if (key === '__proto__') {
         // An assignment would set the prototype; define it as the own data property it is.
         Object.defineProperty(out, key, { value: copied, enumerable: true, writable: true, configurable: true });
       } else out[key] = copied;
     }
-    return out;
+    return walk.freeze ? Object.freeze(out) : out;
   } finally {
     ancestors.pop();
   }
 }
 
-function count<T>(budget: SizeBudget | undefined, characters: number, path: string, value: T): T {
+function count<T>(walk: Walk, characters: number, value: T): T {
+  const budget = walk.budget;
   if (budget !== undefined) {
     budget.used += characters;
-    if (budget.used > budget.limit) throw new BudgetExceeded(path);
+    if (budget.used > budget.limit) throw new BudgetExceeded(pathOf(walk));
   }
   return value;
 }

@@ -537,18 +537,44 @@ function applyPass<S extends ReconcileStatus>(status: S | undefined, generation:
   return deepFreeze({ ...base, observedGeneration: generation, conditions: list } as S);
 }
 
-/** True when the pass converged and `status` already holds its three conditions (allocates nothing). */
+/**
+ * True when the pass converged and `status` already holds its three conditions (allocates nothing).
+ * One scan of the list (this runs after every no-change pass); as in {@link getCondition}, the first
+ * condition of a type is the one that counts.
+ */
 function convergedAndRecorded(status: ReconcileStatus, report: PassReport): boolean {
   const type = report.verdict.outcome.type;
   if (type !== 'converged' && type !== 'requeueAfter') return false;
+  const conditions = status.conditions;
+  if (conditions === undefined) return false;
   const g = report.generation;
-  const { Ready, Progressing, Degraded } = ConditionTypes;
-  const R = ConditionReasons;
-  return (
-    holds(status, Ready, 'True', R.Converged, CONVERGED_READY_MESSAGE, g) &&
-    holds(status, Progressing, 'False', R.Converged, CONVERGED_PROGRESSING_MESSAGE, g) &&
-    holds(status, Degraded, 'False', R.AsExpected, '', g)
-  );
+  let found = 0;
+  for (let i = 0; i < conditions.length; i++) {
+    const c = conditions[i] as Condition;
+    let bit: number;
+    let ok: boolean;
+    switch (c.type) {
+      case 'Ready':
+        bit = 1;
+        ok = c.status === 'True' && c.reason === 'Converged' && c.message === CONVERGED_READY_MESSAGE;
+        break;
+      case 'Progressing':
+        bit = 2;
+        ok = c.status === 'False' && c.reason === 'Converged' && c.message === CONVERGED_PROGRESSING_MESSAGE;
+        break;
+      case 'Degraded':
+        bit = 4;
+        ok = c.status === 'False' && c.reason === 'AsExpected' && c.message === '';
+        break;
+      default:
+        continue;
+    }
+    if ((found & bit) !== 0) continue;
+    if (!ok || c.observedGeneration !== g) return false;
+    found |= bit;
+    if (found === 7) return true;
+  }
+  return false;
 }
 
 function holds(status: ReconcileStatus, type: string, value: ConditionStatus, reason: string, message: string, generation: number): boolean {

@@ -156,7 +156,7 @@ export function updatedResource(rules: WriteRules, stored: Resource, resource: R
 export function statusUpdated(rules: WriteRules, stored: Resource, resource: Resource, revision: number): Resource | undefined {
   if (equal(resource.status, stored.status)) return undefined;
   const key = keyOf(stored);
-  const budget: SizeBudget = { used: sizeOf(stored, new Set(['status'])), limit: rules.maxBytes };
+  const budget: SizeBudget = { used: sizeOf(stored, STATUS_ONLY), limit: rules.maxBytes };
   const status = copyIn(rules, resource.status, stored.kind, key, 'status', budget);
   return rewrite(stored, {}, stored.spec, status, revision);
 }
@@ -263,7 +263,7 @@ function validate(rules: WriteRules, kind: string, name: string, spec: unknown):
     }));
     throw new ValidationError(kind, name, issues);
   }
-  return result.data === spec ? spec : copyPlain(result.data, `${kind} "${name}" spec (as parsed by its schema)`);
+  return result.data === spec ? spec : copyPlain(result.data, `${kind} "${name}" spec (as parsed by its schema)`, undefined, true);
 }
 
 function checkShape(kind: string, key: Key, metadata: object): void {
@@ -271,31 +271,36 @@ function checkShape(kind: string, key: Key, metadata: object): void {
   if (issues.length > 0) throw new ValidationError(kind, key, issues);
 }
 
-/** Copies caller data for `kind "key"`, counting it against the resource's size budget. */
+/**
+ * Copies caller data for `kind "key"`, counting it against the resource's size budget. The copy is
+ * frozen as it is built, except a spec that a schema will parse next (a schema may hand its input to
+ * user code, e.g. a preprocess step; what it returns is copied and frozen then).
+ */
 function copyIn<T>(rules: WriteRules, value: T, kind: string, key: Key, what: string, budget: SizeBudget): T {
   try {
-    return copyPlain(value, `${kind} "${key}" ${what}`, budget);
+    const freeze = what !== 'spec' || rules.schemaOf(kind) === undefined;
+    return copyPlain(value, `${kind} "${key}" ${what}`, budget, freeze);
   } catch (error) {
     if (error instanceof BudgetExceeded) throw new ResourceTooLargeError(kind, key, rules.maxBytes, error.path);
     throw error;
   }
 }
 
-/** The JSON size of the parts of `stored` a write keeps as they are. */
+/** The JSON size of the parts of `stored` a write keeps as they are (`skip`: the parts it replaces). */
 function sizeOf(resource: Resource, skip: ReadonlySet<string>): number {
   const m = resource.metadata;
   let total = 200 + m.name.length + (m.namespace?.length ?? 0);
-  const parts: [string, unknown][] = [
-    ['labels', m.labels],
-    ['annotations', m.annotations],
-    ['finalizers', m.finalizers],
-    ['ownerReferences', m.ownerReferences],
-    ['spec', resource.spec],
-    ['status', resource.status],
-  ];
-  for (const [name, value] of parts) if (!skip.has(name) && value !== undefined) total += jsonSize(value);
+  if (!skip.has('labels')) total += jsonSize(m.labels);
+  if (!skip.has('annotations')) total += jsonSize(m.annotations);
+  if (!skip.has('finalizers')) total += jsonSize(m.finalizers);
+  if (!skip.has('ownerReferences')) total += jsonSize(m.ownerReferences);
+  if (!skip.has('spec')) total += jsonSize(resource.spec);
+  if (!skip.has('status')) total += jsonSize(resource.status);
   return total;
 }
+
+/** What a status write replaces. */
+const STATUS_ONLY: ReadonlySet<string> = new Set(['status']);
 
 /**
  * JSON sizes of stored parts. A stored resource is deep-frozen, so a part's size never changes and
@@ -305,13 +310,21 @@ function sizeOf(resource: Resource, skip: ReadonlySet<string>): number {
 const jsonSizes = new WeakMap<object, number>();
 
 function jsonSize(value: unknown): number {
+  if (value === undefined) return 0;
   if (typeof value !== 'object' || value === null || !Object.isFrozen(value)) return JSON.stringify(value).length;
+  if (isEmpty(value)) return 2; // `{}` or `[]`: most metadata lists, not worth a cache entry
   let size = jsonSizes.get(value);
   if (size === undefined) {
     size = JSON.stringify(value).length;
     jsonSizes.set(value, size);
   }
   return size;
+}
+
+function isEmpty(value: object): boolean {
+  if (Array.isArray(value)) return value.length === 0;
+  for (const _key in value) return false;
+  return true;
 }
 
 /** Checks name and namespace; an empty namespace means none. */

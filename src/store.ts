@@ -28,6 +28,7 @@ import { Observable, asyncScheduler } from 'rxjs';
 import type { SchedulerLike } from 'rxjs';
 import type { ZodType } from 'zod';
 import { AlreadyExistsError, CompactedError, InvalidArgumentError, NotFoundError } from './errors.js';
+import { isoTime } from './iso-time.js';
 import { keyOf } from './key.js';
 import {
   checkKey,
@@ -125,7 +126,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   let revision = 0;
   let size = 0;
 
-  const now = (): string => new Date(scheduler.now()).toISOString();
+  const now = (): string => isoTime(scheduler.now());
   const bucket = (kind: string): Map<Key, Resource> => {
     let found = kinds.get(kind);
     if (found === undefined) kinds.set(kind, (found = new Map()));

@@ -3,11 +3,15 @@
  * creates in the memory store while a loop writes one status field per pass: passes per resource
  * (goal exactly 1.00) and µs per resource against a hand-written loop (a Map store with callbacks and
  * a keyed queue) doing the same work in the same run (goal ≤ 2×).
+ *
+ * Benchmark 33 (issue 14, item 8; workload: bench/cases/conditions-drain.ts): a 100k-key drain of
+ * no-change passes with conditions against the same loop with `conditions: false` (goal ≤ 1.5×).
  */
 import { metric, missing, ratioOf, row, spec } from '../suite.js';
 import type { Benchmark } from '../suite.js';
 
 const FILE = 'bench/cases/e2e-pass.ts';
+const DRAIN = 'bench/cases/conditions-drain.ts';
 
 export const EASY_MODE_BENCHMARKS: Benchmark[] = [
   {
@@ -65,6 +69,29 @@ export const EASY_MODE_BENCHMARKS: Benchmark[] = [
           info: true,
           why: missing(N, B),
           only: 31,
+        }),
+      ];
+    },
+  },
+  {
+    n: 33,
+    name: 'e2e/conditions-drain',
+    inQuick: true,
+    runs: (quick) => [spec('b33:drain', DRAIN, { K: quick ? 5000 : 100_000, rounds: quick ? 3 : 5 }, { role: 'library', reps: 1, timeoutMs: 300_000 })],
+    evaluate(get) {
+      const D = get('b33:drain');
+      return [
+        row({
+          bench: '33 e2e/conditions-drain',
+          measure: 'µs per no-change pass, 100k-key drain with conditions vs the same loop with conditions: false (one process, taking turns)',
+          library: metric(D, 'usPerPassWithConditions'),
+          baseline: metric(D, 'usPerPassWithoutConditions'),
+          unit: 'µs',
+          goal: 'ratio ≤ 1.5',
+          checked: ratioOf(metric(D, 'usPerPassWithConditions'), metric(D, 'usPerPassWithoutConditions')),
+          limit: 1.5,
+          why: missing(D),
+          only: 33,
         }),
       ];
     },

@@ -18,6 +18,7 @@ import {
   removeFinalizer,
   stampObservedGeneration,
 } from '../../src/index.js';
+import { isoTime } from '../../src/iso-time.js';
 import { ownershipOf } from '../with-ownership.js';
 import type {
   Applied,
@@ -209,7 +210,7 @@ export class LoopScope<Spec, Status> implements LoopContext<Spec, Status> {
     return this.pass.assess(outcome);
   }
   now(): string {
-    return new Date(this.env.scheduler.now()).toISOString();
+    return isoTime(this.env.scheduler.now());
   }
   random(): number {
     return this.env.random();

@@ -89,13 +89,15 @@ function phasesOf<Spec, Status, C, T>(phases: PhaseLoopOptions<Spec, Status, C, 
  * collector. Then the pass runs as usual (it sees the resource absent).
  */
 function withCascade<Spec, Status>(env: LoopEnv, inner: Work<LoopScope<Spec, Status>>): Work<LoopScope<Spec, Status>> {
-  return async (request, ctx) => {
+  // A loop that owns no kind (most) runs the pass as it is: no extra promise per pass.
+  return (request, ctx) => (env.usage.ownedKinds.size === 0 ? inner(request, ctx) : cascade(request, ctx));
+  async function cascade(request: ReconcileRequest, ctx: LoopScope<Spec, Status>): Promise<Outcome> {
     const kinds = env.usage.ownedKinds;
-    if (kinds.size > 0 && (await ctx.get()) === undefined) {
+    if ((await ctx.get()) === undefined) {
       const owner = { kind: env.kind, metadata: parseKey(request.key) };
       const deleted = await deleteOwnedChildren(env.store, owner, [...kinds]);
       if (deleted.length > 0) ctx.logger.debug({ deleted }, 'Owned children deleted (cascade)');
     }
     return outcomeOf(() => inner(request, ctx), ctx);
-  };
+  }
 }

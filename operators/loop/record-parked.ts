@@ -8,6 +8,7 @@
 import type { SchedulerLike } from 'rxjs';
 import { ConflictError, recordPass, toError } from '../../src/index.js';
 import type { Logger, PassResult, Store } from '../../src/index.js';
+import { isoTime } from '../../src/iso-time.js';
 
 /**
  * Writes the `Degraded` / `Ready` / `Progressing` conditions of a parked key whose last pass was
@@ -25,7 +26,7 @@ export function recordParked(result: PassResult, options: { readonly store: Stor
         generation: fresh.metadata.generation,
         verdict: { outcome: result.outcome, failureClass: result.failureClass, failures: result.failures, parked: result.parked },
       },
-      () => new Date(scheduler.now()).toISOString(),
+      () => isoTime(scheduler.now()),
     );
     if (status === fresh.status) return;
     try {

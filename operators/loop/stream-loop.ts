@@ -12,6 +12,7 @@ import { defer, map, mergeMap, of } from 'rxjs';
 import type { Observable, SchedulerLike } from 'rxjs';
 import { createMemoryStore, once, toError } from '../../src/index.js';
 import type { Key, Logger, MaybeAsync, PassContext, PassVerdict, ReconcileRequest, Work } from '../../src/index.js';
+import { isoTime } from '../../src/iso-time.js';
 import { compare } from '../compare.js';
 import { correct } from '../correct.js';
 import { observe } from '../observe.js';
@@ -109,7 +110,7 @@ export function streamLoop<D, C, T>(options: StreamLoopOptions<D, C, T>, source:
       assess: (outcome): PassVerdict => pass.assess(outcome),
       desired: () => desired.get(request.key),
       current: () => current.get(request.key),
-      now: () => new Date(scheduler.now()).toISOString(),
+      now: () => isoTime(scheduler.now()),
       random,
       once: (id, effect, onceOptions) => {
         usage.once += 1;
