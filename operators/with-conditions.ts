@@ -70,6 +70,9 @@ export interface ConditionsOptions<Ctx extends PassContext = PassContext> {
  *   `writes` to skip the second when nothing wrote the resource (`defineLoop` passes both).
  * - The write is a watch event for the key: give the wrapper a store from `ignoreOwnWrites` and watch
  *   through the same view so it does not come back as a trigger.
+ * - A frozen status (every store of this library returns deep-frozen snapshots) once seen to hold a
+ *   converged pass's conditions for a generation is afterwards recognised by identity, without reading
+ *   its conditions again; a store that changes the objects it returned in place should not freeze them.
  */
 export function withConditions<Ctx extends PassContext = PassContext>(options: ConditionsOptions<Ctx>): (work: Work<Ctx>) => Work<Ctx> {
   const { store, kind } = options;
@@ -78,6 +81,15 @@ export function withConditions<Ctx extends PassContext = PassContext>(options: C
   const read = options.read ?? ((request: ReconcileRequest) => store.get(kind, request.key));
   const iso = isoTime;
   const stamp = (): string => iso(scheduler.now());
+
+  /**
+   * Statuses seen to hold a converged pass's conditions, with the generation they hold them for. A
+   * stored status is a frozen snapshot that later writes replace rather than change, so a converged
+   * key passing again is recognised by the identity of its status without reading its conditions
+   * (cold in memory on a large drain). Only frozen statuses (with a frozen `conditions` list) are
+   * remembered: every store of this library deep-freezes what it returns.
+   */
+  const recorded = new WeakMap<object, number>();
 
   /**
    * What is left to do after a pass, decided without waiting: `undefined` when nothing is to be
@@ -95,7 +107,12 @@ export function withConditions<Ctx extends PassContext = PassContext>(options: C
       // Nothing wrote the resource through an unwatched path since the first read: if that read
       // already shows these conditions, there is nothing to write and no need to read again.
       if (succeeded && before.metadata.deletionTimestamp !== undefined) return undefined;
-      if (recordPass(before.status as object | undefined, report, stamp) === before.status) return undefined;
+      const status = before.status as object | undefined;
+      if (succeeded && status !== undefined && recorded.get(status) === report.generation) return undefined;
+      if (recordPass(status, report, stamp) === status) {
+        if (succeeded && status !== undefined && isFrozenStatus(status)) recorded.set(status, report.generation);
+        return undefined;
+      }
     }
     return { report, succeeded };
   };
@@ -132,6 +149,12 @@ export function withConditions<Ctx extends PassContext = PassContext>(options: C
     const settled = settle(before, outcome, context, writes !== undefined && writes() === mark);
     return settled === undefined ? outcome : await record(settled, outcome, context);
   };
+}
+
+/** The status and its conditions list are frozen (so what was seen in them cannot change). */
+function isFrozenStatus(status: object): boolean {
+  const conditions = (status as { conditions?: unknown }).conditions;
+  return Object.isFrozen(status) && (typeof conditions !== 'object' || conditions === null || Object.isFrozen(conditions));
 }
 
 /** A pass whose conditions may need writing. */

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Subject, VirtualTimeScheduler, timer, map } from 'rxjs';
 import { InvalidArgumentError, Outcome, createMemoryStore, defineLoop, getCondition, setCondition } from 'rx-reconcile';
-import type { PassResult, ReconcileRequest as ReconcileRequest, ReconcileStatus, Store } from 'rx-reconcile';
+import type { PassResult, ReconcileRequest as ReconcileRequest, ReconcileStatus, Resource, Store } from 'rx-reconcile';
 import { SimulationScheduler } from 'rx-reconcile/testing';
 import { createQueueControl, workQueue } from 'rx-reconcile/operators';
 import type { QueueSnapshot } from 'rx-reconcile/operators';
@@ -322,6 +322,78 @@ describe('conditions on a no-change pass (the first read stands in for the secon
     loop.trigger('a');
     await sim.runUntil(30);
     expect(getCondition((await store.get<unknown, ReconcileStatus>('T', 'a'))?.status, 'Ready')?.status).toBe('True');
+    await loop.stop();
+  });
+  it('regression: a store that updates the status object it handed out in place is never trusted by identity', async () => {
+    const sim = new SimulationScheduler();
+    const store = createMemoryStore({ scheduler: sim });
+    await store.create('T', { metadata: { name: 'a' }, spec: {} });
+    // A cache-backed store: one unfrozen object per key, its status brought up to date in place.
+    const cache = new Map<string, Resource>();
+    const cached: Store = {
+      ...store,
+      get: async (kind, key) => {
+        const stored = await store.get(kind, key);
+        if (stored === undefined) return undefined;
+        const fresh = structuredClone(stored) as Resource & { status?: Record<string, unknown> };
+        const held = cache.get(key) as (Resource & { metadata: unknown; spec: unknown; status?: Record<string, unknown> }) | undefined;
+        if (held === undefined || held.status === undefined || fresh.status === undefined) {
+          cache.set(key, fresh);
+          return fresh as never;
+        }
+        held.metadata = fresh.metadata;
+        held.spec = fresh.spec;
+        for (const field of Object.keys(held.status)) delete held.status[field];
+        Object.assign(held.status, fresh.status);
+        return held as never;
+      },
+    };
+    const loop = defineLoop({ name: 'cached', store: cached, kind: 'T', scheduler: sim, reconcile: async (_r, ctx) => void (await ctx.get()) });
+    await sim.runUntil(10);
+    for (let i = 0; i < 2; i++) {
+      loop.trigger('a'); // converged passes on the same status object
+      await sim.runUntil(20 + i);
+    }
+    const current = (await store.get('T', 'a'))!;
+    await store.updateStatus({ ...current, status: { phase: 'other' } }); // someone else drops the conditions
+    await sim.runUntil(40);
+    expect(getCondition((await store.get<unknown, ReconcileStatus>('T', 'a'))?.status, 'Ready')?.status).toBe('True');
+    await loop.stop();
+  });
+
+  it('a converged key that fails later, or whose spec changes with the same status, gets its conditions rewritten', async () => {
+    const sim = new SimulationScheduler();
+    const store = createMemoryStore({ scheduler: sim });
+    await store.create('T', { metadata: { name: 'a' }, spec: { n: 1 } });
+    let fail = false;
+    const loop = defineLoop({
+      name: 'later', store, kind: 'T', scheduler: sim,
+      async reconcile(_r, ctx) {
+        await ctx.get();
+        if (fail) throw new Error('broken now');
+      },
+    });
+    await sim.runUntil(10);
+    for (let i = 0; i < 3; i++) {
+      loop.trigger('a'); // converged passes on the same status object
+      await sim.runUntil(20 + i);
+    }
+    const converged = (await store.get<{ n: number }, ReconcileStatus>('T', 'a'))!;
+    await store.update({ ...converged, spec: { n: 2 } }); // generation 2, the status object kept
+    await sim.runUntil(40);
+    const regenerated = (await store.get<{ n: number }, ReconcileStatus>('T', 'a'))!;
+    expect(regenerated.metadata.generation).toBe(2);
+    expect(getCondition(regenerated.status, 'Ready')?.observedGeneration).toBe(2);
+    for (let i = 0; i < 2; i++) {
+      loop.trigger('a'); // converged passes on the new status object
+      await sim.runUntil(41 + i);
+    }
+    fail = true;
+    loop.trigger('a');
+    await sim.runUntil(50);
+    const failed = (await store.get<unknown, ReconcileStatus>('T', 'a'))?.status;
+    expect(getCondition(failed, 'Ready')?.status).toBe('False');
+    expect(getCondition(failed, 'Ready')?.message).toMatch(/broken now/);
     await loop.stop();
   });
 });
