@@ -1,4 +1,4 @@
-import { noopMetrics } from '../src/index.js';
+import { noopLogger, noopMetrics } from '../src/index.js';
 import type { Key, LogFields, Logger, LoopProbe, Metrics, PassResult, QueueHooks, ReconcileRequest } from '../src/index.js';
 
 /**
@@ -225,12 +225,16 @@ export function instrument(options: InstrumentOptions): QueueHooks {
     }
   };
 
-  return {
-    onAdd: (key, reason, revision) => {
-      guard('metrics.onAdd', () => metrics.onAdd?.(key, reason, revision));
-      guard('hooks.onAdd', () => user?.onAdd?.(key, reason, revision));
-    },
-    onStart: (key: Key, request: ReconcileRequest, queuedMs: number, pass?: StartedPass) => {
+  // With the default logger (it drops everything) and no start hook of metrics or user, there is no
+  // `onStart` at all: the queue then neither reads the clock at enqueue for `queuedMs` nor calls a
+  // hook per pass, and no pass id is made for a line nobody writes.
+  const quiet = logger === noopLogger;
+  const metricsStart = hasHook(metrics, 'onStart');
+  const metricsFinish = hasHook(metrics, 'onFinish');
+  const userStart = hasHook(user, 'onStart');
+  const userFinish = hasHook(user, 'onFinish');
+  const onStart = (key: Key, request: ReconcileRequest, queuedMs: number, pass?: StartedPass): void => {
+    if (!quiet) {
       const reconcileId = pass?.reconcileId ?? `${idBase}-${(++seq).toString(36)}`;
       running.set(key, reconcileId);
       guard('log', () => {
@@ -238,15 +242,25 @@ export function instrument(options: InstrumentOptions): QueueHooks {
         if (request.revision !== undefined) fields['revision'] = request.revision;
         logger.debug(fields, 'Reconciling');
       });
-      guard('metrics.onStart', () => metrics.onStart?.(key, request, queuedMs));
-      guard('hooks.onStart', () => user?.onStart?.(key, request, queuedMs));
+    }
+    if (metricsStart) guard('metrics.onStart', () => metrics.onStart?.(key, request, queuedMs));
+    if (userStart) guard('hooks.onStart', () => user?.onStart?.(key, request, queuedMs));
+  };
+
+  return {
+    onAdd: (key, reason, revision) => {
+      guard('metrics.onAdd', () => metrics.onAdd?.(key, reason, revision));
+      guard('hooks.onAdd', () => user?.onAdd?.(key, reason, revision));
     },
+    ...(quiet && !metricsStart && !userStart ? {} : { onStart }),
     onFinish: (result) => {
-      const reconcileId = running.get(result.key);
-      running.delete(result.key);
-      guard('log', () => logFinish(logger, result, reconcileId, failing));
-      guard('metrics.onFinish', () => metrics.onFinish?.(result));
-      guard('hooks.onFinish', () => user?.onFinish?.(result));
+      if (!quiet) {
+        const reconcileId = running.get(result.key);
+        running.delete(result.key);
+        guard('log', () => logFinish(logger, result, reconcileId, failing));
+      }
+      if (metricsFinish) guard('metrics.onFinish', () => metrics.onFinish?.(result));
+      if (userFinish) guard('hooks.onFinish', () => user?.onFinish?.(result));
     },
     onRelease: (key, by) => {
       guard('log', () => logger.info({ key, by }, 'Key released'));
@@ -277,6 +291,18 @@ export function instrument(options: InstrumentOptions): QueueHooks {
       guard('hooks.onOverdue', () => user?.onOverdue?.(key, since, revision));
     },
   };
+}
+
+/**
+ * Whether `hooks` has a `name` hook (read once, when the loop is built). A getter that throws counts
+ * as a hook: calling it then throws inside the guard, which logs it, as for any throwing hook.
+ */
+function hasHook(hooks: object | undefined, name: string): boolean {
+  try {
+    return (hooks as Record<string, unknown> | undefined)?.[name] !== undefined;
+  } catch {
+    return true;
+  }
 }
 
 function logFinish(logger: Logger, result: PassResult, reconcileId: string | undefined, failing: Map<Key, number>): void {

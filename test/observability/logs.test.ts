@@ -5,6 +5,7 @@ import { Subject } from 'rxjs';
 import { pino } from 'pino';
 import client from 'prom-client';
 import { ConflictError, Outcome, createMemoryStore, defineLoop, setDiff } from 'rx-reconcile';
+import { noopLogger } from '../../src/ports.js';
 import { prometheusMetrics } from 'rx-reconcile/prometheus';
 import type { Logger, PassResult } from 'rx-reconcile';
 import type { ReconcileRequest } from '../../src/types.js';
@@ -252,6 +253,39 @@ describe('structured logs', () => {
     const stopped = control.stop({ deadline: 0 });
     await clock.advance(10);
     await stopped;
+  });
+});
+
+describe('instrument with nothing to tell', () => {
+  const probe = { name: 'quiet', stats: () => createQueueControl().stats() };
+
+  it('has no onStart with the default logger and no start hooks (the queue then reads no clock per enqueue)', () => {
+    expect(instrument({ logger: noopLogger, probe }).onStart).toBeUndefined();
+    expect(instrument({ logger: noopLogger, probe, hooks: { onFinish: () => undefined } }).onStart).toBeUndefined();
+    expect(instrument({ logger: noopLogger, probe, hooks: { onStart: () => undefined } }).onStart).toBeTypeOf('function');
+    expect(instrument({ logger: capture().logger, probe }).onStart).toBeTypeOf('function');
+  });
+
+  it('a user onStart is still called, and a hooks object whose onStart getter throws stops nothing (logged)', async () => {
+    const { logger, lines } = capture();
+    const started: string[] = [];
+    const calls = instrument({ logger: noopLogger, probe, hooks: { onStart: (key) => void started.push(key) } });
+    calls.onStart?.('k', { key: 'k', reason: 'watch' }, 0);
+    expect(started).toEqual(['k']);
+    const hostile = Object.defineProperty({}, 'onStart', {
+      get() {
+        throw new Error('getter bug');
+      },
+    });
+    const hooks = instrument({ logger, probe, hooks: hostile });
+    const results: PassResult[] = [];
+    const triggers = new Subject<string>();
+    triggers.pipe(workQueue(() => Outcome.converged(), { hooks })).subscribe((r) => results.push(r));
+    triggers.next('a');
+    triggers.next('b');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(results.map((r) => r.key)).toEqual(['a', 'b']);
+    expect(named(lines, 'Observability hook failed')[0]).toMatchObject({ hook: 'hooks.onStart', error: 'getter bug' });
   });
 });
 
