@@ -59,16 +59,22 @@ export function watchRequests<Spec = unknown, Status = unknown>(
   checkOptions('watchRequests', optionsSchema, options);
   const logger = safeLogger(options.logger ?? noopLogger);
   const keep = options.filter;
-  return supervisedWatch<Spec, Status>(store, kind, options).pipe(
-    filter((event) => {
-      if (keep === undefined) return true;
-      try {
-        return Boolean(keep(event));
-      } catch (error) {
-        logger.error({ kind, key: keyOf(event.object), err: toError(error) }, 'Watch filter threw: the event is kept');
-        return true;
-      }
-    }),
+  const events = supervisedWatch<Spec, Status>(store, kind, options);
+  // Without a filter, no filter step (this runs for every event of every loop).
+  const kept =
+    keep === undefined
+      ? events
+      : events.pipe(
+          filter((event) => {
+            try {
+              return Boolean(keep(event));
+            } catch (error) {
+              logger.error({ kind, key: keyOf(event.object), err: toError(error) }, 'Watch filter threw: the event is kept');
+              return true;
+            }
+          }),
+        );
+  return kept.pipe(
     map(
       (event): ReconcileRequest => ({
         key: keyOf(event.object),
