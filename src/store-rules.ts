@@ -126,8 +126,8 @@ export function updatedResource(rules: WriteRules, stored: Resource, resource: R
   };
   const finalizers = keep(m.finalizers, old.finalizers, 'finalizers');
   const deleting = old.deletionTimestamp !== undefined;
-  const added = finalizers.filter((f) => !old.finalizers.includes(f));
-  if (deleting && added.length > 0) {
+  const added = deleting && finalizers !== old.finalizers ? finalizers.filter((f) => !old.finalizers.includes(f)) : [];
+  if (added.length > 0) {
     throw new InvalidArgumentError(
       `${kind} "${key}" is being deleted, so finalizer(s) ${added.join(', ')} cannot be added: ` +
         'only remove finalizers now, and create the resource again once it is gone.',
@@ -144,7 +144,12 @@ export function updatedResource(rules: WriteRules, stored: Resource, resource: R
     finalizers,
     ownerReferences: keep(m.ownerReferences, old.ownerReferences, 'ownerReferences'),
   };
-  const changed = spec !== stored.spec || Object.entries(metadata).some(([field, v]) => v !== old[field as keyof Metadata]);
+  const changed =
+    spec !== stored.spec ||
+    metadata.labels !== old.labels ||
+    metadata.annotations !== old.annotations ||
+    metadata.finalizers !== old.finalizers ||
+    metadata.ownerReferences !== old.ownerReferences;
   if (!changed) return undefined;
   if (budget.used + sizeOf(stored, given) > rules.maxBytes) throw new ResourceTooLargeError(kind, key, rules.maxBytes, 'the whole resource');
   const generation = old.generation + (spec === stored.spec ? 0 : 1);

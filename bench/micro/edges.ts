@@ -11,7 +11,8 @@
  *   npm run bench:micro                # K = 100k, E = 2M, 5 rounds
  *   npm run bench:micro -- --quick     # small sizes (the test suite runs this)
  *
- * `--conditions` measures what the status conditions cost a no-change pass instead (conditions.ts).
+ * `--conditions` measures what the status conditions cost a no-change pass instead (conditions.ts),
+ * `--store` what the memory store's writes cost (store-writes.ts).
  */
 import { Observable, Subject, type Subscriber } from 'rxjs';
 import { KeyedQueue as LibraryQueue } from '../../src/queue.js';
@@ -23,6 +24,11 @@ const quick = process.argv.includes('--quick');
 if (process.argv.includes('--conditions')) {
   const { conditionsCost } = await import('./conditions.js');
   await conditionsCost(quick);
+  process.exit(0);
+}
+if (process.argv.includes('--store')) {
+  const { storeWriteCost } = await import('./store-writes.js');
+  await storeWriteCost(quick);
   process.exit(0);
 }
 const K = quick ? 5_000 : 100_000;
