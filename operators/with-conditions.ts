@@ -79,8 +79,7 @@ export function withConditions<Ctx extends PassContext = PassContext>(options: C
   const scheduler = options.scheduler ?? asyncScheduler;
   const logger = options.logger ?? noopLogger;
   const read = options.read ?? ((request: ReconcileRequest) => store.get(kind, request.key));
-  const iso = isoTime;
-  const stamp = (): string => iso(scheduler.now());
+  const stamp = (): string => isoTime(scheduler.now());
 
   /**
    * Statuses seen to hold a converged pass's conditions, with the generation they hold them for. A
@@ -102,7 +101,7 @@ export function withConditions<Ctx extends PassContext = PassContext>(options: C
     if (verdict.immediate && !succeeded) return undefined; // a bounded conflict retry: the next pass writes
     // The convergence clock is read only for a failed pass past its deadline (a lookup per pass else).
     const since = !succeeded && context.overdue ? context.convergingSince : undefined;
-    const report: PassReport = { generation: before.metadata.generation, verdict, overdueSince: since === undefined ? undefined : iso(since) };
+    const report: PassReport = { generation: before.metadata.generation, verdict, overdueSince: since === undefined ? undefined : isoTime(since) };
     if (unwritten) {
       // Nothing wrote the resource through an unwatched path since the first read: if that read
       // already shows these conditions, there is nothing to write and no need to read again.
