@@ -9,8 +9,8 @@
  * @module
  */
 import type { Subscription } from 'rxjs';
-import type { FailureClass, Outcome } from './outcome.js';
-import type { KeyState } from './key-state.js';
+import { Outcome, type FailureClass } from './outcome.js';
+import { KEY_STATE_SHAPE, type KeyState } from './key-state.js';
 import type { ParkReason, PassContext, PassResult, PassVerdict } from './queue-types.js';
 import type { Key, ReconcileRequest } from './types.js';
 
@@ -169,3 +169,22 @@ export class FinishedPass implements PassResult {
     return { key, reconcileId, request, outcome, failureClass, failures, startedAt, finishedAt, nextAttemptAt, parked, aborted };
   }
 }
+
+/** Answers for the shape-keeping pass below, which never runs. */
+const NO_OWNER: PassOwner = {
+  nextReconcileId: () => '',
+  convergingSince: () => undefined,
+  isOverdue: () => false,
+  assess: () => {
+    throw new Error('the shape of a pass is never assessed');
+  },
+};
+
+/**
+ * A pass and a finished pass kept for the life of the process, every field in its widest form, for
+ * the reason given at `KEY_STATE_SHAPE`: every pass of a drained queue is gone after a full
+ * collection, and with them the hidden classes the queue's optimised code was built on.
+ */
+export const PASS_SHAPE: Pass = new Pass(NO_OWNER, KEY_STATE_SHAPE, { key: '', reason: 'watch', revision: 0 }, 0, 0.5, 0);
+PASS_SHAPE.extras = new PassExtras();
+export const FINISHED_PASS_SHAPE: FinishedPass = new FinishedPass(PASS_SHAPE, Outcome.converged(), 'transient', 0, 0.5, 0.5, 'terminal');

@@ -9,6 +9,11 @@
  * `watch` chooses how the library's results are consumed: `none` (`results: false`: a loop nobody
  * watches pass by pass) or `each` (the default `results: true`, a counter per `PassResult`).
  *
+ * `queue` chooses the life of each side's queue: `long-lived` (the default: one queue per side for the
+ * whole run, as a loop has, every round a new burst into it) or `fresh` (a new queue every round).
+ * Every round starts after a full collection (`gc()`), so `fresh` also measures a queue whose
+ * optimised code is cold: what a loop's first burst costs right after it is built.
+ *
  *   node --expose-gc --conditions=rx-reconcile-source --no-warnings --loader ts-node/esm \
  *     bench/cases/pass-path.ts --params='{"mode":"burst","E":1000000,"K":100000}'
  */
@@ -28,8 +33,12 @@ const p = readParams({
   K: 100_000,
   N: 16,
   rounds: 5,
+  /** Warm-up rounds of each side (not counted) until about this many passes ran (one round at least). */
+  warmupPasses: 200_000,
   seed: 42,
   watch: 'none' as 'none' | 'each',
+  /** `long-lived`: one queue per side for the whole run; `fresh`: a new queue each round. */
+  queue: 'long-lived' as 'long-lived' | 'fresh',
   /** Run only one side (for profiles): `both`, `library` or `baseline`. */
   only: 'both' as 'both' | 'library' | 'baseline',
   /**
@@ -101,9 +110,28 @@ const events = makeEvents(p.E, p.K, p.seed);
 const eventsPerKey = new Uint32Array(p.K);
 for (let i = 0; i < events.length; i++) eventsPerKey[events[i]!]!++;
 
-async function round(make: (work: (key: string) => Promise<void>) => Queue): Promise<Round> {
+type Work = (key: string) => Promise<void>;
+type Make = (work: Work) => Queue;
+/** The long-lived queue of each side, and the work its passes run (the current round's). */
+const kept = new Map<Make, { queue: Queue; current: { work: Work } }>();
+const noWork: Work = () => Promise.resolve();
+
+/** The queue of a round and the PassResults it had seen before the round. */
+function queueFor(make: Make, work: Work): { q: Queue; resultsBefore: number } {
+  if (p.queue === 'fresh') return { q: make(work), resultsBefore: 0 };
+  let side = kept.get(make);
+  if (side === undefined) {
+    const current = { work };
+    side = { queue: make((key) => current.work(key)), current };
+    kept.set(make, side);
+  }
+  side.current.work = work;
+  return { q: side.queue, resultsBefore: side.queue.results() };
+}
+
+async function round(make: Make): Promise<Round> {
   const checker = new Checker(keys, p.N);
-  const q = make(checker.noop());
+  const { q, resultsBefore } = queueFor(make, checker.noop());
   let t0: number;
   let c0: NodeJS.CpuUsage;
   if (p.mode === 'burst') {
@@ -135,17 +163,26 @@ async function round(make: (work: (key: string) => Promise<void>) => Queue): Pro
   if (p.mode === 'burst' && (checker.passes < p.K || checker.passes > p.K + p.N)) v.coalescing++;
   if (!drained) v.other++;
   const results = q.results();
-  if (results >= 0 && results !== checker.passes) v.other++;
-  q.teardown();
+  if (results >= 0 && results - resultsBefore !== checker.passes) v.other++;
+  if (p.queue === 'fresh') q.teardown();
+  else {
+    // The checker of this round may not see passes of the next one.
+    const side = kept.get(make);
+    if (side !== undefined) side.current.work = noWork;
+  }
   return { nsPerPass: ns / Math.max(1, checker.passes), cpuNsPerPass: ((cpu.user + cpu.system) * 1000) / Math.max(1, checker.passes), passes: checker.passes, violations: v };
 }
 
 runCase(async () => {
   const lib: Round[] = [];
   const base: Round[] = [];
-  // A warm-up round of each (not counted), then the rounds, the order swapped every round.
-  if (p.only !== 'baseline') await round(library);
-  if (p.only !== 'library') await round(baseline);
+  // Warm-up rounds of each (not counted; ~warmupPasses passes, so that a small K is measured warm
+  // too), then the rounds, the order swapped every round.
+  const warmups = Math.max(1, Math.ceil(p.warmupPasses / p.K));
+  for (let w = 0; w < warmups; w++) {
+    if (p.only !== 'baseline') await round(library);
+    if (p.only !== 'library') await round(baseline);
+  }
   for (let r = 0; r < p.rounds; r++) {
     const order = r % 2 === 0 ? (['library', 'baseline'] as const) : (['baseline', 'library'] as const);
     for (const which of order) {
@@ -155,6 +192,7 @@ runCase(async () => {
       else base.push(await round(baseline));
     }
   }
+  for (const side of kept.values()) side.queue.teardown();
   const v: Violations = { overlaps: 0, stale: 0, overLimit: 0, coalescing: 0, other: 0 };
   for (const r of [...lib, ...base]) {
     v.overlaps += r.violations.overlaps;
@@ -172,6 +210,7 @@ runCase(async () => {
       K: p.K,
       E: p.E,
       watch: p.watch,
+      queue: p.queue,
       libraryNsPerPass: libNs,
       baselineNsPerPass: baseNs,
       ratio: libNs !== null && baseNs !== null ? libNs / baseNs : null,

@@ -1,7 +1,8 @@
 /**
  * Benchmark 32 (issue 17): the pass path. The drain's cost per pass of the library's `workQueue`
  * against the hand-written keyed queue (bench/baselines/keyed-queue.ts) measured in the same process,
- * taking turns (workload: bench/cases/pass-path.ts), burst and stream, 10k / 100k / 1M keys, with
+ * taking turns (workload: bench/cases/pass-path.ts), burst and stream, 10k / 100k / 1M keys, each
+ * side on one long-lived queue (as a loop has) with a full collection before every round, with
  * the correctness counters (overlaps, stale keys, exact coalescing) of every round; and the heap a
  * pass costs (bench/cases/pass-alloc.ts): bytes allocated per pass over 1M passes and bytes held per
  * pass in flight.
@@ -14,7 +15,7 @@ const ALLOC = 'bench/cases/pass-alloc.ts';
 
 /** Events per key: the issue's 1M events over 100k keys (2 per key at 1M keys, to bound the run). */
 const SIZES = [
-  { K: 10_000, E: 100_000, rounds: 5 },
+  { K: 10_000, E: 100_000, rounds: 9 },
   { K: 100_000, E: 1_000_000, rounds: 5 },
   { K: 1_000_000, E: 2_000_000, rounds: 3 },
 ] as const;
@@ -40,6 +41,7 @@ export const PASS_PATH_BENCHMARKS: Benchmark[] = [
         (['burst', 'stream'] as const).map((mode) => spec(`b32:${mode}:${K}`, DRAIN, { mode, K, E, rounds }, { role: 'library', timeoutMs: 600_000 })),
       );
       if (!quick) {
+        runs.push(spec('b32:burst-fresh:10000', DRAIN, { mode: 'burst', K: 10_000, E: 100_000, rounds: 9, queue: 'fresh' }, { role: 'library', timeoutMs: 600_000 }));
         runs.push(spec('b32:burst-each:100000', DRAIN, { mode: 'burst', K: 100_000, E: 1_000_000, rounds: 5, watch: 'each' }, { role: 'library', timeoutMs: 600_000 }));
         runs.push(spec('b32:alloc', ALLOC, { K: 100_000, rounds: 10 }, { role: 'library', timeoutMs: 300_000 }));
       }
@@ -77,6 +79,7 @@ export const PASS_PATH_BENCHMARKS: Benchmark[] = [
         );
       }
       if (!quick) {
+        rows.push(drainRow('b32:burst-fresh:10000', 'same, burst 100k events over 10k keys, a new queue on each side every round (info: the first burst of a new loop, its code cold after the full collection)', true));
         rows.push(drainRow('b32:burst-each:100000', 'same, burst 1M events over 100k keys, every PassResult emitted and counted (info: what results cost)', true));
         const A = get('b32:alloc');
         const alloc = metric(A, 'libraryAllocBytesPerPass');
