@@ -12,6 +12,10 @@
  *   record: K keys queued (paused), then all K started (K workers) on one shared pending promise,
  *   after full collections; (heap with K passes running − heap with K keys queued) / K. (The
  *   hand-written queue has no equivalent split: its in-flight state is its worker loops.)
+ * - `floorThenBytesPerWaiter` / `floorAwaitBytesPerWaiter`: what any code pays to wait for a pending
+ *   native promise, measured the same way: K `then(onFulfilled, onRejected)` calls with handlers of
+ *   their own, and K async functions each at an `await`. No queue can hold a pass in flight for
+ *   less than the cheaper of the two.
  *
  *   node --expose-gc --conditions=rx-reconcile-source --no-warnings \
  *     --loader ts-node/esm bench/cases/pass-alloc.ts --params='{"K":100000,"rounds":10}'
@@ -148,6 +152,37 @@ async function inFlight(): Promise<number> {
   return (running - queued) / p.K;
 }
 
+/** Heap per waiter of K waiters on one pending promise: `then` with two handlers each, or an `await` each. */
+async function floor(how: 'then' | 'await'): Promise<number> {
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let settled = 0;
+  const waiters: unknown[] = new Array(p.K);
+  const before = heapUsed();
+  for (let i = 0; i < p.K; i++) {
+    if (how === 'then') {
+      const n = i;
+      gate.then(
+        () => void (settled += n >= 0 ? 1 : 0),
+        () => void (settled -= n),
+      );
+    } else
+      waiters[i] = (async (n: number): Promise<void> => {
+        await gate;
+        settled += n >= 0 ? 1 : 0;
+      })(i);
+  }
+  const waiting = heapUsed();
+  release();
+  await Promise.all(waiters);
+  keepAlive(settled);
+  // The `await` side keeps each async function's own promise in `waiters` (8 B a slot, both measured
+  // after the array exists): the figure is the waiting state only.
+  return (waiting - before) / p.K;
+}
+
 runCase(async () => {
   // Warm up both (JIT), then measure each in turn.
   await allocPerPass(library);
@@ -155,6 +190,8 @@ runCase(async () => {
   const lib = await allocPerPass(library);
   const base = await allocPerPass(baseline);
   const libInFlight = await inFlight();
+  const floorThen = await floor('then');
+  const floorAwait = await floor('await');
   return {
     metrics: {
       K: p.K,
@@ -164,6 +201,8 @@ runCase(async () => {
       baselineAllocBytesPerPass: base.bytes ?? null,
       gcDuringDrains: lib.gcDrains + base.gcDrains,
       libraryInFlightBytesPerPass: libInFlight,
+      floorThenBytesPerWaiter: floorThen,
+      floorAwaitBytesPerWaiter: floorAwait,
     },
     violations: { overlaps: 0, stale: 0, overLimit: 0, coalescing: 0, other: 0 },
   };

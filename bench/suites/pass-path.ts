@@ -110,7 +110,22 @@ export const PASS_PATH_BENCHMARKS: Benchmark[] = [
             why: missing(A),
             only: 32,
             failNote:
-              'a native promise observed with then() costs a PromiseReaction, a derived promise and two handlers (~250 B in V8, without pointer compression) before the pass object and its request',
+              'waiting for a native promise costs ~250 B in V8 (a PromiseReaction, a derived promise, two handlers and their context: next row) before the pass object and its request (~130 B)',
+          }),
+          row({
+            bench,
+            measure:
+              'what any code holds per pending native promise it waits for, measured the same way: then() with two handlers of its own (baseline column: an async function at an await) (info: the floor under the row above)',
+            library: metric(A, 'floorThenBytesPerWaiter'),
+            baseline: metric(A, 'floorAwaitBytesPerWaiter'),
+            unit: 'B',
+            ratio: null,
+            goal: 'info',
+            checked: metric(A, 'floorThenBytesPerWaiter'),
+            limit: 0,
+            info: true,
+            why: missing(A),
+            only: 32,
           }),
         );
       }
