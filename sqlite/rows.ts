@@ -50,10 +50,9 @@ function resourceProblems(value: unknown, key: string): string[] {
   if (typeof creationTimestamp !== 'string') problems.push('metadata.creationTimestamp must be a string');
   if (deletionTimestamp !== undefined && typeof deletionTimestamp !== 'string') problems.push('metadata.deletionTimestamp must be a string');
   // A stored row has all four lists; their shape is the one a write is checked against.
-  const missing = LISTS.filter((field) => m[field] === undefined);
-  if (missing.length > 0 || !isWritableMetadata(m)) {
+  if (LISTS.some((field) => m[field] === undefined) || !isWritableMetadata(m)) {
     const issues = metadataIssues(m);
-    for (const field of missing) issues.push({ path: `metadata.${field}`, message: 'missing' });
+    for (const field of LISTS) if (m[field] === undefined) issues.push({ path: `metadata.${field}`, message: 'missing' });
     problems.push(...issues.map((issue) => `${issue.path}: ${issue.message}`));
   }
   return problems;

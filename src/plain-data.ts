@@ -33,12 +33,12 @@ export class BudgetExceeded extends Error {
  * Copies plain data into fresh objects. `undefined` properties are dropped and `undefined` array
  * items become `null`, as in JSON. Anything that is not JSON data, and cycles, are refused with an
  * `InvalidArgumentError` naming the path; with a budget, a `BudgetExceeded` is thrown as soon as the
- * copy is larger than its limit. `path` names the value in those errors; a function is only called
- * when there is an error to name it in (a store's writes copy every part, and most never fail).
- * With `freeze`, every copied object and array is frozen as it is built (the copy is then deep-frozen
+ * copy is larger than its limit. `path` names the value in those errors; the path of a nested value
+ * is built only when there is an error to name it in (a store's writes copy every part, and most
+ * never fail). With `freeze`, every copied object and array is frozen as it is built (the copy is then deep-frozen
  * without a second walk).
  */
-export function copyPlain<T>(value: T, path: string | (() => string), budget?: SizeBudget, freeze = false): T {
+export function copyPlain<T>(value: T, path: string, budget?: SizeBudget, freeze = false): T {
   const walk: Walk = { base: path, budget, freeze, ancestors: [], steps: [] };
   return copy(value, walk) as T;
 }
@@ -48,7 +48,7 @@ export const MAX_DEPTH = 512;
 
 /** The state of one copy: the objects above the current one and the keys that lead to it. */
 interface Walk {
-  readonly base: string | (() => string);
+  readonly base: string;
   readonly budget: SizeBudget | undefined;
   readonly freeze: boolean;
   readonly ancestors: object[];
@@ -58,7 +58,7 @@ interface Walk {
 
 /** The path of the value being copied, as `base.key[3].other` (built only for an error). */
 function pathOf(walk: Walk): string {
-  let path = typeof walk.base === 'string' ? walk.base : walk.base();
+  let path = walk.base;
   for (const step of walk.steps) path += typeof step === 'number' ? `[${step}]` : `.${step}`;
   return path;
 }

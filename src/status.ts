@@ -554,17 +554,17 @@ function convergedAndRecorded(status: ReconcileStatus, report: PassReport): bool
     let bit: number;
     let ok: boolean;
     switch (c.type) {
-      case 'Ready':
+      case ConditionTypes.Ready:
         bit = 1;
-        ok = c.status === 'True' && c.reason === 'Converged' && c.message === CONVERGED_READY_MESSAGE;
+        ok = c.status === 'True' && c.reason === ConditionReasons.Converged && c.message === CONVERGED_READY_MESSAGE;
         break;
-      case 'Progressing':
+      case ConditionTypes.Progressing:
         bit = 2;
-        ok = c.status === 'False' && c.reason === 'Converged' && c.message === CONVERGED_PROGRESSING_MESSAGE;
+        ok = c.status === 'False' && c.reason === ConditionReasons.Converged && c.message === CONVERGED_PROGRESSING_MESSAGE;
         break;
-      case 'Degraded':
+      case ConditionTypes.Degraded:
         bit = 4;
-        ok = c.status === 'False' && c.reason === 'AsExpected' && c.message === '';
+        ok = c.status === 'False' && c.reason === ConditionReasons.AsExpected && c.message === '';
         break;
       default:
         continue;

@@ -14,6 +14,7 @@
  */
 import { Outcome, createMemoryStore } from 'rx-reconcile';
 import * as lib from 'rx-reconcile';
+import { deepFreeze } from '../../src/plain-data.js';
 import { KeyedQueue } from '../baselines/keyed-queue.js';
 import { noViolations, nowNs, readParams, runCase, within } from '../lib/util.js';
 
@@ -82,15 +83,6 @@ async function baseline() {
     queue.add(key);
   };
   return { ...(await createAll(create, queue, rows)), passes };
-}
-
-/** Freezes `value` and everything it holds. */
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 async function isolating() {

@@ -116,22 +116,29 @@ type Make = (work: Work) => Queue;
 const kept = new Map<Make, { queue: Queue; current: { work: Work } }>();
 const noWork: Work = () => Promise.resolve();
 
-/** The queue of a round and the PassResults it had seen before the round. */
-function queueFor(make: Make, work: Work): { q: Queue; resultsBefore: number } {
-  if (p.queue === 'fresh') return { q: make(work), resultsBefore: 0 };
+/**
+ * The queue of a round, the PassResults it had seen before the round, and what ends the round: a
+ * fresh queue is torn down; a long-lived one runs no work of this round's checker any more.
+ */
+function queueFor(make: Make, work: Work): { q: Queue; resultsBefore: number; end: () => void } {
+  if (p.queue === 'fresh') {
+    const q = make(work);
+    return { q, resultsBefore: 0, end: () => q.teardown() };
+  }
   let side = kept.get(make);
   if (side === undefined) {
     const current = { work };
     side = { queue: make((key) => current.work(key)), current };
     kept.set(make, side);
   }
-  side.current.work = work;
-  return { q: side.queue, resultsBefore: side.queue.results() };
+  const { queue, current } = side;
+  current.work = work;
+  return { q: queue, resultsBefore: queue.results(), end: () => void (current.work = noWork) };
 }
 
 async function round(make: Make): Promise<Round> {
   const checker = new Checker(keys, p.N);
-  const { q, resultsBefore } = queueFor(make, checker.noop());
+  const { q, resultsBefore, end } = queueFor(make, checker.noop());
   let t0: number;
   let c0: NodeJS.CpuUsage;
   if (p.mode === 'burst') {
@@ -164,12 +171,7 @@ async function round(make: Make): Promise<Round> {
   if (!drained) v.other++;
   const results = q.results();
   if (results >= 0 && results - resultsBefore !== checker.passes) v.other++;
-  if (p.queue === 'fresh') q.teardown();
-  else {
-    // The checker of this round may not see passes of the next one.
-    const side = kept.get(make);
-    if (side !== undefined) side.current.work = noWork;
-  }
+  end();
   return { nsPerPass: ns / Math.max(1, checker.passes), cpuNsPerPass: ((cpu.user + cpu.system) * 1000) / Math.max(1, checker.passes), passes: checker.passes, violations: v };
 }
 
