@@ -112,33 +112,35 @@ for (let i = 0; i < events.length; i++) eventsPerKey[events[i]!]!++;
 
 type Work = (key: string) => Promise<void>;
 type Make = (work: Work) => Queue;
-/** The long-lived queue of each side, and the work its passes run (the current round's). */
-const kept = new Map<Make, { queue: Queue; current: { work: Work } }>();
-const noWork: Work = () => Promise.resolve();
+/** The long-lived queue of each side and its checker, whose one work function it runs all along. */
+const kept = new Map<Make, { queue: Queue; checker: Checker }>();
 
 /**
- * The queue of a round, the PassResults it had seen before the round, and what ends the round: a
- * fresh queue is torn down; a long-lived one runs no work of this round's checker any more.
+ * The queue of a round, its checker (counters cleared), the PassResults the queue had seen before
+ * the round, and what ends the round (a fresh queue is torn down). A long-lived queue keeps one
+ * checker and one work function for the whole run, as a loop keeps its reconcile function: a new
+ * function every round would make V8 drop, after each full collection, the optimised code of
+ * whatever inlined the old one (the library's `start`, the hand-written queue's `worker`), and the
+ * round would measure their recompilation.
  */
-function queueFor(make: Make, work: Work): { q: Queue; resultsBefore: number; end: () => void } {
+function queueFor(make: Make): { q: Queue; checker: Checker; resultsBefore: number; end: () => void } {
   if (p.queue === 'fresh') {
-    const q = make(work);
-    return { q, resultsBefore: 0, end: () => q.teardown() };
+    const checker = new Checker(keys, p.N);
+    const q = make(checker.noop());
+    return { q, checker, resultsBefore: 0, end: () => q.teardown() };
   }
   let side = kept.get(make);
   if (side === undefined) {
-    const current = { work };
-    side = { queue: make((key) => current.work(key)), current };
+    const checker = new Checker(keys, p.N);
+    side = { queue: make(checker.noop()), checker };
     kept.set(make, side);
   }
-  const { queue, current } = side;
-  current.work = work;
-  return { q: queue, resultsBefore: queue.results(), end: () => void (current.work = noWork) };
+  side.checker.reset();
+  return { q: side.queue, checker: side.checker, resultsBefore: side.queue.results(), end: () => {} };
 }
 
 async function round(make: Make): Promise<Round> {
-  const checker = new Checker(keys, p.N);
-  const { q, resultsBefore, end } = queueFor(make, checker.noop());
+  const { q, checker, resultsBefore, end } = queueFor(make);
   let t0: number;
   let c0: NodeJS.CpuUsage;
   if (p.mode === 'burst') {

@@ -50,6 +50,24 @@ export class Checker {
     this.passesPerKey = new Uint32Array(keys.length);
   }
 
+  /**
+   * Clears every counter for a new round, so that one checker (and the one work function wrapping
+   * it) serves a whole run: a new checker per round gives the queue a new work function each round,
+   * and V8 throws away any optimised code that inlined the old one once it is collected.
+   */
+  reset(): void {
+    this.lastEvent.fill(0);
+    this.lastStart.fill(0);
+    this.running.fill(0);
+    this.passesPerKey.fill(0);
+    this.pushed = 0;
+    this.passes = 0;
+    this.inFlight = 0;
+    this.maxInFlight = 0;
+    this.overlaps = 0;
+    this.overLimit = 0;
+  }
+
   /** Records that an event for key `i` is about to be pushed. */
   event(i: number): void {
     this.lastEvent[i] = ++this.pushed;
