@@ -99,19 +99,21 @@ export function withConditions<Ctx extends PassContext = PassContext>(options: C
     const verdict = context.assess(outcome);
     const succeeded = verdict.outcome.type === 'converged' || verdict.outcome.type === 'requeueAfter';
     if (verdict.immediate && !succeeded) return undefined; // a bounded conflict retry: the next pass writes
+    const generation = before.metadata.generation;
+    const status = before.status as object | undefined;
+    // Nothing wrote the resource through an unwatched path since the first read: a successful pass of
+    // a resource being deleted, or whose status was already seen holding these conditions, has
+    // nothing to write (decided before a report is built: this is every no-change pass).
+    if (unwritten && succeeded && (before.metadata.deletionTimestamp !== undefined || (status !== undefined && recorded.get(status) === generation))) {
+      return undefined;
+    }
     // The convergence clock is read only for a failed pass past its deadline (a lookup per pass else).
     const since = !succeeded && context.overdue ? context.convergingSince : undefined;
-    const report: PassReport = { generation: before.metadata.generation, verdict, overdueSince: since === undefined ? undefined : isoTime(since) };
-    if (unwritten) {
-      // Nothing wrote the resource through an unwatched path since the first read: if that read
-      // already shows these conditions, there is nothing to write and no need to read again.
-      if (succeeded && before.metadata.deletionTimestamp !== undefined) return undefined;
-      const status = before.status as object | undefined;
-      if (succeeded && status !== undefined && recorded.get(status) === report.generation) return undefined;
-      if (recordPass(status, report, stamp) === status) {
-        if (succeeded && status !== undefined && isFrozenStatus(status)) recorded.set(status, report.generation);
-        return undefined;
-      }
+    const report: PassReport = { generation, verdict, overdueSince: since === undefined ? undefined : isoTime(since) };
+    // Else, if the first read already shows these conditions, no need to read again.
+    if (unwritten && recordPass(status, report, stamp) === status) {
+      if (succeeded && status !== undefined && isFrozenStatus(status)) recorded.set(status, generation);
+      return undefined;
     }
     return { report, succeeded };
   };
