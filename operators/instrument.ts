@@ -1,5 +1,5 @@
 import { noopLogger, noopMetrics } from '../src/index.js';
-import type { Key, LogFields, Logger, LoopProbe, Metrics, PassResult, QueueHooks, ReconcileRequest } from '../src/index.js';
+import type { Key, LogFields, Logger, LoopProbe, Metrics, PassResult, QueueHooks, ReconcileRequest, TriggerReason } from '../src/index.js';
 
 /**
  * Options of {@link instrument}.
@@ -213,15 +213,19 @@ export function instrument(options: InstrumentOptions): QueueHooks {
     .padStart(8, '0');
   let seq = 0;
 
+  /** Logs a hook that threw; a logger that throws too is ignored. */
+  const failed = (hook: string, thrown: unknown): void => {
+    try {
+      logger.error({ hook, error: thrown instanceof Error ? thrown.message : String(thrown) }, 'Observability hook failed');
+    } catch {
+      // A logger that throws cannot be told about it; the loop goes on.
+    }
+  };
   const guard = (hook: string, call: () => void): void => {
     try {
       call();
     } catch (thrown) {
-      try {
-        logger.error({ hook, error: thrown instanceof Error ? thrown.message : String(thrown) }, 'Observability hook failed');
-      } catch {
-        // A logger that throws cannot be told about it; the loop goes on.
-      }
+      failed(hook, thrown);
     }
   };
 
@@ -231,8 +235,10 @@ export function instrument(options: InstrumentOptions): QueueHooks {
   const quiet = logger === noopLogger;
   const metricsStart = hasHook(metrics, 'onStart');
   const metricsFinish = hasHook(metrics, 'onFinish');
+  const metricsAdd = hasHook(metrics, 'onAdd');
   const userStart = hasHook(user, 'onStart');
   const userFinish = hasHook(user, 'onFinish');
+  const userAdd = hasHook(user, 'onAdd');
   const onStart = (key: Key, request: ReconcileRequest, queuedMs: number, pass?: StartedPass): void => {
     if (!quiet) {
       const reconcileId = pass?.reconcileId ?? `${idBase}-${(++seq).toString(36)}`;
@@ -246,22 +252,51 @@ export function instrument(options: InstrumentOptions): QueueHooks {
     if (metricsStart) guard('metrics.onStart', () => metrics.onStart?.(key, request, queuedMs));
     if (userStart) guard('hooks.onStart', () => user?.onStart?.(key, request, queuedMs));
   };
+  // The per-event hooks call theirs in a plain `try` (no closure per call). Nobody to tell about each
+  // trigger (no metrics or user `onAdd`): no `onAdd` at all, no call per event.
+  const onAdd = (key: Key, reason: TriggerReason, revision: number | undefined): void => {
+    if (metricsAdd) {
+      try {
+        metrics.onAdd?.(key, reason, revision);
+      } catch (thrown) {
+        failed('metrics.onAdd', thrown);
+      }
+    }
+    if (userAdd) {
+      try {
+        user?.onAdd?.(key, reason, revision);
+      } catch (thrown) {
+        failed('hooks.onAdd', thrown);
+      }
+    }
+  };
+
+  const onFinish = (result: PassResult): void => {
+    if (!quiet) {
+      const reconcileId = running.get(result.key);
+      running.delete(result.key);
+      guard('log', () => logFinish(logger, result, reconcileId, failing));
+    }
+    if (metricsFinish) {
+      try {
+        metrics.onFinish?.(result);
+      } catch (thrown) {
+        failed('metrics.onFinish', thrown);
+      }
+    }
+    if (userFinish) {
+      try {
+        user?.onFinish?.(result);
+      } catch (thrown) {
+        failed('hooks.onFinish', thrown);
+      }
+    }
+  };
 
   return {
-    onAdd: (key, reason, revision) => {
-      guard('metrics.onAdd', () => metrics.onAdd?.(key, reason, revision));
-      guard('hooks.onAdd', () => user?.onAdd?.(key, reason, revision));
-    },
+    ...(metricsAdd || userAdd ? { onAdd } : {}),
     ...(quiet && !metricsStart && !userStart ? {} : { onStart }),
-    onFinish: (result) => {
-      if (!quiet) {
-        const reconcileId = running.get(result.key);
-        running.delete(result.key);
-        guard('log', () => logFinish(logger, result, reconcileId, failing));
-      }
-      if (metricsFinish) guard('metrics.onFinish', () => metrics.onFinish?.(result));
-      if (userFinish) guard('hooks.onFinish', () => user?.onFinish?.(result));
-    },
+    ...(quiet && !metricsFinish && !userFinish ? {} : { onFinish }),
     onRelease: (key, by) => {
       guard('log', () => logger.info({ key, by }, 'Key released'));
       guard('metrics.onRelease', () => metrics.onRelease?.(key, by));

@@ -124,7 +124,10 @@ export function withConditions<Ctx extends PassContext = PassContext>(options: C
     const status = recordPass(fresh.status as object | undefined, report, stamp);
     if (status === fresh.status || context.aborted) return outcome;
     try {
-      await store.updateStatus({ ...fresh, status });
+      const written = await store.updateStatus({ ...fresh, status });
+      // What was just written holds these conditions: the key's next pass is recognised by identity.
+      const kept = written?.status as object | undefined;
+      if (succeeded && kept !== undefined && kept !== null && isFrozenStatus(kept)) recorded.set(kept, report.generation);
     } catch (error) {
       if (succeeded) return Outcome.retry(error);
       logger.warn({ key: context.key, error: (error as Error).message }, 'Status conditions not written');

@@ -117,11 +117,13 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   const historySize = checkCount('history', options.history, 1000, 0);
   const schemas = new Map<string, ZodType<unknown> | undefined>();
   const kinds = new Map<string, Map<Key, Resource>>();
-  const listeners = new Map<string, Set<Listener>>();
+  /** Each kind's watchers, replaced (never changed in place) on subscribe and unsubscribe: a write takes the current array as is. */
+  const listeners = new Map<string, readonly Listener[]>();
   /** The last `historySize` changes, oldest first (a ring from `historyStart`). */
   const history: ResourceEvent[] = [];
   let historyStart = 0;
-  const outbox: (() => void)[] = [];
+  /** Deliveries waiting for the one under way: pairs of (watchers, event) or (task, undefined). */
+  const outbox: (readonly Listener[] | (() => void) | WatchEvent | undefined)[] = [];
   let delivering = false;
   let revision = 0;
   let size = 0;
@@ -135,18 +137,27 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
 
   /**
    * Runs watcher deliveries one at a time, in order. A write made by a watcher while it is being told
-   * about an earlier write is queued, so every watcher sees every change in write order.
+   * about an earlier write is queued, so every watcher sees every change in write order. `task` is
+   * either the watchers to tell `event`, or a function (a new watch's replay).
    */
-  function deliver(task: () => void): void {
-    outbox.push(task);
-    if (delivering) return;
+  function deliver(task: readonly Listener[] | (() => void), event?: WatchEvent): void {
+    if (delivering) {
+      outbox.push(task, event);
+      return;
+    }
     delivering = true;
     try {
-      for (let i = 0; i < outbox.length; i++) outbox[i]?.();
+      run(task, event);
+      for (let i = 0; i < outbox.length; i += 2) run(outbox[i] as readonly Listener[] | (() => void), outbox[i + 1] as WatchEvent | undefined);
     } finally {
       outbox.length = 0;
       delivering = false;
     }
+  }
+
+  function run(task: readonly Listener[] | (() => void), event: WatchEvent | undefined): void {
+    if (typeof task === 'function') task();
+    else for (let i = 0; i < task.length; i++) (task[i] as Listener)(event as WatchEvent);
   }
 
   function remember(event: ResourceEvent): void {
@@ -191,10 +202,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     );
     remember(event);
     const watchers = listeners.get(object.kind);
-    if (watchers !== undefined && watchers.size > 0) {
-      const targets = [...watchers];
-      deliver(() => targets.forEach((listener) => listener(event)));
-    }
+    if (watchers !== undefined && watchers.length > 0) deliver(watchers, event);
     return object;
   }
 
@@ -293,8 +301,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
             return undefined;
           }
         }
-        const watchers = listeners.get(kind) ?? new Set<Listener>();
-        listeners.set(kind, watchers.add(listener));
+        listeners.set(kind, [...(listeners.get(kind) ?? []), listener]);
         deliver(() => {
           const events = replay ?? [];
           // The replay must not outlive its delivery: the listener's closure would keep every replaced
@@ -305,7 +312,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
             listener(event);
           }
         });
-        return () => void watchers.delete(listener);
+        return () => {
+          const watchers = (listeners.get(kind) ?? []).filter((l) => l !== listener);
+          if (watchers.length > 0) listeners.set(kind, watchers);
+          else listeners.delete(kind);
+        };
       });
     },
   };

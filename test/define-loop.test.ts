@@ -140,6 +140,29 @@ describe('defineLoop', () => {
   });
 });
 
+describe('defineLoop: user hooks', () => {
+  it('a hooks object with methods gets its onFinish called on itself, with and without status conditions', async () => {
+    for (const conditions of [true, false]) {
+      const sim = new SimulationScheduler();
+      const store = createMemoryStore({ scheduler: sim });
+      await store.create('T', { metadata: { name: 'a' }, spec: {} });
+      class Recorder {
+        readonly keys: string[] = [];
+        onFinish(result: PassResult): void {
+          this.keys.push(result.key);
+        }
+      }
+      const hooks = new Recorder();
+      const loop = defineLoop({ name: `hooks-${conditions}`, store, kind: 'T', scheduler: sim, conditions, hooks, reconcile: () => undefined });
+      await sim.runUntil(10);
+      loop.trigger('a');
+      await sim.runUntil(20);
+      expect(hooks.keys).toEqual(['a', 'a']);
+      await loop.stop();
+    }
+  });
+});
+
 describe('defineLoop: options it cannot run with', () => {
   const store = createMemoryStore();
   const cases: [string, Record<string, unknown>, RegExp][] = [

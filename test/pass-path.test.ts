@@ -361,6 +361,39 @@ describe('conditions on a no-change pass (the first read stands in for the secon
     await loop.stop();
   });
 
+  it('the status a pass has just written is known by identity on the next pass: its conditions are not read again', async () => {
+    const sim = new SimulationScheduler();
+    const store = createMemoryStore({ scheduler: sim });
+    await store.create('T', { metadata: { name: 'a' }, spec: {} });
+    // Every status the store hands out is seen through one proxy per stored status, counting reads of `conditions`.
+    let reads = 0;
+    const proxies = new WeakMap<object, object>();
+    const watched = <R extends Resource | undefined>(resource: R): R => {
+      const status = resource?.status as object | undefined;
+      if (resource === undefined || status === undefined) return resource;
+      let proxy = proxies.get(status);
+      if (proxy === undefined) {
+        proxy = new Proxy(status, { get: (target, field, receiver) => (field === 'conditions' && reads++, Reflect.get(target, field, receiver)) });
+        proxies.set(status, proxy);
+      }
+      return { ...resource, status: proxy } as R;
+    };
+    const counting: Store = {
+      ...store,
+      get: async (kind, key) => watched(await store.get(kind, key)),
+      updateStatus: async (resource) => watched(await store.updateStatus(resource)),
+    };
+    const loop = defineLoop({ name: 'known', store: counting, kind: 'T', scheduler: sim, reconcile: async (_r, ctx) => void (await ctx.get()) });
+    await sim.runUntil(10); // the first pass writes the conditions
+    expect(getCondition((await store.get<unknown, ReconcileStatus>('T', 'a'))?.status, 'Ready')?.status).toBe('True');
+    reads = 0;
+    loop.trigger('a');
+    await sim.runUntil(20);
+    expect(loop.snapshot().counters.passes).toBe(2);
+    expect(reads).toBe(0);
+    await loop.stop();
+  });
+
   it('a converged key that fails later, or whose spec changes with the same status, gets its conditions rewritten', async () => {
     const sim = new SimulationScheduler();
     const store = createMemoryStore({ scheduler: sim });

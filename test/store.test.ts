@@ -425,6 +425,24 @@ describe('createMemoryStore: watch', () => {
     expect(summary(lateEvents)).toEqual(['added* a@1', 'added* b@2']);
   });
 
+  it('a watcher that unsubscribes while another one is told about a write gets nothing more, and the others get every write', async () => {
+    const store = createMemoryStore();
+    const kept: WatchEvent[] = [];
+    const quitting: WatchEvent[] = [];
+    let quit: (() => void) | undefined;
+    store.watch('Post').subscribe((e) => {
+      kept.push(e);
+      if (e.type !== 'synced' && !e.initial && e.object.metadata.name === 'a') quit?.(); // the second watcher leaves mid-delivery
+    });
+    const sub = store.watch('Post').subscribe((e) => quitting.push(e));
+    quit = () => sub.unsubscribe();
+    await store.create('Post', post('a'));
+    await store.create('Post', post('b'));
+    expect(summary(kept)).toEqual(['added a@1', 'added b@2']);
+    // RxJS drops what reaches a closed subscriber: the unsubscribed watcher sees nothing after it left.
+    expect(summary(quitting)).toEqual([]);
+  });
+
   it('a write during the initial replay is delivered after the replay, not lost or duplicated', async () => {
     const store = createMemoryStore();
     await store.create('Post', post('a'));

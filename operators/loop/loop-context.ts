@@ -157,10 +157,10 @@ export class LoopScope<Spec, Status> implements LoopContext<Spec, Status> {
   readonly loop: string;
   readonly key: Key;
   readonly kind: string;
-  readonly store: Store;
   readonly request: ReconcileRequest;
   readonly fence: Fence | undefined;
   private readonly env: LoopEnv;
+  private scoped: Store | undefined;
   private readonly pass: PassContext;
   private snapshot: Promise<Resource<Spec, Status> | undefined> | undefined;
   private passLogger: Logger | undefined;
@@ -174,8 +174,13 @@ export class LoopScope<Spec, Status> implements LoopContext<Spec, Status> {
     this.loop = env.loop;
     this.key = request.key;
     this.kind = env.kind;
-    this.store = scopedStore(env, request.key);
     this.request = request;
+  }
+
+  /** Built on first use: most passes never touch `ctx.store`, and it is ten closures. */
+  get store(): Store {
+    this.scoped ??= scopedStore(this.env, this.key);
+    return this.scoped;
   }
 
   get reconcileId(): string {

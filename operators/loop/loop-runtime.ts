@@ -118,17 +118,23 @@ export class LoopRuntime {
   }): Loop {
     const { name, scheduler, logger, control, health } = this;
     const user = this.options.hooks;
+    const own = args.onFinish;
+    const theirs = user?.onFinish;
+    // One `onFinish` only when someone has one (a quiet loop without conditions then builds no result per pass).
+    const onFinish =
+      own === undefined
+        ? theirs?.bind(user)
+        : theirs === undefined
+          ? own
+          : (result: PassResult): void => {
+              own(result);
+              theirs.call(user, result);
+            };
     const hooks = instrument({
       logger,
       probe: { name, stats: () => control.stats() },
       ...(this.options.metrics ? { metrics: this.options.metrics } : {}),
-      hooks: {
-        ...(user ?? {}),
-        onFinish: (result) => {
-          args.onFinish?.(result);
-          user?.onFinish?.(result);
-        },
-      },
+      hooks: { ...(user ?? {}), ...(onFinish === undefined ? {} : { onFinish }) },
       ...(this.options.convergenceDeadline !== undefined ? { convergenceDeadline: this.options.convergenceDeadline } : {}),
     });
     this.hooks = hooks;

@@ -266,6 +266,50 @@ describe('instrument with nothing to tell', () => {
     expect(instrument({ logger: capture().logger, probe }).onStart).toBeTypeOf('function');
   });
 
+  it('has no onAdd without a metrics or user onAdd, and no onFinish when it is also quiet (no call, no result per pass)', () => {
+    const quiet = instrument({ logger: noopLogger, probe });
+    expect(quiet.onAdd).toBeUndefined();
+    expect(quiet.onFinish).toBeUndefined();
+    expect(instrument({ logger: noopLogger, probe, hooks: { onAdd: () => undefined } }).onAdd).toBeTypeOf('function');
+    expect(instrument({ logger: noopLogger, probe, metrics: { forLoop: () => ({ onAdd: () => undefined }) } }).onAdd).toBeTypeOf('function');
+    expect(instrument({ logger: noopLogger, probe, hooks: { onFinish: () => undefined } }).onFinish).toBeTypeOf('function');
+    expect(instrument({ logger: capture().logger, probe }).onFinish).toBeTypeOf('function');
+  });
+
+  it('a throwing onAdd or onFinish (Error or not, user or metrics) is logged with its hook name and the others are still called', () => {
+    const { logger, lines } = capture();
+    const seen: string[] = [];
+    const hooks = instrument({
+      logger,
+      probe,
+      hooks: {
+        onAdd: (key) => {
+          seen.push(`user add ${key}`);
+          throw 'user add bug';
+        },
+        onFinish: () => {
+          throw new Error('user finish bug');
+        },
+      },
+      metrics: {
+        forLoop: () => ({
+          onAdd: () => {
+            throw new Error('metrics add bug');
+          },
+          onFinish: (result: PassResult) => void seen.push(`metrics finish ${result.key}`),
+        }),
+      },
+    });
+    hooks.onAdd?.('k', 'watch', undefined);
+    hooks.onFinish?.({ key: 'k', request: { key: 'k', reason: 'watch' }, startedAt: 0, finishedAt: 1, outcome: Outcome.converged(), failures: 0 } as unknown as PassResult);
+    expect(seen).toEqual(['user add k', 'metrics finish k']);
+    expect(named(lines, 'Observability hook failed').map((l) => [l['hook'], l['error']])).toEqual([
+      ['metrics.onAdd', 'metrics add bug'],
+      ['hooks.onAdd', 'user add bug'],
+      ['hooks.onFinish', 'user finish bug'],
+    ]);
+  });
+
   it('a user onStart is still called, and a hooks object whose onStart getter throws stops nothing (logged)', async () => {
     const { logger, lines } = capture();
     const started: string[] = [];
