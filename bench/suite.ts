@@ -1238,7 +1238,7 @@ export const SUITE: Benchmark[] = [
         if (!quick) {
           rows.push(
             info(
-              `same, ${name} style, without the pass's own fast-deep-equal (measured alone in the same process) (info: the library's share)`,
+              `same, ${name} style, without the pass's own fast-deep-equal (measured alone in the same process, every round) (info: the library's share)`,
               A,
               'libraryOnlyUsPerEvent',
               `the diff alone ${fmt(metric(A, 'specDiffUsPerEvent'), 'µs')}`,
