@@ -117,26 +117,32 @@ export class LoopRuntime {
     readonly mayComplete?: boolean;
   }): Loop {
     const { name, scheduler, logger, control, health } = this;
-    const user = this.options.hooks;
-    const own = args.onFinish;
-    const theirs = user?.onFinish;
-    // One `onFinish` only when someone has one (a quiet loop without conditions then builds no result per pass).
-    const onFinish =
-      own === undefined
-        ? theirs?.bind(user)
-        : theirs === undefined
-          ? own
-          : (result: PassResult): void => {
-              own(result);
-              theirs.call(user, result);
-            };
-    const hooks = instrument({
+    // The user's hooks go to `instrument` as given: their getters are read there, inside a guard
+    // (a hooks object whose getters throw stops nothing; each throw is logged).
+    const observed = instrument({
       logger,
       probe: { name, stats: () => control.stats() },
       ...(this.options.metrics ? { metrics: this.options.metrics } : {}),
-      hooks: { ...(user ?? {}), ...(onFinish === undefined ? {} : { onFinish }) },
+      ...(this.options.hooks ? { hooks: this.options.hooks } : {}),
       ...(this.options.convergenceDeadline !== undefined ? { convergenceDeadline: this.options.convergenceDeadline } : {}),
     });
+    // The loop's own `onFinish` first (conditions of a parked, aborted pass), then the observers'. A
+    // quiet loop without conditions has no `onFinish` at all: no result is built per pass.
+    const own = args.onFinish;
+    const theirs = observed.onFinish;
+    const hooks: QueueHooks =
+      own === undefined
+        ? observed
+        : {
+            ...observed,
+            onFinish: (result) => {
+              try {
+                own(result);
+              } finally {
+                theirs?.(result); // a throw of `own` is then the queue's to contain and report
+              }
+            },
+          };
     this.hooks = hooks;
 
     const results = new Subject<PassResult>();

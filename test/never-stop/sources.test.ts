@@ -225,6 +225,39 @@ describe('a loop whose sources fail keeps running (G14)', () => {
     await loop.stop();
   });
 
+  it('hooks whose getters throw (Error or not) neither stop defineLoop nor the loop: each throw is logged with its hook', async () => {
+    const scheduler = new SimulationScheduler();
+    const store = createMemoryStore({ scheduler });
+    await store.create('T', { metadata: { name: 'a' }, spec: {} });
+    const lines: { message: string; fields: LogFields }[] = [];
+    const logger: Logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: () => undefined,
+      error: (fields, message) => void lines.push({ message, fields }),
+      child: () => logger,
+    };
+    const hostile = {};
+    for (const [hook, thrown] of [['onAdd', new Error('add getter')], ['onStart', 'start getter'], ['onFinish', 42]] as const) {
+      Object.defineProperty(hostile, hook, {
+        enumerable: true,
+        get() {
+          throw thrown;
+        },
+      });
+    }
+    for (const conditions of [true, false]) {
+      lines.length = 0;
+      const loop = defineLoop({ name: `g-${conditions}`, store, kind: 'T', scheduler, logger, conditions, hooks: hostile, reconcile: () => Outcome.converged() });
+      await scheduler.runUntil(scheduler.now() + 10);
+      expect(loop.snapshot().counters.converged).toBe(1);
+      expect(loop.health().alive).toBe(true);
+      const failed = lines.filter((l) => l.message === 'Observability hook failed').map((l) => l.fields['hook']);
+      expect(new Set(failed)).toEqual(new Set(['hooks.onAdd', 'hooks.onStart', 'hooks.onFinish']));
+      await loop.stop();
+    }
+  });
+
   it('a logger that throws on every call, and hooks and metrics that throw, never stop the loop or make stop() reject', async () => {
     const scheduler = new SimulationScheduler();
     const store = createMemoryStore({ scheduler });
