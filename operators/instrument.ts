@@ -202,7 +202,7 @@ interface StartedPass {
  */
 export function instrument(options: InstrumentOptions): QueueHooks {
   const { logger } = options;
-  const metrics = (options.metrics ?? noopMetrics).forLoop(options.probe);
+  const metrics = loopMetrics(options);
   const user = options.hooks;
   /** The running pass of each key (G1: at most one), for the line that ends it. */
   const running = new Map<Key, string>();
@@ -326,6 +326,26 @@ export function instrument(options: InstrumentOptions): QueueHooks {
       guard('hooks.onOverdue', () => user?.onOverdue?.(key, since, revision));
     },
   };
+}
+
+/**
+ * The metrics of this loop from the `metrics` port. A port whose `forLoop` throws (or hands back
+ * nothing) does not stop the loop from being defined: the error is logged and the loop runs without
+ * metrics.
+ */
+function loopMetrics(options: InstrumentOptions): ReturnType<Metrics['forLoop']> {
+  if (options.metrics === undefined) return noopMetrics.forLoop(options.probe);
+  let found: unknown;
+  try {
+    found = options.metrics.forLoop(options.probe);
+  } catch (thrown) {
+    try {
+      options.logger.error({ hook: 'metrics.forLoop', error: thrown instanceof Error ? thrown.message : String(thrown) }, 'Observability hook failed');
+    } catch {
+      // A logger that throws cannot be told about it; the loop goes on.
+    }
+  }
+  return typeof found === 'object' && found !== null ? (found as ReturnType<Metrics['forLoop']>) : noopMetrics.forLoop(options.probe);
 }
 
 /**

@@ -258,6 +258,22 @@ describe('a loop whose sources fail keeps running (G14)', () => {
     }
   });
 
+  it('a metrics port whose forLoop throws (Error or not) or returns nothing: the loop is defined and runs without metrics, the throw logged', async () => {
+    for (const forLoop of [() => { throw new Error('port bug'); }, () => { throw 'port bug'; }, () => null, () => undefined]) {
+      const scheduler = new SimulationScheduler();
+      const store = createMemoryStore({ scheduler });
+      await store.create('T', { metadata: { name: 'a' }, spec: {} });
+      const lines: { message: string; fields: LogFields }[] = [];
+      const logger: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (fields, message) => void lines.push({ message, fields }), child: () => logger };
+      const loop = defineLoop({ name: 'm', store, kind: 'T', scheduler, logger, metrics: { forLoop } as never, reconcile: () => Outcome.converged() });
+      await scheduler.runUntil(10);
+      expect(loop.snapshot().counters.converged).toBe(1);
+      const failed = lines.filter((l) => l.message === 'Observability hook failed');
+      expect(failed.map((l) => l.fields['hook'])).toEqual(forLoop.toString().includes('throw') ? ['metrics.forLoop'] : []);
+      await loop.stop();
+    }
+  });
+
   it('a logger that throws on every call, and hooks and metrics that throw, never stop the loop or make stop() reject', async () => {
     const scheduler = new SimulationScheduler();
     const store = createMemoryStore({ scheduler });
