@@ -124,7 +124,8 @@ export interface LoopOptionsBase<Spec, Status> extends LoopQueueOptions {
    * keys or `ReconcileRequest`s that go through the queue like watch events — collapsed, and respecting
    * backoff and quarantine. (`loop.trigger(key)` is the manual force that skips them.) A source that
    * errors is restarted with the loop's backoff (logged, counted in `health()`); one that completes is
-   * done (logged).
+   * done (logged). A `Subject` is subscribed when the loop is defined, so what it emits right after
+   * `defineLoop` is kept; other Observables are subscribed on the loop's first tick.
    */
   readonly triggers?: readonly Observable<Key | ReconcileRequest>[];
   /**

@@ -11,6 +11,7 @@ import type { Observable, SchedulerLike, Subscription } from 'rxjs';
 import { Backoff, InvalidArgumentError, createQueueControl, noopLogger, safeLogger, toError } from '../../src/index.js';
 import type { BackoffPolicy, Key, Logger, Metrics, PassResult, QueueControl, QueueHooks, ReconcileRequest, Work, WorkQueueOptions } from '../../src/index.js';
 import { instrument } from '../instrument.js';
+import { holdSource } from './held-source.js';
 import { retryWithBackoff } from '../retry-with-backoff.js';
 import { workQueue } from '../work-queue.js';
 import type { LoopUsage } from './loop-context.js';
@@ -42,6 +43,8 @@ export class LoopRuntime {
   readonly backoff: BackoffPolicy;
   private readonly options: RuntimeOptions;
   private hooks: QueueHooks | undefined;
+  /** Releases the user sources held since the loop was defined (for a loop stopped before its first tick). */
+  private readonly releases: (() => void)[] = [];
 
   constructor(options: RuntimeOptions) {
     this.options = options;
@@ -89,12 +92,25 @@ export class LoopRuntime {
     );
   }
 
-  /** The user's `triggers`, each supervised, as sources of the loop. */
+  /**
+   * A user's `Subject` (hot: it does not wait for subscribers), subscribed to now and held until the
+   * loop subscribes on its scheduler, so that what the app emits right after `defineLoop` is not lost.
+   * Other Observables are subscribed on the loop's first tick as before (a cold source then starts
+   * there, and its first values come after whatever subscribed to `results$` meanwhile).
+   */
+  hold<V>(source$: Observable<V>): Observable<V> {
+    if (!(source$ instanceof Subject)) return source$;
+    const held = holdSource(source$);
+    this.releases.push(held.release);
+    return held.observable;
+  }
+
+  /** The user's `triggers`, each held from now and supervised, as sources of the loop. */
   userTriggers(): Observable<Key | ReconcileRequest>[] {
     return (this.options.triggers ?? []).map((trigger$, i) => {
       const label = `triggers[${i}]`;
       this.health.source(label, false);
-      return this.supervise(label, trigger$.pipe(tap({ complete: () => this.logger.info({ source: label }, 'Trigger source completed') })));
+      return this.supervise(label, this.hold(trigger$).pipe(tap({ complete: () => this.logger.info({ source: label }, 'Trigger source completed') })));
     });
   }
 
@@ -116,7 +132,7 @@ export class LoopRuntime {
      */
     readonly mayComplete?: boolean;
   }): Loop {
-    const { name, scheduler, logger, control, health } = this;
+    const { name, scheduler, logger, control, health, releases } = this;
     // The user's hooks go to `instrument` as given: their getters are read there, inside a guard
     // (a hooks object whose getters throw stops nothing; each throw is logged).
     const observed = instrument({
@@ -213,6 +229,7 @@ export class LoopRuntime {
           .catch(() => undefined)
           .then(() => {
             subscription.unsubscribe();
+            for (const release of releases) release(); // sources held by a loop stopped before its first tick
             health.stopped();
             end();
             logger.info({}, 'Loop stopped');

@@ -41,7 +41,7 @@ export function streamLoop<D, C, T>(options: StreamLoopOptions<D, C, T>, source:
 
   const fromStream = <V>(label: string, stream$: Observable<Keyed<V>>, state: KeyedState<V>, isDesired: boolean): Observable<ReconcileRequest> => {
     health.source(label, true);
-    return runtime.supervise(label, stream$).pipe(
+    return runtime.supervise(label, runtime.hold(stream$)).pipe(
       mergeMap((emission): ReconcileRequest[] => {
         const first = !state.seen;
         let changed: Key[];

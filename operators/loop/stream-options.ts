@@ -40,7 +40,13 @@ export interface StreamContext<D, C> extends PassContext {
 export interface StreamLoopBase<D, C> extends LoopQueueOptions {
   readonly name: string;
   readonly source?: string;
-  /** The desired state, keyed: snapshots (`Map` / object of key → value) or lists of `{ key, value }` / `{ key, deleted: true }`. */
+  /**
+   * The desired state, keyed: snapshots (`Map` / object of key → value) or lists of `{ key, value }` /
+   * `{ key, deleted: true }`. A `Subject` (here, in `current$` and in `triggers`) is subscribed when the
+   * loop is defined, so what the app emits right after `defineLoop` is kept; other Observables are
+   * subscribed on the loop's first tick (a hot one that is not a `Subject`, e.g. `subject.asObservable()`,
+   * loses what it emits before then).
+   */
   readonly desired$: Observable<Keyed<D>>;
   /** The current state of the world, keyed the same way (optional: passes may observe it themselves). */
   readonly current$?: Observable<Keyed<C>>;
@@ -48,7 +54,7 @@ export interface StreamLoopBase<D, C> extends LoopQueueOptions {
   readonly worldKeys?: () => MaybeAsync<Iterable<Key>>;
   /** Resync period in ms: every known key (desired or current) again at this period. Default off. */
   readonly resync?: number;
-  /** External event sources: keys or Requests through the queue (backoff and quarantine respected). */
+  /** External event sources: keys or Requests through the queue (backoff and quarantine respected; a `Subject` is held from definition, as `desired$`). */
   readonly triggers?: readonly Observable<Key | ReconcileRequest>[];
   readonly convergenceDeadline?: number;
   readonly logger?: Logger;
