@@ -44,11 +44,17 @@ export interface Loop {
   health(): LoopHealth;
   /** How often the passes used each idempotent-write helper, the finalizers and child kinds seen (a copy). */
   usage(): LoopUsage;
-  /** Runs `key` now, even in backoff or quarantine (the manual force). False once stopped. */
+  /**
+   * Runs `key` now, even in backoff or quarantine (the manual force). False once stopped. Called
+   * right after `defineLoop` (before the loop's first tick), it runs as soon as the loop starts.
+   */
   trigger(key: Key): boolean;
   /** Releases a quarantined or terminal key and runs it once. False when it was not parked. */
   release(key: Key): boolean;
-  /** Starts no new pass until `resume()` (running passes finish; triggers are collected). False once stopped. */
+  /**
+   * Starts no new pass until `resume()` (running passes finish; triggers are collected). False once
+   * stopped. Called right after `defineLoop`, the loop starts paused.
+   */
   pause(): boolean;
   /** Starts passes again after `pause()`. False once stopped. */
   resume(): boolean;

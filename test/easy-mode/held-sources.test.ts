@@ -152,3 +152,33 @@ describe('holdSource', () => {
     expect(seen).toEqual([2]);
   });
 });
+
+describe('loop controls called right after defineLoop (before its first tick)', () => {
+  it('trigger(key) right after defineLoop runs once the loop starts', async () => {
+    const sim = new SimulationScheduler();
+    const store = createMemoryStore({ scheduler: sim });
+    const reasons: string[] = [];
+    const loop = defineLoop({ name: 'early-trigger', store, kind: 'T', scheduler: sim, reconcile: (request) => void reasons.push(`${request.key}:${request.reason}`) });
+    expect(loop.trigger('x')).toBe(true);
+    await sim.runUntil(1);
+    expect(reasons).toEqual(['x:manual']);
+    await loop.stop();
+    expect(loop.trigger('y')).toBe(false);
+  });
+
+  it('pause() makes the loop start paused; resume() then lets its passes run', async () => {
+    const sim = new SimulationScheduler();
+    const desired$ = new Subject<Record<string, number>>();
+    const seen: string[] = [];
+    const loop = defineLoop({ name: 'early-pause', scheduler: sim, desired$, reconcile: (request) => void seen.push(request.key) });
+    expect(loop.pause()).toBe(true);
+    desired$.next({ a: 1 });
+    await sim.runUntil(5);
+    expect(seen).toEqual([]);
+    expect(loop.health().paused).toBe(true);
+    expect(loop.resume()).toBe(true);
+    await sim.runUntil(6);
+    expect(seen).toEqual(['a']);
+    await loop.stop();
+  });
+});
