@@ -7,7 +7,7 @@
  * @module
  */
 import { apply, deleteIfExists } from './apply.js';
-import { PermanentError } from './errors.js';
+import { InvalidArgumentError, PermanentError } from './errors.js';
 import { keyOf } from './key.js';
 import type { Key, NewResource, OwnerReference, Resource, Store } from './types.js';
 
@@ -81,6 +81,11 @@ export function isOwnedBy(resource: Resource, owner: Owner): boolean {
  * (`PermanentError`): it is never taken over; a child with no controller is adopted. Idempotent: a
  * second call with the same children writes nothing.
  *
+ * Children live in their owner's namespace (as in Kubernetes, ownership does not cross namespaces): a
+ * child without a namespace gets the owner's, a child naming another one is refused. The list is
+ * checked before anything is written: it must be an array of `{ metadata: { name }, … }` with no
+ * key twice (`InvalidArgumentError` naming the entry).
+ *
  * ## Example
  * ```ts
  * import { createMemoryStore, ensureChildren } from 'rx-reconcile';
@@ -94,11 +99,10 @@ export function isOwnedBy(resource: Resource, owner: Owner): boolean {
  */
 export async function ensureChildren(store: Store, owner: Owner, kind: string, children: readonly NewResource[]): Promise<ChildrenReport> {
   const reference = ownerReferenceOf(owner);
-  const wanted = new Set<Key>();
+  const placed = placeChildren(owner, kind, children);
+  const wanted = new Set<Key>(placed.map(([key]) => key));
   const report = { created: [] as Key[], updated: [] as Key[], deleted: [] as Key[], unchanged: [] as Key[] };
-  for (const child of children) {
-    const key = keyOf({ metadata: child.metadata });
-    wanted.add(key);
+  for (const [key, child] of placed) {
     const existing = await store.get(kind, key);
     const others = (existing?.metadata.ownerReferences ?? child.metadata.ownerReferences ?? []).filter((r) => !refersTo(r, owner));
     const controller = others.find((r) => r.controller === true);
@@ -122,6 +126,49 @@ export async function ensureChildren(store: Store, owner: Owner, kind: string, c
     report.deleted.push(key);
   }
   return report;
+}
+
+/**
+ * The children as they will be written, with their keys: each in the owner's namespace. Throws
+ * `InvalidArgumentError` (before any write) for a list that is not an array of resources, a child in
+ * another namespace, or a key given twice.
+ */
+function placeChildren(owner: Owner, kind: string, children: readonly NewResource[]): [Key, NewResource][] {
+  const where = `ensureChildren(${JSON.stringify(kind)})`;
+  if (!Array.isArray(children)) {
+    throw new InvalidArgumentError(`${where}: children must be an array of resources ({ metadata: { name }, spec }), got ${describe(children)}`);
+  }
+  const namespace = owner.metadata.namespace === '' ? undefined : owner.metadata.namespace;
+  const seen = new Set<Key>();
+  return children.map((child: unknown, index): [Key, NewResource] => {
+    const metadata = (child as { metadata?: unknown } | null)?.metadata;
+    if (typeof child !== 'object' || child === null || typeof metadata !== 'object' || metadata === null) {
+      throw new InvalidArgumentError(`${where}: children[${index}] must be a resource ({ metadata: { name }, spec }), got ${describe(child)}`);
+    }
+    const name = (metadata as { name?: unknown }).name;
+    if (typeof name !== 'string' || name === '' || name.includes('/')) {
+      throw new InvalidArgumentError(`${where}: children[${index}].metadata.name must be a non-empty string without "/", got ${describe(name)}`);
+    }
+    const given = (metadata as { namespace?: unknown }).namespace;
+    if (namespace !== undefined && given !== undefined && given !== '' && given !== namespace) {
+      throw new InvalidArgumentError(
+        `${where}: children[${index}] is in namespace ${JSON.stringify(given)}, its owner ${owner.kind} "${owner.metadata.name}" in ${JSON.stringify(namespace)}: ` +
+          'children live in their owner\'s namespace; leave metadata.namespace out',
+      );
+    }
+    const placed = (namespace === undefined || given === namespace ? child : { ...child, metadata: { ...metadata, namespace } }) as NewResource;
+    const key = keyOf({ metadata: placed.metadata });
+    if (seen.has(key)) throw new InvalidArgumentError(`${where}: children[${index}] is ${JSON.stringify(key)} again: give each child once`);
+    seen.add(key);
+    return [key, placed];
+  });
+}
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object without metadata';
+  return `${typeof value} ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`.slice(0, 80);
 }
 
 /** The resources of `kind` owned by `owner` (in its namespace). */

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { AlreadyExistsError, Outcome, addFinalizer, apply, createMemoryStore, defineLoop, deleteIfExists, ensureChildren, NotFoundError, removeFinalizer } from 'rx-reconcile';
 import { defaultClassify } from '../../src/outcome.js';
+import { deleteOwnedChildren } from '../../src/children.js';
 import type { MemoryStore, Resource, Store } from 'rx-reconcile';
 import { SimulationScheduler } from 'rx-reconcile/testing';
 
@@ -108,6 +109,39 @@ describe('owned children', () => {
     expect(writes()).toBe(before);
     const pod = await inner.get('Pod', 'web-0');
     expect(pod?.metadata.ownerReferences).toEqual([{ kind: 'App', name: 'web', uid: owner.metadata.uid, controller: true }]);
+  });
+
+  it('regression: children of a namespaced owner live in its namespace, so stale ones are deleted and the cascade finds them (they were left behind)', async () => {
+    const store = createMemoryStore();
+    const owner = await store.create('App', { metadata: { name: 'web', namespace: 'shop' }, spec: {} });
+    expect(await ensureChildren(store, owner, 'Pod', [child('web-0', 'v1'), child('web-1', 'v1')])).toMatchObject({ created: ['shop/web-0', 'shop/web-1'] });
+    expect((await store.list('Pod')).map((p) => p.metadata.namespace)).toEqual(['shop', 'shop']);
+    expect(await ensureChildren(store, owner, 'Pod', [child('web-0', 'v1')])).toMatchObject({ unchanged: ['shop/web-0'], deleted: ['shop/web-1'] });
+    expect(await ensureChildren(store, owner, 'Pod', [{ metadata: { name: 'web-0', namespace: 'shop' }, spec: { image: 'v1' } }])).toMatchObject({ unchanged: ['shop/web-0'] });
+    expect(await deleteOwnedChildren(store, owner, ['Pod'])).toEqual(['Pod/shop/web-0']); // the cascade
+    expect(await store.list('Pod')).toEqual([]);
+  });
+
+  it('refuses, before writing anything, a list that is not an array of resources, a child in another namespace, or a key given twice', async () => {
+    const inner = createMemoryStore();
+    const { store, writes } = counting(inner);
+    const owner = await inner.create('App', { metadata: { name: 'web', namespace: 'shop' }, spec: {} });
+    const before = writes();
+    const bad: [unknown, RegExp][] = [
+      ['nope', /children must be an array/],
+      [null, /children must be an array/],
+      [[child('a', 'v1'), 42], /children\[1\] must be a resource/],
+      [[child('a', 'v1'), { spec: {} }], /children\[1\] must be a resource/],
+      [[{ metadata: { name: '' }, spec: {} }], /children\[0\]\.metadata\.name must be a non-empty string/],
+      [[{ metadata: { name: 'x/y' }, spec: {} }], /without "\/"/],
+      [[child('a', 'v1'), { metadata: { name: 'b', namespace: 'other' }, spec: {} }], /children\[1\] is in namespace "other".*leave metadata\.namespace out/],
+      [[child('a', 'v1'), child('b', 'v1'), child('a', 'v2')], /children\[2\] is "shop\/a" again/],
+    ];
+    for (const [children, message] of bad) {
+      await expect(ensureChildren(store, owner, 'Pod', children as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(message) });
+    }
+    expect(writes()).toBe(before);
+    expect(await inner.list('Pod')).toEqual([]);
   });
 
   it('never deletes or takes over what the owner does not own (property over siblings and foreign children)', async () => {
