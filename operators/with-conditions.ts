@@ -15,6 +15,11 @@ export interface ConditionsOptions<Ctx extends PassContext = PassContext> {
   readonly scheduler?: SchedulerLike;
   /** How a pass reads the resource at its start. Default `store.get(kind, key)`. */
   readonly read?: (request: ReconcileRequest, context: Ctx) => PromiseLike<Resource | undefined>;
+  /**
+   * The same first read when it is at hand without waiting (`{ value }`), else `undefined` (then
+   * `read` is awaited). Saves a promise hop per pass; `defineLoop` passes its snapshot here.
+   */
+  readonly readNow?: (request: ReconcileRequest, context: Ctx) => { readonly value: Resource | undefined } | undefined;
   /** Where a failed condition write is logged (`warn`). Default: silent. */
   readonly logger?: Logger;
   /**
@@ -139,8 +144,10 @@ export function withConditions<Ctx extends PassContext = PassContext>(options: C
   // per pass costs several µs (see BENCHMARKS.md #18); a no-change pass settles without another
   // promise. Observable passes are still cancelled on abort.
   const writes = options.writes;
+  const readNow = options.readNow;
   return (work) => async (request, context) => {
-    const before = await read(request, context);
+    const now = readNow?.(request, context);
+    const before = now !== undefined ? now.value : await read(request, context);
     const mark = writes === undefined ? -1 : writes();
     let outcome: Outcome;
     try {

@@ -46,6 +46,7 @@ import {
   updatedResource,
 } from './store-rules.js';
 import type { WriteRules } from './store-rules.js';
+import { withPeek } from './peek.js';
 import type { Key, ListOptions, NewResource, Resource, ResourceEvent, Store, WatchEvent, WatchOptions } from './types.js';
 
 /** Per-kind options: an optional zod schema that every written `spec` must pass. */
@@ -220,7 +221,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   }
   for (const [kind, kindOptions] of Object.entries(options.kinds ?? {})) registerKind(kind, kindOptions);
 
-  return {
+  const memoryStore: MemoryStore = {
     registerKind,
 
     get size(): number {
@@ -320,6 +321,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       });
     },
   };
+  // What `get` resolves to, without a promise (a loop's pass takes its snapshot with it).
+  return withPeek(memoryStore, (kind, key) => kinds.get(kind)?.get(key));
 }
 
 function sorted(resources: Map<Key, Resource> | undefined): Resource[] {

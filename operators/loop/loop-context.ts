@@ -19,6 +19,7 @@ import {
   stampObservedGeneration,
 } from '../../src/index.js';
 import { isoTime } from '../../src/iso-time.js';
+import type { Peek } from '../../src/peek.js';
 import { ownershipOf } from '../with-ownership.js';
 import type {
   Applied,
@@ -144,6 +145,8 @@ export interface LoopEnv {
   readonly own: Store;
   /** How many writes went through `own` so far (see `withConditions`' `writes`). */
   readonly ownWrites: () => number;
+  /** The store's synchronous read, when the store as given has one (the memory store): the pass's snapshot then needs no promise. */
+  readonly peek?: Peek | undefined;
   /** Where `once` records effects. */
   readonly ledger: Store;
   readonly scheduler: SchedulerLike;
@@ -163,6 +166,8 @@ export class LoopScope<Spec, Status> implements LoopContext<Spec, Status> {
   private scoped: Store | undefined;
   private readonly pass: PassContext;
   private snapshot: Promise<Resource<Spec, Status> | undefined> | undefined;
+  /** The snapshot itself, when it was taken synchronously or remembered (see {@link LoopScope.snapshotNow}). */
+  private held: { readonly value: Resource<Spec, Status> | undefined } | undefined;
   private passLogger: Logger | undefined;
 
   constructor(env: LoopEnv, request: ReconcileRequest, pass: PassContext) {
@@ -221,11 +226,28 @@ export class LoopScope<Spec, Status> implements LoopContext<Spec, Status> {
     return this.env.random();
   }
   get(): Promise<Resource<Spec, Status & ReconcileStatus> | undefined> {
-    this.snapshot ??= this.env.store.get<Spec, Status>(this.kind, this.key);
+    if (this.snapshot === undefined) {
+      const peek = this.env.peek;
+      // Coordinated passes read through their fenced store (`env.store`), never around it.
+      if (peek !== undefined && this.fence === undefined) {
+        const value = peek(this.kind, this.key) as Resource<Spec, Status> | undefined;
+        this.held = { value };
+        this.snapshot = Promise.resolve(value);
+      } else this.snapshot = this.env.store.get<Spec, Status>(this.kind, this.key);
+    }
     return this.snapshot as Promise<Resource<Spec, Status & ReconcileStatus> | undefined>;
+  }
+  /**
+   * The pass's snapshot as `get()` resolves it, when that is known without waiting (taken with the
+   * store's synchronous read, or remembered after an own write); `undefined` otherwise. Starts the read.
+   */
+  snapshotNow(): { readonly value: Resource<Spec, Status & ReconcileStatus> | undefined } | undefined {
+    if (this.snapshot === undefined) void this.get();
+    return this.held as { readonly value: Resource<Spec, Status & ReconcileStatus> | undefined } | undefined;
   }
   /** Makes `resource` the pass's snapshot (after one of the loop's own writes); returns this context. */
   remember(resource: Resource<Spec, Status>): this {
+    this.held = { value: resource };
     this.snapshot = Promise.resolve(resource);
     return this;
   }

@@ -52,7 +52,7 @@ export function passOf<Spec, Status, C, T>(options: ResolvedLoopOptions<Spec, St
   if (options.schema) pass = withSchema<Scope>({ schema: options.schema, store, kind, read })(pass);
   if (options.conditions !== false) {
     const scheduler = options.scheduler ?? asyncScheduler;
-    pass = withConditions<Scope>({ store: own, kind, scheduler, read, logger, writes: env.ownWrites })(pass);
+    pass = withConditions<Scope>({ store: own, kind, scheduler, read, readNow: (_request, ctx) => ctx.snapshotNow(), logger, writes: env.ownWrites })(pass);
   }
   return pass;
 }

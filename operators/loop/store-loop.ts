@@ -9,6 +9,7 @@ import { merge } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { keyOf, toError } from '../../src/index.js';
 import type { EventFilter, Key, Logger, ReconcileRequest, Store, Work } from '../../src/index.js';
+import { peekOf } from '../../src/peek.js';
 import { ignoreOwnWrites } from '../ignore-own-writes.js';
 import { resync } from '../resync.js';
 import { triggerOwners } from '../trigger-owners.js';
@@ -40,7 +41,7 @@ export function storeLoop<Spec, Status, C, T>(options: ResolvedLoopOptions<Spec,
    */
   const owned = options.coordinator ? withOwnership({ coordinator: options.coordinator, store, kind, logger, scheduler }) : undefined; // coordinator
   const own = counted(ignoreOwnWrites(owned?.store ?? store, { deletes: () => usage.ownedKinds.size === 0 }));
-  const env: LoopEnv = { loop: name, kind, store, own: own.store, ownWrites: own.writes, ledger: options.ledger ?? store, scheduler, logger, random, usage };
+  const env: LoopEnv = { loop: name, kind, store, own: own.store, ownWrites: own.writes, peek: peekOf(store), ledger: options.ledger ?? store, scheduler, logger, random, usage };
   const pass = passOf(options, env);
   const scoped: Work = (request, queuePass) => pass(request, new LoopScope<Spec, Status>(env, request, queuePass));
   const work: Work = owned ? owned.work(scoped) : scoped; // coordinator
