@@ -1,7 +1,7 @@
 import { filter } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { keyOf, statusEquals } from '../src/index.js';
-import type { Resource, Store, WatchEvent, WatchOptions } from '../src/index.js';
+import type { Resource, ResourceEvent, Store, WatchEvent, WatchOptions } from '../src/index.js';
 import { isWellFormedEvent } from './watch-events.js';
 
 /** Options of {@link ignoreOwnWrites}. */
@@ -36,7 +36,9 @@ export interface IgnoreOwnWritesOptions {
  * ## Guarantees
  * - Only an event that is exactly one of the view's own writes is left out: the one whose version
  *   that write returned, or — for stores that tell watchers inside the write, as the memory store
- *   does — the event delivered during the write call that carries what was written.
+ *   does — the event that arrives while the write is under way and changes the very version the
+ *   write named (writes are compare-and-set, so only one change can follow a version; an event
+ *   without its old object is compared with what was written).
  * - Spec changes (a new generation), creations and deletions always go through.
  *
  * ## Caveats
@@ -45,24 +47,31 @@ export interface IgnoreOwnWritesOptions {
  */
 export function ignoreOwnWrites(store: Store, options: IgnoreOwnWritesOptions = {}): Store {
   const deletes = options.deletes ?? (() => false);
-  /** Writes in their synchronous call: their event, if delivered now, is theirs. */
-  const writing = new Map<string, Resource>();
+  /**
+   * Writes not yet settled (rarely more than one): an event of the same target that follows the very
+   * version a write named is that write's. Matched by kind, namespace and name, with no key string
+   * built per event.
+   */
+  const writing: { readonly resource: Resource; seen: boolean }[] = [];
   /** Versions of own writes whose event has not been seen yet. */
   const expected = new Map<string, string>();
   const idOf = (resource: Resource): string => `${resource.kind}\u0000${keyOf(resource)}`;
 
   const isOwn = (event: WatchEvent): boolean => {
     // No own write under way or awaited (most events): nothing to look up.
-    if (writing.size === 0 && expected.size === 0) return false;
+    if (writing.length === 0 && expected.size === 0) return false;
     // Malformed events are not ours to judge: `watchRequests` drops them with a log line.
     if (!isWellFormedEvent(event)) return false;
     if (event.type !== 'modified' && !(event.type === 'deleted' && deletes())) return false;
-    const id = idOf(event.object);
-    const pending = writing.get(id);
-    if (pending !== undefined && sameWrite(event.object, pending)) {
-      writing.delete(id);
-      return true;
+    for (let i = writing.length - 1; i >= 0; i--) {
+      const pending = writing[i] as { readonly resource: Resource; seen: boolean };
+      if (!pending.seen && sameTarget(pending.resource, event.object) && isTheWrite(event, pending.resource)) {
+        pending.seen = true;
+        return true;
+      }
     }
+    if (expected.size === 0) return false;
+    const id = idOf(event.object);
     const version = expected.get(id);
     if (version !== undefined && version === event.object.metadata.version) {
       expected.delete(id);
@@ -72,20 +81,20 @@ export function ignoreOwnWrites(store: Store, options: IgnoreOwnWritesOptions = 
   };
 
   async function write<R extends Resource>(resource: R, call: (resource: R) => Promise<R>): Promise<R> {
-    const id = idOf(resource);
-    writing.set(id, resource);
-    let promise: Promise<R>;
-    let seen: boolean;
+    // Pending until the write settles: a store that tells watchers inside the call, or right after it
+    // (a write made during another write's delivery is told once that delivery ends), is matched here.
+    const pending = { resource: resource as Resource, seen: false };
+    writing.push(pending);
+    let written: R;
     try {
-      promise = call(resource);
+      written = await call(resource);
     } finally {
-      seen = !writing.has(id);
-      writing.delete(id);
+      const at = writing.lastIndexOf(pending);
+      if (at >= 0) writing.splice(at, 1);
     }
-    const written = await promise;
     const wrote = written.metadata.version !== resource.metadata.version;
-    if (!seen && wrote && written.metadata.generation === resource.metadata.generation) {
-      expected.set(id, written.metadata.version);
+    if (!pending.seen && wrote && written.metadata.generation === resource.metadata.generation) {
+      expected.set(idOf(resource), written.metadata.version);
     }
     return written;
   }
@@ -100,6 +109,27 @@ export function ignoreOwnWrites(store: Store, options: IgnoreOwnWritesOptions = 
     watch: <Spec, Status>(kind: string, options?: WatchOptions): Observable<WatchEvent<Spec, Status>> =>
       store.watch<Spec, Status>(kind, options).pipe(filter((event) => !isOwn(event as WatchEvent))),
   };
+}
+
+/**
+ * The event, delivered during the write call, is that write's and keeps the generation. A change from
+ * the very version the write named is the write itself: every write is a compare-and-set on that
+ * version, so only one change can follow it. Without the old object (a deletion), compare what was
+ * written.
+ */
+function isTheWrite(event: ResourceEvent, written: Resource): boolean {
+  const old: unknown = event.type === 'modified' ? event.old : undefined;
+  const base = typeof old === 'object' && old !== null ? (old as { metadata?: { version?: unknown } }).metadata?.version : undefined;
+  if (typeof base !== 'string') return sameWrite(event.object, written);
+  // A spec change (a new generation) is never hidden.
+  return base === written.metadata.version && event.object.metadata.generation === written.metadata.generation;
+}
+
+/** Same kind, namespace and name. */
+function sameTarget(a: Resource, b: Resource): boolean {
+  // `a` is what a caller asked to write, not checked yet by the store: it may have no metadata.
+  const m = a.metadata as Resource['metadata'] | undefined;
+  return a.kind === b.kind && m?.name === b.metadata.name && (m.namespace ?? '') === (b.metadata.namespace ?? '');
 }
 
 /** The event carries what this write wrote: same generation, status and metadata lists. */
