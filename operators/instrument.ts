@@ -113,6 +113,8 @@ export const logLines: readonly LogLine[] = Object.freeze([
     when: 'the conditions of a pass could not be written to the status (the pass outcome stands)',
     by: 'withConditions',
   },
+  { message: 'Malformed keyed emission: skipped', level: 'error', fields: ['source', 'err'], when: 'a desired$ or current$ emission that is not a Map, an object or a list of changes: nothing of it is applied', by: 'defineLoop' },
+  { message: 'Malformed keyed entries: skipped', level: 'error', fields: ['source', 'skipped', 'first'], when: 'entries of a desired$ or current$ emission of the wrong shape: they are skipped, the rest of the emission is applied', by: 'defineLoop' },
   {
     message: 'Dropped malformed watch event',
     level: 'warn',

@@ -44,36 +44,45 @@ export class KeyedState<T> {
   }
 
   /**
-   * Takes one emission; returns the keys it changed (in emission order). Throws a `TypeError` naming
-   * the problem for an emission of the wrong shape (the caller logs it and goes on).
+   * Takes one emission; returns the keys it changed (in emission order) and what it skipped. An entry
+   * of the wrong shape (a change without a string key or without a value, a snapshot key that is not a
+   * non-empty string) is skipped and described in `skipped`; the rest of the emission is applied, so
+   * one bad entry loses nothing else. An emission that is not a `Map`, an object or a list throws a
+   * `TypeError` naming the problem, and changes nothing.
    */
-  apply(emission: Keyed<T>): Key[] {
-    this.seen = true;
+  apply(emission: Keyed<T>): { readonly changed: Key[]; readonly skipped: string[] } {
     const changed: Key[] = [];
+    const skipped: string[] = [];
     if (Array.isArray(emission)) {
-      for (const change of emission as readonly KeyedChange<T>[]) {
-        if (typeof change !== 'object' || change === null || typeof change.key !== 'string' || change.key === '') {
-          throw new TypeError(`a keyed change must be { key, value } or { key, deleted: true } with a non-empty string key (got ${show(change)})`);
+      this.seen = true;
+      for (const change of emission as readonly unknown[]) {
+        const problem = changeProblem(change);
+        if (problem !== undefined) {
+          skipped.push(problem);
+          continue;
         }
-        if ('deleted' in change && change.deleted === true) {
-          if (this.values.delete(change.key)) changed.push(change.key);
-        } else if ('value' in change) this.set(change.key, change.value, changed);
-        else throw new TypeError(`a keyed change needs a value or deleted: true (key ${JSON.stringify(change.key)})`);
+        const { key } = change as KeyedChange<T>;
+        if ('deleted' in (change as object) && (change as { deleted?: unknown }).deleted === true) {
+          if (this.values.delete(key)) changed.push(key);
+        } else this.set(key, (change as { value: T }).value, changed);
       }
-      return changed;
+      return { changed, skipped };
     }
-    const next = emission instanceof Map ? (emission as ReadonlyMap<Key, T>) : entriesOf(emission as Readonly<Record<Key, T>>);
+    const given = emission instanceof Map ? (emission as ReadonlyMap<unknown, T>) : entriesOf(emission as Readonly<Record<Key, T>>);
+    this.seen = true;
+    const next = new Map<Key, T>();
+    for (const [key, value] of given) {
+      if (typeof key !== 'string' || key === '') skipped.push(`a snapshot key must be a non-empty string (got ${show(key)})`);
+      else next.set(key, value);
+    }
     for (const key of this.values.keys()) {
       if (!next.has(key)) {
         this.values.delete(key);
         changed.push(key);
       }
     }
-    for (const [key, value] of next) {
-      if (typeof key !== 'string' || key === '') throw new TypeError(`a snapshot key must be a non-empty string (got ${show(key)})`);
-      this.set(key, value, changed);
-    }
-    return changed;
+    for (const [key, value] of next) this.set(key, value, changed);
+    return { changed, skipped };
   }
 
   private set(key: Key, value: T, changed: Key[]): void {
@@ -83,6 +92,16 @@ export class KeyedState<T> {
     this.values.set(key, value);
     changed.push(key);
   }
+}
+
+/** What is wrong with one entry of a list of changes, or `undefined` when it is a change. */
+function changeProblem(change: unknown): string | undefined {
+  if (typeof change !== 'object' || change === null || typeof (change as { key?: unknown }).key !== 'string' || (change as { key: string }).key === '') {
+    return `a keyed change must be { key, value } or { key, deleted: true } with a non-empty string key (got ${show(change)})`;
+  }
+  const key = (change as { key: string }).key;
+  if ((change as { deleted?: unknown }).deleted === true || 'value' in change) return undefined;
+  return `a keyed change needs a value or deleted: true (key ${JSON.stringify(key)})`;
 }
 
 function entriesOf<T>(record: Readonly<Record<Key, T>>): ReadonlyMap<Key, T> {

@@ -71,6 +71,12 @@ export class LoopRuntime {
     };
   }
 
+  /** A source delivered something partly unusable (it goes on): counted in health and told to metrics; the caller logs it. */
+  flawed(source: string, error: Error): void {
+    this.health.failed(source, error);
+    this.hooks?.onSourceError?.(source, error);
+  }
+
   /** `source$` restarted with the loop's backoff whenever it errors, forever. */
   supervise<V>(source: string, source$: Observable<V>): Observable<V> {
     return source$.pipe(

@@ -46,7 +46,13 @@ export function streamLoop<D, C, T>(options: StreamLoopOptions<D, C, T>, source:
         const first = !state.seen;
         let changed: Key[];
         try {
-          changed = state.apply(emission);
+          const applied = state.apply(emission);
+          changed = applied.changed;
+          if (applied.skipped.length > 0) {
+            // The rest of the emission counts; the bad entries are told, once per emission.
+            runtime.flawed(label, new TypeError(`${applied.skipped.length} malformed entr${applied.skipped.length === 1 ? 'y' : 'ies'}: ${applied.skipped[0]}`));
+            logger.error({ source: label, skipped: applied.skipped.length, first: applied.skipped.slice(0, 3) }, 'Malformed keyed entries: skipped');
+          }
         } catch (error) {
           runtime.failed(label)(toError(error));
           logger.error({ source: label, err: toError(error) }, 'Malformed keyed emission: skipped');

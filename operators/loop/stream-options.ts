@@ -45,7 +45,8 @@ export interface StreamLoopBase<D, C> extends LoopQueueOptions {
    * `{ key, deleted: true }`. A `Subject` (here, in `current$` and in `triggers`) is subscribed when the
    * loop is defined, so what the app emits right after `defineLoop` is kept; other Observables are
    * subscribed on the loop's first tick (a hot one that is not a `Subject`, e.g. `subject.asObservable()`,
-   * loses what it emits before then).
+   * loses what it emits before then). An entry of the wrong shape (a key that is not a non-empty
+   * string, a change without a value) is skipped and logged; the rest of its emission still counts.
    */
   readonly desired$: Observable<Keyed<D>>;
   /** The current state of the world, keyed the same way (optional: passes may observe it themselves). */

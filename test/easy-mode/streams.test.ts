@@ -133,6 +133,28 @@ describe('stream loops', () => {
     await loop.stop();
   });
 
+  it('regression: bad entries in an emission are skipped, and the rest of it is applied and triggered (one bad entry lost the whole list, half-applied)', async () => {
+    const sim = new SimulationScheduler();
+    const desired$ = new Subject<unknown>();
+    const passes: string[] = [];
+    const lines: string[] = [];
+    const logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (_f: object, m: string) => void lines.push(m), child: () => logger };
+    const loop = defineLoop({ name: 'partly', scheduler: sim, logger, desired$: desired$ as never, reconcile: (r, ctx) => void passes.push(`${r.key}=${String(ctx.desired())}`) });
+    await sim.runUntil(1);
+    desired$.next([{ key: 'a', value: 1 }, { key: 5, value: 2 }, null, { key: 'b' }, { key: 'c', value: 3 }]);
+    await sim.runUntil(2);
+    expect(passes.sort()).toEqual(['a=1', 'c=3']);
+    expect(lines).toEqual(['Malformed keyed entries: skipped']);
+    passes.length = 0;
+    // A snapshot with bad keys: the good keys are the snapshot (a is gone, c changes, d is new).
+    desired$.next(new Map<unknown, number>([['c', 4], [7, 1], ['', 2], ['d', 5]]));
+    await sim.runUntil(3);
+    expect(passes.sort()).toEqual(['a=undefined', 'c=4', 'd=5']);
+    expect(loop.health().sources.find((s) => s.name === 'desired$')?.errors).toBe(2);
+    expect(loop.health().alive).toBe(true);
+    await loop.stop();
+  });
+
   it('a desired change wakes a key in backoff (it is a new revision), a current change does not', async () => {
     const sim = new SimulationScheduler();
     const desired$ = new Subject<Record<string, number>>();
