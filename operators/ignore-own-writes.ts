@@ -112,8 +112,8 @@ export function ignoreOwnWrites(store: Store, options: IgnoreOwnWritesOptions = 
 }
 
 /**
- * The event, delivered during the write call, is that write's and keeps the generation. A change from
- * the very version the write named is the write itself: every write is a compare-and-set on that
+ * The event, arriving while the write is under way, is that write's and keeps the generation. A change
+ * from the very version the write named is the write itself: every write is a compare-and-set on that
  * version, so only one change can follow it. Without the old object (a deletion), compare what was
  * written.
  */

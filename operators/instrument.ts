@@ -215,14 +215,7 @@ export function instrument(options: InstrumentOptions): QueueHooks {
     .padStart(8, '0');
   let seq = 0;
 
-  /** Logs a hook that threw; a logger that throws too is ignored. */
-  const failed = (hook: string, thrown: unknown): void => {
-    try {
-      logger.error({ hook, error: thrown instanceof Error ? thrown.message : String(thrown) }, 'Observability hook failed');
-    } catch {
-      // A logger that throws cannot be told about it; the loop goes on.
-    }
-  };
+  const failed = (hook: string, thrown: unknown): void => hookFailed(logger, hook, thrown);
   const guard = (hook: string, call: () => void): void => {
     try {
       call();
@@ -330,6 +323,15 @@ export function instrument(options: InstrumentOptions): QueueHooks {
   };
 }
 
+/** Logs a hook that threw; a logger that throws too is ignored. */
+function hookFailed(logger: Logger, hook: string, thrown: unknown): void {
+  try {
+    logger.error({ hook, error: thrown instanceof Error ? thrown.message : String(thrown) }, 'Observability hook failed');
+  } catch {
+    // A logger that throws cannot be told about it; the loop goes on.
+  }
+}
+
 /**
  * The metrics of this loop from the `metrics` port. A port whose `forLoop` throws (or hands back
  * nothing) does not stop the loop from being defined: the error is logged and the loop runs without
@@ -341,11 +343,7 @@ function loopMetrics(options: InstrumentOptions): ReturnType<Metrics['forLoop']>
   try {
     found = options.metrics.forLoop(options.probe);
   } catch (thrown) {
-    try {
-      options.logger.error({ hook: 'metrics.forLoop', error: thrown instanceof Error ? thrown.message : String(thrown) }, 'Observability hook failed');
-    } catch {
-      // A logger that throws cannot be told about it; the loop goes on.
-    }
+    hookFailed(options.logger, 'metrics.forLoop', thrown);
   }
   return typeof found === 'object' && found !== null ? (found as ReturnType<Metrics['forLoop']>) : noopMetrics.forLoop(options.probe);
 }

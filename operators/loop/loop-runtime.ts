@@ -65,8 +65,7 @@ export class LoopRuntime {
   /** The callback a source calls when it failed: counted in health, told to metrics, logged for skipped rounds. */
   failed(source: string): (error: Error, retryInMs?: number) => void {
     return (error, retryInMs) => {
-      this.health.failed(source, error);
-      this.hooks?.onSourceError?.(source, error);
+      this.flawed(source, error);
       if (retryInMs === undefined) this.logger.warn({ source, err: error }, 'Trigger source failed: this round is skipped');
     };
   }
