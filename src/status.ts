@@ -22,7 +22,7 @@
  * @module
  */
 import { deepEqual as equal } from './equal.js';
-import { produce } from 'immer';
+import { Immer, produce } from 'immer';
 import type { Draft } from 'immer';
 import { InvalidArgumentError, ValidationError } from './errors.js';
 import { deepFreeze } from './plain-data.js';
@@ -278,6 +278,27 @@ export function produceStatus<S extends object>(status: S | undefined, recipe: (
   const base = status ?? ({} as S);
   return produce(base, (draft: Draft<S>) => {
     recipe(draft);
+  });
+}
+
+/** Immer without freezing: for statuses that go straight to a store, which copies and freezes what it keeps. */
+const unfrozen = new Immer({ autoFreeze: false });
+
+/**
+ * `stampObservedGeneration(produceStatus(status, recipe), generation)` in one draft and without
+ * freezing the result, for a status about to be written to a store (which copies and freezes what
+ * it keeps): `ctx.updateStatus`. Returns `status` itself when neither the recipe nor the stamp
+ * changed anything.
+ */
+export function draftStampedStatus<S extends object>(status: S | undefined, recipe: (draft: Draft<S>) => void, generation: number): S {
+  if (!Number.isInteger(generation) || generation < 0) {
+    throw new InvalidArgumentError(`stampObservedGeneration: generation must be an integer ≥ 0 (got ${String(generation)})`);
+  }
+  const base = status ?? ({} as S);
+  return unfrozen.produce(base, (draft: Draft<S>) => {
+    recipe(draft);
+    const stamped = draft as { observedGeneration?: unknown };
+    if (stamped.observedGeneration !== generation) stamped.observedGeneration = generation;
   });
 }
 

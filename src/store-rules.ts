@@ -31,6 +31,11 @@ export interface WriteRules {
   now(): string;
 }
 
+/** The empty labels or annotations of a resource created without them (frozen, shared). */
+const NO_ENTRIES: Readonly<Record<string, string>> = Object.freeze({});
+/** The empty finalizers or owner references of a resource created without them (frozen, shared). */
+const NO_ITEMS: readonly never[] = Object.freeze([]);
+
 /** A write that changes something: the new snapshot and the watch event type it makes. */
 export interface Written {
   readonly type: 'added' | 'modified' | 'deleted';
@@ -82,14 +87,17 @@ export function createdResource(rules: WriteRules, kind: string, resource: NewRe
     budget.used = before; // count what is stored: the schema's output
     spec = copyIn(rules, parsed, kind, key, 'spec', budget);
   }
+  // An omitted list is the one shared frozen empty list: most resources have no annotations,
+  // finalizers or owners, and a store of many resources should not hold four empty objects for each.
   const metadata = {
-    labels: copyIn(rules, m.labels ?? {}, kind, key, 'labels', budget),
-    annotations: copyIn(rules, m.annotations ?? {}, kind, key, 'annotations', budget),
-    finalizers: copyIn(rules, m.finalizers ?? [], kind, key, 'finalizers', budget),
-    ownerReferences: copyIn(rules, m.ownerReferences ?? [], kind, key, 'ownerReferences', budget),
+    labels: m.labels === undefined ? NO_ENTRIES : copyIn(rules, m.labels, kind, key, 'labels', budget),
+    annotations: m.annotations === undefined ? NO_ENTRIES : copyIn(rules, m.annotations, kind, key, 'annotations', budget),
+    finalizers: m.finalizers === undefined ? NO_ITEMS : copyIn(rules, m.finalizers, kind, key, 'finalizers', budget),
+    ownerReferences: m.ownerReferences === undefined ? NO_ITEMS : copyIn(rules, m.ownerReferences, kind, key, 'ownerReferences', budget),
   };
+  const rest = budget.used;
   const status = resource.status === undefined ? undefined : copyIn(rules, resource.status, kind, key, 'status', budget);
-  return deepFreeze({
+  return snapshot(rest, {
     kind,
     metadata: {
       name,
@@ -151,9 +159,11 @@ export function updatedResource(rules: WriteRules, stored: Resource, resource: R
     metadata.finalizers !== old.finalizers ||
     metadata.ownerReferences !== old.ownerReferences;
   if (!changed) return undefined;
-  if (budget.used + sizeOf(stored, given) > rules.maxBytes) throw new ResourceTooLargeError(kind, key, rules.maxBytes, 'the whole resource');
+  given.add('status');
+  const rest = budget.used + sizeOf(stored, given);
+  if (rest + jsonSize(stored.status) > rules.maxBytes) throw new ResourceTooLargeError(kind, key, rules.maxBytes, 'the whole resource');
   const generation = old.generation + (spec === stored.spec ? 0 : 1);
-  const object = rewrite(stored, { ...metadata, generation }, spec, stored.status, revision);
+  const object = rewrite(stored, { ...metadata, generation }, spec, stored.status, revision, rest);
   return { type: deleting && finalizers.length === 0 ? 'deleted' : 'modified', object };
 }
 
@@ -161,9 +171,10 @@ export function updatedResource(rules: WriteRules, stored: Resource, resource: R
 export function statusUpdated(rules: WriteRules, stored: Resource, resource: Resource, revision: number): Resource | undefined {
   if (equal(resource.status, stored.status)) return undefined;
   const key = keyOf(stored);
-  const budget: SizeBudget = { used: sizeOf(stored, STATUS_ONLY), limit: rules.maxBytes };
+  const rest = restSize(stored);
+  const budget: SizeBudget = { used: rest, limit: rules.maxBytes };
   const status = copyIn(rules, resource.status, stored.kind, key, 'status', budget);
-  return rewrite(stored, {}, stored.spec, status, revision);
+  return rewrite(stored, {}, stored.spec, status, revision, rest);
 }
 
 /**
@@ -171,9 +182,10 @@ export function statusUpdated(rules: WriteRules, stored: Resource, resource: Res
  * `deletionTimestamp`; `undefined` when it is already being deleted (no write).
  */
 export function deletedResource(rules: WriteRules, stored: Resource, revision: number): Written | undefined {
-  if (stored.metadata.finalizers.length === 0) return { type: 'deleted', object: rewrite(stored, {}, stored.spec, stored.status, revision) };
+  const rest = restSize(stored);
+  if (stored.metadata.finalizers.length === 0) return { type: 'deleted', object: rewrite(stored, {}, stored.spec, stored.status, revision, rest) };
   if (stored.metadata.deletionTimestamp !== undefined) return undefined;
-  return { type: 'modified', object: rewrite(stored, { deletionTimestamp: rules.now() }, stored.spec, stored.status, revision) };
+  return { type: 'modified', object: rewrite(stored, { deletionTimestamp: rules.now() }, stored.spec, stored.status, revision, rest) };
 }
 
 /**
@@ -246,9 +258,9 @@ export function isObject(value: unknown): value is object {
 
 const hasOwn = (value: object, key: string): boolean => Object.prototype.hasOwnProperty.call(value, key);
 
-/** A new frozen snapshot of `stored` with the given revision. */
-function rewrite(stored: Resource, metadata: Partial<Writable<Metadata>>, spec: unknown, status: unknown, revision: number): Resource {
-  return deepFreeze({
+/** A new frozen snapshot of `stored` with the given revision; `rest` is its size without the status (see {@link snapshot}). */
+function rewrite(stored: Resource, metadata: Partial<Writable<Metadata>>, spec: unknown, status: unknown, revision: number, rest: number): Resource {
+  return snapshot(rest, {
     kind: stored.kind,
     metadata: { ...stored.metadata, ...metadata, version: String(revision), revision },
     spec,
@@ -308,6 +320,38 @@ function sizeOf(resource: Resource, skip: ReadonlySet<string>): number {
 const STATUS_ONLY: ReadonlySet<string> = new Set(['status']);
 
 /**
+ * The size of a snapshot without its status, as counted when the snapshot was built: a hidden
+ * (non-enumerable, symbol-keyed) property of the snapshots these rules build, so a status write,
+ * the most frequent write of a loop, measures only the new status. A snapshot from elsewhere (read
+ * back from a database, or a copy) has none and is measured part by part.
+ */
+const REST_SIZE: unique symbol = Symbol('rx-reconcile.restSize');
+
+/**
+ * Freezes a new snapshot, marked with its size without the status. Its parts are copies these rules
+ * made (frozen as they were copied) or parts of the stored snapshot (frozen before): only the new
+ * metadata object and the snapshot itself need freezing, and `deepFreeze` skips what is frozen.
+ */
+function snapshot(rest: number, resource: Resource): Resource {
+  Object.defineProperty(resource, REST_SIZE, { value: rest });
+  const m = resource.metadata;
+  deepFreeze(m.labels);
+  deepFreeze(m.annotations);
+  deepFreeze(m.finalizers);
+  deepFreeze(m.ownerReferences);
+  Object.freeze(m);
+  deepFreeze(resource.spec);
+  deepFreeze(resource.status);
+  return Object.freeze(resource);
+}
+
+/** The size of `stored` without its status: as recorded when it was built, else measured. */
+function restSize(stored: Resource): number {
+  const recorded = (stored as { [REST_SIZE]?: unknown })[REST_SIZE];
+  return typeof recorded === 'number' ? recorded : sizeOf(stored, STATUS_ONLY);
+}
+
+/**
  * JSON sizes of stored parts. A stored resource is deep-frozen, so a part's size never changes and
  * a write that keeps a part (a status write keeps the spec, a label write keeps the status) does not
  * serialise it again.
@@ -349,14 +393,36 @@ function checkMetadata(metadata: unknown): { name: string; namespace?: string } 
   return { name, namespace };
 }
 
-const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder();
+/** Random bytes for 512 uids at a time (the platform's cryptographic generator), used 16 at a time. */
+const uidPool = new Uint8Array(16 * 512);
+let uidAt = uidPool.length;
+/** The ASCII of one uid being built: hex digits and four dashes. */
+const uidText = new Uint8Array(36).fill(45);
+/** Where each of the 16 bytes' two hex digits go in `uidText` (after the dashes at 8, 13, 18 and 23). */
+const uidPlaces = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+const hexDigits = new TextEncoder().encode('0123456789abcdef');
 
 /**
- * A fresh random uid as one flat string. Node builds `crypto.randomUUID()` by concatenation, and V8
- * keeps the result as a rope of ~20 pieces (~500 bytes per uid, held as long as the resource);
- * decoding its bytes again gives one 36-character string (~70 bytes). BENCHMARKS.md #12.
+ * A fresh random uid (a version 4 UUID) as one flat string. `crypto.randomUUID()` builds its
+ * string by concatenation, V8 keeps the result as a rope of ~20 pieces (~500 bytes per uid, held as
+ * long as the resource), and flattening it costs ~0.7 µs per uid. This writes the 36 ASCII
+ * characters from a pool of random bytes and decodes them once: one 36-character string (~70 bytes)
+ * for ~0.12 µs. BENCHMARKS.md #12.
  */
 export function newUid(): string {
-  return utf8Decoder.decode(utf8Encoder.encode(globalThis.crypto.randomUUID()));
+  if (uidAt === uidPool.length) {
+    globalThis.crypto.getRandomValues(uidPool);
+    uidAt = 0;
+  }
+  for (let i = 0; i < 16; i++) {
+    let byte = uidPool[uidAt + i] as number;
+    if (i === 6) byte = (byte & 0x0f) | 0x40; // version 4
+    else if (i === 8) byte = (byte & 0x3f) | 0x80; // RFC 4122 variant
+    const place = uidPlaces[i] as number;
+    uidText[place] = hexDigits[byte >> 4] as number;
+    uidText[place + 1] = hexDigits[byte & 0x0f] as number;
+  }
+  uidAt += 16;
+  return utf8Decoder.decode(uidText);
 }

@@ -126,6 +126,28 @@ describe('memory store: refused input stores nothing', () => {
     expect(store.size).toBe(1);
   });
 
+  it('a status write counts the rest of the resource as it is after every kind of write (update, status, deletion mark)', async () => {
+    const store = createMemoryStore({ maxResourceBytes: 1000 });
+    const small = await store.create('Doc', { metadata: { name: 'd', finalizers: ['keep'] }, spec: { text: 'x' } });
+    // The spec grows: a status that fitted beside the small spec no longer fits.
+    const grown = await store.update({ ...small, spec: { text: 'x'.repeat(500) } });
+    await expect(store.updateStatus({ ...grown, status: { log: 'y'.repeat(300) } })).rejects.toBeInstanceOf(ResourceTooLargeError);
+    const withStatus = await store.updateStatus({ ...grown, status: { log: 'y'.repeat(100) } });
+    // Labels grow: the status write after it counts them too.
+    const labelled = await store.update({ ...withStatus, metadata: { ...withStatus.metadata, labels: { note: 'z'.repeat(150) } } });
+    await expect(store.updateStatus({ ...labelled, status: { log: 'y'.repeat(200) } })).rejects.toBeInstanceOf(ResourceTooLargeError);
+    // The deletion mark keeps the rest as it was.
+    await store.delete('Doc', 'd');
+    const marked = (await store.get('Doc', 'd'))!;
+    expect(marked.metadata.deletionTimestamp).toBeDefined();
+    await expect(store.updateStatus({ ...marked, status: { log: 'y'.repeat(200) } })).rejects.toBeInstanceOf(ResourceTooLargeError);
+    const ok = await store.updateStatus({ ...marked, status: { log: 'y'.repeat(50) } });
+    expect(ok.status).toEqual({ log: 'y'.repeat(50) });
+    // What the store keeps is plain data: no extra enumerable keys, JSON as written.
+    expect(Object.keys(ok)).toEqual(['kind', 'metadata', 'spec', 'status']);
+    expect(JSON.parse(JSON.stringify(ok))).toEqual(ok);
+  });
+
   it('the default limit is 1.5 MiB: a 1 MiB spec is accepted, a 2 MiB one refused', async () => {
     const store = createMemoryStore();
     await expect(store.create('Doc', { metadata: { name: 'a' }, spec: { text: 'x'.repeat(1 << 20) } })).resolves.toBeDefined();

@@ -87,6 +87,14 @@ describe('createMemoryStore: create, get, list', () => {
     expect(store.size).toBe(2);
   });
 
+  it('uids are version 4 UUIDs, all distinct across more than one pool of random bytes', async () => {
+    const store = createMemoryStore();
+    const uids = new Set<string>();
+    for (let i = 0; i < 1500; i++) uids.add((await store.create('Post', post(`p${i}`))).metadata.uid);
+    expect(uids.size).toBe(1500);
+    for (const uid of uids) expect(uid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
   it('get returns the snapshot, or undefined when absent; namespaced keys are namespace/name', async () => {
     const store = createMemoryStore();
     const created = await store.create('Post', { metadata: { name: 'a', namespace: 'blog' }, spec: { title: 'A' } });

@@ -14,11 +14,10 @@ import {
   ensureChildren,
   keyOf,
   once,
-  produceStatus,
   removeFinalizer,
-  stampObservedGeneration,
 } from '../../src/index.js';
 import { isoTime } from '../../src/iso-time.js';
+import { draftStampedStatus } from '../../src/status.js';
 import type { Peek } from '../../src/peek.js';
 import { ownershipOf } from '../with-ownership.js';
 import type {
@@ -252,8 +251,11 @@ export class LoopScope<Spec, Status> implements LoopContext<Spec, Status> {
     return this;
   }
   async updateStatus(resource: Resource<Spec, Status>, recipe: (draft: Draft<Status>) => void): Promise<Resource<Spec, Status & ReconcileStatus>> {
-    const changed = produceStatus((resource.status ?? {}) as Status & object, recipe as (draft: Draft<Status & object>) => void);
-    const stamped = stampObservedGeneration(changed, resource.metadata.generation) as Status;
+    const stamped = draftStampedStatus(
+      (resource.status ?? {}) as Status & object,
+      recipe as (draft: Draft<Status & object>) => void,
+      resource.metadata.generation,
+    ) as Status;
     if (resource.status !== undefined && stamped === resource.status) return resource as Resource<Spec, Status & ReconcileStatus>;
     this.env.usage.updateStatus += 1;
     const written = await this.writer(resource).updateStatus<Spec, Status>({ ...resource, status: stamped });
