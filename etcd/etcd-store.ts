@@ -21,10 +21,12 @@ import type { KindOptions } from '../src/store.js';
 import {
   checkKey,
   checkKind,
+  checkKindOptions,
   checkSinceRevision,
   checkVersion,
   createdResource,
   deletedResource,
+  listFilter,
   matchesList,
   newResourceKey,
   statusUpdated,
@@ -289,11 +291,11 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
       checkKey(key);
       return (await read(kind, key, resourcePath(prefix, kind, key))) as Resource<Spec, Status> | undefined;
     },
-    async list<Spec, Status>(kind: string, listOptions: ListOptions = {}): Promise<Resource<Spec, Status>[]> {
+    async list<Spec, Status>(kind: string, listOptions?: ListOptions): Promise<Resource<Spec, Status>[]> {
       checkKind(kind);
+      const { namespace, wanted } = listFilter(listOptions);
       const { resources } = await listKind(listContext, kindPrefix(prefix, kind));
-      const wanted = Object.entries(listOptions.labels ?? {});
-      return resources.filter((r) => matchesList(r, listOptions.namespace, wanted)) as Resource<Spec, Status>[];
+      return resources.filter((r) => matchesList(r, namespace, wanted)) as Resource<Spec, Status>[];
     },
     watch<Spec, Status>(kind: string, watchOptions: WatchOptions = {}): Observable<WatchEvent<Spec, Status>> {
       checkKind(kind);
@@ -310,7 +312,7 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
 
   function registerKind<S>(kind: string, kindOptions: KindOptions<S>): void {
     checkKind(kind);
-    schemas.set(kind, kindOptions.schema as ZodType<unknown> | undefined);
+    schemas.set(kind, checkKindOptions(kind, kindOptions));
   }
   for (const [kind, kindOptions] of Object.entries(options.kinds ?? {})) registerKind(kind, kindOptions);
 

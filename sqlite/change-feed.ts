@@ -88,7 +88,10 @@ export class ChangeFeed {
   add(kind: string, at: number, subscriber: Subscriber<WatchEvent>, replay: readonly WatchEvent[]): () => void {
     if (this.count === 0) {
       this.cursor = at;
-      this.lastDataVersion = this.source.dataVersion();
+      // Not `dataVersion()` now: another connection may have committed between the replay's snapshot
+      // (at `at`) and this call, and reading the version now would hide that commit until the next
+      // one. The first poll always reads what came after `at`.
+      this.lastDataVersion = Number.NaN;
     }
     const watcher: Watcher = { kind, position: at, subscriber };
     const set = this.watchers.get(kind) ?? new Set<Watcher>();

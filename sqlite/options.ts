@@ -45,7 +45,9 @@ export interface SqliteStoreOptions {
   readonly kinds?: Readonly<Record<string, KindOptions<unknown>>>;
   /**
    * How long, in ms, a write waits for another connection's write to finish before failing with
-   * SQLite's `SQLITE_BUSY` (blocking the thread meanwhile, as better-sqlite3 does). Default 5000.
+   * SQLite's `SQLITE_BUSY` (blocking the thread meanwhile, as better-sqlite3 does); a write that
+   * still finds the file locked then fails with a `TransientError` (retried by a loop, with backoff).
+   * Opening an up-to-date file only reads, so it does not wait for a busy writer. Default 5000.
    */
   readonly busyTimeout?: number;
   /** Where records written around the store that cannot be read are reported. Default: silent. */
@@ -79,7 +81,7 @@ const optionsSchema = z.strictObject({
   pollInterval: count(1, int32).optional(),
   scheduler: z.custom<SchedulerLike>(isScheduler, 'must be an RxJS SchedulerLike (now() and schedule())').optional(),
   maxResourceBytes: count(64, int32).optional(),
-  kinds: z.record(z.string().min(1), z.object({ schema: z.unknown().optional() })).optional(),
+  kinds: z.record(z.string().min(1), z.unknown()).optional(), // each kind's options are checked by registerKind
   busyTimeout: count(0, int32).optional(),
   logger: z.custom<Logger>(isLogger, 'must be a pino-compatible logger (debug, info, warn, error)').optional(),
 });

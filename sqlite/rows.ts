@@ -24,6 +24,8 @@ export function decodeResource(kind: string, key: string, revision: number, doc:
     return new MalformedResourceError(kind, key, location, [`doc is not JSON (${(error as Error).message})`]);
   }
   const problems = resourceProblems(value, key);
+  // A number JSON cannot carry (`1e999`, written by hand) parses as Infinity: the store never keeps one.
+  if (LARGE_EXPONENT.test(doc)) problems.push(...infinities(value, 'doc'));
   if (problems.length > 0) return new MalformedResourceError(kind, key, location, problems);
   const resource = value as { kind: string; metadata: { version: string; revision: number } };
   resource.kind = kind;
@@ -56,6 +58,19 @@ function resourceProblems(value: unknown, key: string): string[] {
     problems.push(...issues.map((issue) => `${issue.path}: ${issue.message}`));
   }
   return problems;
+}
+
+/** A number with an exponent of three digits or more: only such text can parse to Infinity. */
+const LARGE_EXPONENT = /\d[eE]\+?\d{3}/;
+
+/** The paths in `value` that hold an infinite number. */
+function infinities(value: unknown, path: string): string[] {
+  if (typeof value === 'number') return Number.isFinite(value) ? [] : [`${path} holds a number too large for JSON (${value})`];
+  if (typeof value !== 'object' || value === null) return [];
+  const found: string[] = [];
+  if (Array.isArray(value)) value.forEach((item, i) => found.push(...infinities(item, `${path}[${i}]`)));
+  else for (const [k, v] of Object.entries(value)) found.push(...infinities(v, `${path}.${k}`));
+  return found;
 }
 
 const LISTS = ['labels', 'annotations', 'finalizers', 'ownerReferences'] as const;

@@ -38,8 +38,12 @@ import { InvalidArgumentError } from '../src/errors.js';
 
 /** `PRAGMA application_id` of an rx-reconcile file ("rxRc"). */
 export const APPLICATION_ID = 0x72785263;
-/** `PRAGMA user_version`: the layout version this code writes. */
-export const SCHEMA_VERSION = 1;
+/**
+ * `PRAGMA user_version`: the layout version this code writes. Version 2 (2026-11-24): the view's
+ * triggers accept an owner reference's `uid` (as `ownerReferenceOf` writes it) and refuse numbers
+ * JSON cannot carry (`1e999`).
+ */
+export const SCHEMA_VERSION = 2;
 
 /** The next revision, as SQL: one more than the highest ever given (sqlite_sequence survives deletes). */
 const NEXT_REVISION = "coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0) + 1";
@@ -70,17 +74,23 @@ function fieldChecks(row: string): string {
       `${row}.finalizers IS NOT NULL AND EXISTS (SELECT 1 FROM json_each(${row}.finalizers) WHERE type <> 'text' OR value = '')`,
     ) +
     raise(
-      `desired: owner_references must be a JSON array of {"kind","name","namespace"?,"controller"?} objects`,
+      'desired: spec and status must not hold numbers too large for JSON (such as 1e999)',
+      `EXISTS (SELECT 1 FROM json_tree(coalesce(${row}.spec, '{}')) WHERE type = 'real' AND abs(atom) > 1.7976931348623157e308)
+        OR EXISTS (SELECT 1 FROM json_tree(coalesce(${row}.status, '{}')) WHERE type = 'real' AND abs(atom) > 1.7976931348623157e308)`,
+    ) +
+    raise(
+      `desired: owner_references must be a JSON array of {"kind","name","namespace"?,"uid"?,"controller"?} objects`,
       `${row}.owner_references IS NOT NULL AND (NOT json_valid(${row}.owner_references) OR json_type(${row}.owner_references) <> 'array')`,
     ) +
     raise(
-      'desired: every owner reference needs a non-empty text kind and name (without "/"), an optional text namespace and an optional boolean controller, and nothing else',
+      'desired: every owner reference needs a non-empty text kind and name (without "/"), an optional text namespace, an optional text uid and an optional boolean controller, and nothing else',
       `${row}.owner_references IS NOT NULL AND EXISTS (SELECT 1 FROM json_each(${row}.owner_references) AS o WHERE o.type <> 'object'
         OR json_type(o.value, '$.kind') IS NOT 'text' OR json_extract(o.value, '$.kind') = ''
         OR json_type(o.value, '$.name') IS NOT 'text' OR json_extract(o.value, '$.name') = '' OR instr(json_extract(o.value, '$.name'), '/') > 0
         OR coalesce(json_type(o.value, '$.namespace'), 'text') <> 'text'
+        OR coalesce(json_type(o.value, '$.uid'), 'text') <> 'text'
         OR coalesce(json_type(o.value, '$.controller'), 'true') NOT IN ('true', 'false')
-        OR EXISTS (SELECT 1 FROM json_each(o.value) AS f WHERE f.key NOT IN ('kind', 'name', 'namespace', 'controller')))`,
+        OR EXISTS (SELECT 1 FROM json_each(o.value) AS f WHERE f.key NOT IN ('kind', 'name', 'namespace', 'uid', 'controller')))`,
     )
   );
 }
@@ -98,8 +108,8 @@ const APPLY_LAST_CHANGE = `
       AND EXISTS (SELECT 1 FROM changes WHERE revision = last_insert_rowid() AND kind = OLD.kind AND key = OLD.key AND type = 'deleted' AND revision > OLD.revision);
 `;
 
-/** The statements of layout version 1, in order. */
-export const SCHEMA_V1: readonly string[] = [
+/** The statements that make a new file's layout (version {@link SCHEMA_VERSION}), in order. */
+export const SCHEMA: readonly string[] = [
   `CREATE TABLE resources (
     kind TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -197,6 +207,14 @@ ${APPLY_LAST_CHANGE}
   END`,
 ];
 
+/** The view's triggers as {@link SCHEMA} makes them (a migration replaces older ones with these). */
+const TRIGGERS: readonly string[] = SCHEMA.filter((statement) => statement.startsWith('CREATE TRIGGER'));
+
+/** What brings a file of layout version `n - 1` to `n`, by `n`. */
+const MIGRATIONS: Readonly<Record<number, readonly string[]>> = {
+  2: ['DROP TRIGGER desired_insert', 'DROP TRIGGER desired_update', 'DROP TRIGGER desired_delete', ...TRIGGERS],
+};
+
 /** What opening needs from the options. */
 export interface OpenOptions {
   readonly path: string;
@@ -206,46 +224,100 @@ export interface OpenOptions {
 
 /**
  * Opens (creating when new) an rx-reconcile SQLite file: WAL, the `synchronous` level, the busy
- * timeout, and the layout migrated to {@link SCHEMA_VERSION}. Refuses a file that belongs to another
- * program, or was written by a newer version of this library.
+ * timeout, and the layout migrated to {@link SCHEMA_VERSION}. Refuses, before changing anything in
+ * it, a file that belongs to another program or was written by a newer version of this library; and
+ * says what is wrong (with the path) when the file cannot be opened, read or locked.
  */
 export function openDatabase(Database: typeof BetterSqlite3, options: OpenOptions): BetterSqlite3.Database {
-  const db = new Database(options.path, { timeout: options.busyTimeout });
+  const { path } = options;
+  let db: BetterSqlite3.Database;
   try {
-    if (options.path !== ':memory:') {
+    db = new Database(path, { timeout: options.busyTimeout });
+  } catch (error) {
+    throw openFailure(path, options.busyTimeout, error);
+  }
+  try {
+    // Read-only first: whose file is it? Nothing is written to a file that is not ours.
+    const found = identify(db, path);
+    if (path !== ':memory:') {
       const mode = db.pragma('journal_mode = WAL', { simple: true });
-      if (mode !== 'wal') throw new InvalidArgumentError(`createSqliteStore: ${options.path} cannot use WAL mode (got ${String(mode)}); put it on a local disk.`);
+      if (mode !== 'wal') throw new InvalidArgumentError(`createSqliteStore: ${path} cannot use WAL mode (got ${String(mode)}); put it on a local disk.`);
     }
     db.pragma(`synchronous = ${options.synchronous}`);
-    migrate(db, options.path);
+    // Only a new or older file takes the write lock (an up-to-date one opens beside a busy writer).
+    if (found !== SCHEMA_VERSION) migrate(db, path);
     return db;
   } catch (error) {
     db.close();
-    throw error;
+    throw error instanceof InvalidArgumentError ? error : openFailure(path, options.busyTimeout, error);
   }
 }
 
+/**
+ * The layout version of an rx-reconcile file (0: a new, empty file). Throws when the file belongs
+ * to someone else, is newer than this code, or is ours but lost its tables.
+ */
+function identify(db: BetterSqlite3.Database, path: string): number {
+  const application = Number(db.pragma('application_id', { simple: true }));
+  const version = Number(db.pragma('user_version', { simple: true }));
+  const names = new Set(db.prepare("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").pluck().all() as string[]);
+  if (application !== APPLICATION_ID) {
+    if (application !== 0 || version !== 0 || names.size > 0) {
+      const signs = [
+        ...(names.size > 0 ? [`tables of its own (${[...names].slice(0, 3).join(', ')}${names.size > 3 ? ', …' : ''})`] : []),
+        ...(application !== 0 ? [`another program's application_id ${application}`] : []),
+        ...(version !== 0 ? [`another program's user_version ${version}`] : []),
+      ];
+      throw new InvalidArgumentError(
+        `createSqliteStore: ${path} is not an rx-reconcile store (it has ${signs.join(' and ')}); nothing in it was changed: give a new file.`,
+      );
+    }
+    return 0;
+  }
+  if (version > SCHEMA_VERSION) {
+    throw new InvalidArgumentError(
+      `createSqliteStore: ${path} was written by a newer rx-reconcile (layout ${version}, this one knows up to ${SCHEMA_VERSION}): upgrade rx-reconcile.`,
+    );
+  }
+  const missing = version === 0 ? [] : ['resources', 'changes', 'desired', 'desired_insert', 'desired_update', 'desired_delete'].filter((n) => !names.has(n));
+  if (missing.length > 0 || (version === 0 && names.size > 0)) {
+    throw new InvalidArgumentError(
+      `createSqliteStore: ${path} is an rx-reconcile store whose layout is damaged (` +
+        (missing.length > 0 ? `missing: ${missing.join(', ')}` : `layout version 0 with tables`) +
+        '): restore it from a backup, or give a new file.',
+    );
+  }
+  return version;
+}
+
+/** Brings a new or older file to {@link SCHEMA_VERSION}, in one write transaction (checked again inside it). */
 function migrate(db: BetterSqlite3.Database, path: string): void {
   db.transaction(() => {
-    const application = Number(db.pragma('application_id', { simple: true }));
-    const version = Number(db.pragma('user_version', { simple: true }));
-    if (application === APPLICATION_ID) {
-      if (version > SCHEMA_VERSION) {
-        throw new InvalidArgumentError(
-          `createSqliteStore: ${path} was written by a newer rx-reconcile (layout ${version}, this one knows up to ${SCHEMA_VERSION}): upgrade rx-reconcile.`,
-        );
-      }
-      if (version === SCHEMA_VERSION) return;
-    } else {
-      const tables = db.prepare("SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").pluck().get() as number;
-      if (application !== 0 || tables > 0) {
-        throw new InvalidArgumentError(
-          `createSqliteStore: ${path} is not an rx-reconcile store (it holds other tables, or another program's application_id ${application}): give a new file.`,
-        );
-      }
-    }
-    for (const statement of SCHEMA_V1) db.exec(statement);
+    const version = identify(db, path);
+    if (version === 0) for (const statement of SCHEMA) db.exec(statement);
+    else for (let next = version + 1; next <= SCHEMA_VERSION; next++) for (const statement of MIGRATIONS[next] ?? []) db.exec(statement);
     db.pragma(`application_id = ${APPLICATION_ID}`);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
+}
+
+/** A driver error met while opening `path`, said with the path and what to do. */
+function openFailure(path: string, busyTimeout: number, error: unknown): InvalidArgumentError {
+  const code = typeof error === 'object' && error !== null ? String((error as { code?: unknown }).code ?? '') : '';
+  const text = error instanceof Error ? error.message : String(error);
+  let advice: string;
+  if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_') || code === 'SQLITE_LOCKED') {
+    advice = `another connection held its lock for longer than busyTimeout (${busyTimeout} ms); is a process using this file stopped or stuck? Retry, or raise busyTimeout`;
+  } else if (code === 'SQLITE_NOTADB') {
+    advice = 'it is not a SQLite database; give a new file';
+  } else if (code.startsWith('SQLITE_READONLY')) {
+    advice = 'the file or its folder is read-only; SQLite writes the file and its -wal and -shm files beside it, so give a writable folder';
+  } else if (code.startsWith('SQLITE_CANTOPEN') || /directory does not exist/i.test(text)) {
+    advice = 'check that the path names a file (not a folder) in a folder that exists and that this process can write';
+  } else if (code === 'SQLITE_CORRUPT') {
+    advice = 'the file is damaged; restore it from a backup, or give a new file';
+  } else {
+    advice = 'see the cause';
+  }
+  return new InvalidArgumentError(`createSqliteStore: cannot open ${path}: ${text}${code === '' ? '' : ` (${code})`}; ${advice}.`, { cause: error });
 }

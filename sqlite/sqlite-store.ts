@@ -42,6 +42,7 @@ import {
   MalformedResourceError,
   NotFoundError,
   StoreClosedError,
+  TransientError,
 } from '../src/errors.js';
 import { isoTime } from '../src/iso-time.js';
 import { keyOf } from '../src/key.js';
@@ -51,6 +52,8 @@ import type { Key, ListOptions, NewResource, Resource, ResourceEvent, Store, Wat
 import {
   checkKey,
   checkKind,
+  checkKindOptions,
+  listFilter,
   checkSinceRevision,
   checkVersion,
   compareKeys,
@@ -223,7 +226,12 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       try {
         outcomes = applyBatch.immediate(writes);
       } catch (error) {
-        for (const write of writes) write.reject(error); // nothing of the batch was committed
+        const failure = lockedOut(error) ? new TransientError(
+          `the SQLite file ${o.path} stayed locked by another connection for longer than busyTimeout (${o.busyTimeout} ms); ` +
+            'nothing of this write was stored: retry it (a loop does, with backoff), and look for a process that holds the file and is stopped or stuck',
+          { cause: error },
+        ) : error;
+        for (const write of writes) write.reject(failure); // nothing of the batch was committed
         continue;
       }
       outcomes.forEach((outcome, i) => {
@@ -242,6 +250,12 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         feed.publish(outcome.revision, object.kind, event);
       }
     }
+  }
+
+  /** A driver error saying another connection held the file's lock past the busy timeout. */
+  function lockedOut(error: unknown): boolean {
+    const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+    return typeof code === 'string' && (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_'));
   }
 
   function enqueue<T>(prepare: () => PendingWrite['apply']): Promise<T> {
@@ -315,7 +329,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
   function registerKind<S>(kind: string, kindOptions: KindOptions<S>): void {
     checkKind(kind);
-    schemas.set(kind, kindOptions.schema);
+    schemas.set(kind, checkKindOptions(kind, kindOptions));
   }
   for (const [kind, kindOptions] of Object.entries(o.kinds)) registerKind(kind, kindOptions);
 
@@ -338,11 +352,10 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       return readStored(kind, key)?.resource as Resource<Spec, Status> | undefined;
     },
 
-    async list<Spec, Status>(kind: string, listOptions: ListOptions = {}): Promise<Resource<Spec, Status>[]> {
+    async list<Spec, Status>(kind: string, listOptions?: ListOptions): Promise<Resource<Spec, Status>[]> {
       checkKind(kind);
+      const { namespace, wanted } = listFilter(listOptions);
       beforeRead();
-      const { namespace, labels = {} } = listOptions;
-      const wanted = Object.entries(labels);
       return listResources(kind).filter((r) => matchesList(r, namespace, wanted)) as Resource<Spec, Status>[];
     },
 

@@ -314,8 +314,8 @@ export class StoppedError extends ReconcileError {
  * ```
  */
 export class InvalidArgumentError extends ReconcileError {
-  constructor(message: string) {
-    super('INVALID_ARGUMENT', message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INVALID_ARGUMENT', message, options);
   }
 }
 

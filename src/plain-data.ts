@@ -72,7 +72,8 @@ function copy(value: unknown, walk: Walk): unknown {
       return count(walk, 5, value);
     case 'number':
       if (!Number.isFinite(value)) throw notPlain(pathOf(walk), String(value));
-      return count(walk, 8, value);
+      // JSON has no negative zero (`JSON.stringify(-0)` is "0"): keep what every store can give back.
+      return count(walk, 8, value === 0 ? 0 : value);
     case 'object':
       break;
     default:

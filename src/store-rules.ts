@@ -95,9 +95,8 @@ export function createdResource(rules: WriteRules, kind: string, resource: NewRe
     finalizers: m.finalizers === undefined ? NO_ITEMS : copyIn(rules, m.finalizers, kind, key, 'finalizers', budget),
     ownerReferences: m.ownerReferences === undefined ? NO_ITEMS : copyIn(rules, m.ownerReferences, kind, key, 'ownerReferences', budget),
   };
-  const rest = budget.used;
   const status = resource.status === undefined ? undefined : copyIn(rules, resource.status, kind, key, 'status', budget);
-  return snapshot(rest, {
+  return snapshot(UNMEASURED, {
     kind,
     metadata: {
       name,
@@ -159,11 +158,9 @@ export function updatedResource(rules: WriteRules, stored: Resource, resource: R
     metadata.finalizers !== old.finalizers ||
     metadata.ownerReferences !== old.ownerReferences;
   if (!changed) return undefined;
-  given.add('status');
-  const rest = budget.used + sizeOf(stored, given);
-  if (rest + jsonSize(stored.status) > rules.maxBytes) throw new ResourceTooLargeError(kind, key, rules.maxBytes, 'the whole resource');
+  if (budget.used + sizeOf(stored, given) > rules.maxBytes) throw new ResourceTooLargeError(kind, key, rules.maxBytes, 'the whole resource');
   const generation = old.generation + (spec === stored.spec ? 0 : 1);
-  const object = rewrite(stored, { ...metadata, generation }, spec, stored.status, revision, rest);
+  const object = rewrite(stored, { ...metadata, generation }, spec, stored.status, revision, UNMEASURED);
   return { type: deleting && finalizers.length === 0 ? 'deleted' : 'modified', object };
 }
 
@@ -182,7 +179,7 @@ export function statusUpdated(rules: WriteRules, stored: Resource, resource: Res
  * `deletionTimestamp`; `undefined` when it is already being deleted (no write).
  */
 export function deletedResource(rules: WriteRules, stored: Resource, revision: number): Written | undefined {
-  const rest = restSize(stored);
+  const rest = carriedRest(stored);
   if (stored.metadata.finalizers.length === 0) return { type: 'deleted', object: rewrite(stored, {}, stored.spec, stored.status, revision, rest) };
   if (stored.metadata.deletionTimestamp !== undefined) return undefined;
   return { type: 'modified', object: rewrite(stored, { deletionTimestamp: rules.now() }, stored.spec, stored.status, revision, rest) };
@@ -215,6 +212,57 @@ export function detachInput<T extends object>(value: T, kind: string, key: Key):
 
 const listFields: ReadonlySet<string> = new Set(['labels', 'annotations', 'finalizers', 'ownerReferences']);
 
+/**
+ * Checks what `registerKind(kind, options)` (or a store's `kinds` option) was given: an object with
+ * at most a `schema`, which is a zod schema (it has `safeParse`). Returns the schema.
+ */
+export function checkKindOptions(kind: string, options: unknown): ZodType<unknown> | undefined {
+  const where = `registerKind(${JSON.stringify(kind)}, …)`;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidArgumentError(`${where}: the kind's options must be an object such as { schema: z.object({ … }) } or {} (got ${show(options)}).`);
+  }
+  for (const option of Object.keys(options)) {
+    if (option !== 'schema') {
+      throw new InvalidArgumentError(`${where}: unknown option "${option}": the only option of a kind is "schema" (a zod schema of its spec).`);
+    }
+  }
+  const schema = (options as { schema?: unknown }).schema;
+  if (schema === undefined) return undefined;
+  if (typeof schema !== 'object' || schema === null || typeof (schema as { safeParse?: unknown }).safeParse !== 'function') {
+    throw new InvalidArgumentError(`${where}: schema must be a zod schema, such as z.object({ title: z.string() }) (got ${show(schema)}).`);
+  }
+  return schema as ZodType<unknown>;
+}
+
+/**
+ * Checks `list`'s options: an object with an optional `namespace` (a string) and optional `labels`
+ * (an object of strings). Returns the namespace and the wanted labels as pairs.
+ */
+export function listFilter(options: unknown): { namespace: string | undefined; wanted: (readonly [string, string])[] } {
+  if (options === undefined) return { namespace: undefined, wanted: [] };
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidArgumentError(`list: options must be an object such as { namespace: "team-a", labels: { app: "web" } } (got ${show(options)}).`);
+  }
+  for (const option of Object.keys(options)) {
+    if (option !== 'namespace' && option !== 'labels') {
+      throw new InvalidArgumentError(`list: unknown option "${option}": list takes { namespace?, labels? }.`);
+    }
+  }
+  const { namespace, labels } = options as { namespace?: unknown; labels?: unknown };
+  if (namespace !== undefined && typeof namespace !== 'string') {
+    throw new InvalidArgumentError(`list: namespace must be a string (got ${show(namespace)}).`);
+  }
+  if (labels === undefined) return { namespace, wanted: [] };
+  if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) {
+    throw new InvalidArgumentError(`list: labels must be an object of label values, such as { app: "web" } (got ${show(labels)}).`);
+  }
+  const wanted = Object.entries(labels);
+  for (const [label, value] of wanted) {
+    if (typeof value !== 'string') throw new InvalidArgumentError(`list: the value of label "${label}" must be a string (got ${show(value)}).`);
+  }
+  return { namespace, wanted: wanted as (readonly [string, string])[] };
+}
+
 /** Refuses a `sinceRevision` that is not a revision. */
 export function checkSinceRevision(since: unknown): asserts since is number | undefined {
   if (since !== undefined && (typeof since !== 'number' || !Number.isSafeInteger(since) || since < 0)) {
@@ -226,11 +274,31 @@ export function checkKind(kind: unknown): asserts kind is string {
   if (typeof kind !== 'string' || kind === '') {
     throw new InvalidArgumentError(`kind must be a non-empty string such as "Post" (got ${show(kind)}).`);
   }
+  checkText('kind', kind);
 }
 
 export function checkKey(key: unknown): asserts key is Key {
   if (typeof key !== 'string' || key === '') {
     throw new InvalidArgumentError(`key must be "name" or "namespace/name" (got ${show(key)}).`);
+  }
+  checkText('key', key);
+}
+
+/** A UTF-16 surrogate without its pair (with the `u` flag, a pair is one code point and does not match). */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/**
+ * Refuses an identifier that is not well-formed text: a lone UTF-16 surrogate has no UTF-8 form, so
+ * a store that keeps keys as text (SQLite, etcd) would keep something else than was asked and could
+ * not find it again.
+ */
+function checkText(what: string, value: string): void {
+  const at = value.search(LONE_SURROGATE);
+  if (at >= 0) {
+    throw new InvalidArgumentError(
+      `${what} ${JSON.stringify(value)} is not well-formed text: it holds a lone UTF-16 surrogate at index ${at} (half of a character such as an emoji). ` +
+        'Use whole characters only.',
+    );
   }
 }
 
@@ -303,16 +371,19 @@ function copyIn<T>(rules: WriteRules, value: T, kind: string, key: Key, what: st
   }
 }
 
-/** The JSON size of the parts of `stored` a write keeps as they are (`skip`: the parts it replaces). */
-function sizeOf(resource: Resource, skip: ReadonlySet<string>): number {
+/**
+ * The JSON size of the parts of `stored` a write keeps as they are (`skip`: the parts it replaces).
+ * With `remember`, the sizes of frozen parts are kept for the next write that keeps them.
+ */
+function sizeOf(resource: Resource, skip: ReadonlySet<string>, remember = true): number {
   const m = resource.metadata;
   let total = 200 + m.name.length + (m.namespace?.length ?? 0);
-  if (!skip.has('labels')) total += jsonSize(m.labels);
-  if (!skip.has('annotations')) total += jsonSize(m.annotations);
-  if (!skip.has('finalizers')) total += jsonSize(m.finalizers);
-  if (!skip.has('ownerReferences')) total += jsonSize(m.ownerReferences);
-  if (!skip.has('spec')) total += jsonSize(resource.spec);
-  if (!skip.has('status')) total += jsonSize(resource.status);
+  if (!skip.has('labels')) total += jsonSize(m.labels, remember);
+  if (!skip.has('annotations')) total += jsonSize(m.annotations, remember);
+  if (!skip.has('finalizers')) total += jsonSize(m.finalizers, remember);
+  if (!skip.has('ownerReferences')) total += jsonSize(m.ownerReferences, remember);
+  if (!skip.has('spec')) total += jsonSize(resource.spec, remember);
+  if (!skip.has('status')) total += jsonSize(resource.status, remember);
   return total;
 }
 
@@ -320,12 +391,16 @@ function sizeOf(resource: Resource, skip: ReadonlySet<string>): number {
 const STATUS_ONLY: ReadonlySet<string> = new Set(['status']);
 
 /**
- * The size of a snapshot without its status, as counted when the snapshot was built: a hidden
- * (non-enumerable, symbol-keyed) property of the snapshots these rules build, so a status write,
- * the most frequent write of a loop, measures only the new status. A snapshot from elsewhere (read
- * back from a database, or a copy) has none and is measured part by part.
+ * The JSON size of a snapshot without its status, once a status write measured it: a hidden
+ * (non-enumerable, symbol-keyed) property of the snapshots these rules build. A status write keeps
+ * everything but the status, so the snapshots it makes carry the figure on, and a loop's status
+ * writes after the first measure only the new status. It is the exact figure {@link sizeOf} gives
+ * (never the copy's running estimate), so a store that reads its snapshots back from a database
+ * (which have no mark and are measured part by part) refuses exactly the same writes.
  */
 const REST_SIZE: unique symbol = Symbol('rx-reconcile.restSize');
+/** The {@link REST_SIZE} of a snapshot not measured yet (a created or updated one). */
+const UNMEASURED = -1;
 
 /**
  * Freezes a new snapshot, marked with its size without the status. Its parts are copies these rules
@@ -345,10 +420,19 @@ function snapshot(rest: number, resource: Resource): Resource {
   return Object.freeze(resource);
 }
 
-/** The size of `stored` without its status: as recorded when it was built, else measured. */
-function restSize(stored: Resource): number {
+/** The size without the status that `stored` carries, {@link UNMEASURED} when it carries none. */
+function carriedRest(stored: Resource): number {
   const recorded = (stored as { [REST_SIZE]?: unknown })[REST_SIZE];
-  return typeof recorded === 'number' ? recorded : sizeOf(stored, STATUS_ONLY);
+  return typeof recorded === 'number' ? recorded : UNMEASURED;
+}
+
+/**
+ * The size of `stored` without its status: as carried by the snapshot, else measured (without
+ * remembering the parts' sizes: the figure is carried on instead).
+ */
+function restSize(stored: Resource): number {
+  const recorded = carriedRest(stored);
+  return recorded >= 0 ? recorded : sizeOf(stored, STATUS_ONLY, false);
 }
 
 /**
@@ -358,10 +442,11 @@ function restSize(stored: Resource): number {
  */
 const jsonSizes = new WeakMap<object, number>();
 
-function jsonSize(value: unknown): number {
+function jsonSize(value: unknown, remember: boolean): number {
   if (value === undefined) return 0;
-  if (typeof value !== 'object' || value === null || !Object.isFrozen(value)) return JSON.stringify(value).length;
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value).length;
   if (isEmpty(value)) return 2; // `{}` or `[]`: most metadata lists, not worth a cache entry
+  if (!remember || !Object.isFrozen(value)) return jsonSizes.get(value) ?? JSON.stringify(value).length;
   let size = jsonSizes.get(value);
   if (size === undefined) {
     size = JSON.stringify(value).length;
@@ -386,10 +471,12 @@ function checkMetadata(metadata: unknown): { name: string; namespace?: string } 
         'put a namespace in metadata.namespace, not in the name.',
     );
   }
+  checkText('metadata.name', name);
   if (namespace === undefined || namespace === '') return { name };
   if (typeof namespace !== 'string' || namespace.includes('/')) {
     throw new InvalidArgumentError(`metadata.namespace must be a string without "/" (got ${show(namespace)}).`);
   }
+  checkText('metadata.namespace', namespace);
   return { name, namespace };
 }
 

@@ -33,6 +33,8 @@ import { keyOf } from './key.js';
 import {
   checkKey,
   checkKind,
+  checkKindOptions,
+  listFilter,
   checkSinceRevision,
   checkVersion,
   compareKeys,
@@ -217,7 +219,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
 
   function registerKind<S>(kind: string, kindOptions: KindOptions<S>): void {
     checkKind(kind);
-    schemas.set(kind, kindOptions.schema);
+    schemas.set(kind, checkKindOptions(kind, kindOptions));
   }
   for (const [kind, kindOptions] of Object.entries(options.kinds ?? {})) registerKind(kind, kindOptions);
 
@@ -238,10 +240,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       return kinds.get(kind)?.get(key) as Resource<Spec, Status> | undefined;
     },
 
-    async list<Spec, Status>(kind: string, listOptions: ListOptions = {}): Promise<Resource<Spec, Status>[]> {
+    async list<Spec, Status>(kind: string, listOptions?: ListOptions): Promise<Resource<Spec, Status>[]> {
       checkKind(kind);
-      const { namespace, labels = {} } = listOptions;
-      const wanted = Object.entries(labels);
+      const { namespace, wanted } = listFilter(listOptions);
       return sorted(kinds.get(kind)).filter((r) => matchesList(r, namespace, wanted)) as Resource<Spec, Status>[];
     },
 

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { z } from 'zod';
 import { InvalidArgumentError, ResourceTooLargeError, ValidationError, createMemoryStore, deepEqual } from 'rx-reconcile';
 import type { NewResource } from 'rx-reconcile';
 
@@ -146,6 +147,45 @@ describe('memory store: refused input stores nothing', () => {
     // What the store keeps is plain data: no extra enumerable keys, JSON as written.
     expect(Object.keys(ok)).toEqual(['kind', 'metadata', 'spec', 'status']);
     expect(JSON.parse(JSON.stringify(ok))).toEqual(ok);
+  });
+
+  it('kind options that are not { schema?: zod schema } are refused when given, naming the kind and the fix (a typo no longer turns validation off)', () => {
+    const bad: [unknown, RegExp][] = [
+      [{ schema: 42 }, /registerKind\("K", …\): schema must be a zod schema/],
+      [{ schema: {} }, /schema must be a zod schema/],
+      [{ schemas: z.object({}) }, /unknown option "schemas"/],
+      [null, /options must be an object/],
+      [[], /options must be an object/],
+    ];
+    for (const [options, message] of bad) {
+      expect(() => createMemoryStore({ kinds: { K: options as never } }), JSON.stringify(options)).toThrow(message);
+      expect(() => createMemoryStore().registerKind('K', options as never), JSON.stringify(options)).toThrow(InvalidArgumentError);
+    }
+    expect(() => createMemoryStore({ kinds: { K: {} } })).not.toThrow();
+  });
+
+  it('list options of the wrong shape are refused, never read as "match nothing" or "match all"', async () => {
+    const store = createMemoryStore();
+    await store.create('Doc', { metadata: { name: 'a', labels: { team: 'x' } }, spec: {} });
+    for (const [options, message] of [
+      [null, /options must be an object/],
+      [5, /options must be an object/],
+      [{ labels: 5 }, /labels must be an object/],
+      [{ labels: { team: 5 } }, /label "team" must be a string/],
+      [{ namespace: 5 }, /namespace must be a string/],
+      [{ label: { team: 'x' } }, /unknown option "label"/],
+    ] as [unknown, RegExp][]) {
+      await expect(store.list('Doc', options as never), JSON.stringify(options)).rejects.toThrow(message);
+    }
+    expect(await store.list('Doc', { labels: { team: 'x' } })).toHaveLength(1);
+    expect(await store.list('Doc')).toHaveLength(1);
+  });
+
+  it('negative zero is kept as 0, as JSON (and so every store) gives it back', async () => {
+    const store = createMemoryStore();
+    const doc = await store.create('Doc', { metadata: { name: 'z' }, spec: { n: -0, list: [-0] } });
+    expect(Object.is(doc.spec.n, 0)).toBe(true);
+    expect(Object.is(doc.spec.list[0], 0)).toBe(true);
   });
 
   it('the default limit is 1.5 MiB: a 1 MiB spec is accepted, a 2 MiB one refused', async () => {
