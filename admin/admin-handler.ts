@@ -17,7 +17,7 @@ import { HttpError, send, sendError } from './http-io.js';
 import { LoopView } from './loop-view.js';
 import { pageAssets } from './page-assets.js';
 import { Router } from './router.js';
-import { hostName } from './security-headers.js';
+import { crossSite, hostName } from './security-headers.js';
 import { describeDocument } from './describe-endpoint.js';
 import { watchLoops } from '../operators/describe/watch-loops.js';
 import type { LoopWatch } from '../operators/describe/watch-loops.js';
@@ -152,11 +152,19 @@ export function adminHandler(options: AdminOptions): AdminHandler {
     .add('POST', '/api/loops/:loop/keys/:key/release', action('release'))
     .add('POST', '/api/loops/:loop/pause', action('pause'))
     .add('POST', '/api/loops/:loop/resume', action('resume'))
-    .add('GET', '/api/events', (req, res) => hub.open(req, res))
+    .add('GET', '/api/events', (req, res) => {
+      // A stream holds a slot of maxEventStreams: a page of another site (which the browser would
+      // not let read it anyway) must not take them all.
+      const site = crossSite(req);
+      if (site !== undefined) throw new HttpError(403, 'cross_site', `cross-site pages may not open the event stream (${site})`);
+      if (req.method === 'HEAD') return send(req, res, 200, 'text/event-stream; charset=utf-8', '');
+      hub.open(req, res);
+    })
     .add('GET', '/describe', describeDocument(options.loops, watch, 'html'))
     .add('GET', '/describe.md', describeDocument(options.loops, watch, 'markdown'));
 
   const handle = async (req: IncomingMessage, res: ServerResponse, next: ((error?: unknown) => void) | undefined): Promise<void> => {
+    if (closed) throw new HttpError(503, 'admin_closed', 'this admin was closed (adminHandler(...).close()); no more requests are served');
     let url = req.url ?? '/';
     if (settings.basePath !== '') {
       const path = url.split('?')[0] as string;

@@ -84,7 +84,15 @@ export interface ServeAdminOptions extends AdminOptions {
 }
 
 const TOKEN_HINT = "at least 16 characters, e.g. crypto.randomBytes(24).toString('base64url')";
-const token = z.string({ error: `must be a string of ${TOKEN_HINT}` }).min(16, `must be ${TOKEN_HINT}`);
+/**
+ * A token is sent as `Authorization: Bearer <token>`: visible ASCII without spaces only, so a token
+ * read from a file with its newline, or a pass phrase with spaces, is refused here rather than
+ * refusing every action later.
+ */
+const token = z
+  .string({ error: `must be a string of ${TOKEN_HINT}` })
+  .min(16, `must be ${TOKEN_HINT}`)
+  .regex(/^[\x21-\x7e]+$/, 'must hold visible ASCII characters only (no spaces, tabs, newlines or accents: it is sent in an HTTP header); trim a token read from a file');
 
 const loopShape = withMethods<AdminLoop>('a loop from defineLoop', 'snapshot', 'health', 'trigger', 'release', 'pause', 'resume');
 
@@ -93,6 +101,7 @@ const adminShape = {
   token: token.optional(),
   tokens: z
     .record(z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, 'names must be 1–64 letters, digits or . _ @ -'), token)
+    .refine((tokens) => Object.keys(tokens).length > 0, 'must name at least one token (leave tokens out for a read-only admin)')
     .optional(),
   registry: withMethods<AdminRegistry>('a prom-client Registry', 'metrics', 'registerMetric', 'getSingleMetric').optional(),
   metricNames: z.enum(['rx-reconcile', 'controller-runtime'], { error: "must be 'rx-reconcile' or 'controller-runtime'" }).optional(),
@@ -101,13 +110,14 @@ const adminShape = {
   scheduler: schedulerLike<SchedulerLike>().optional(),
   basePath: z
     .string()
-    .regex(/^\/[A-Za-z0-9._~/-]*[^/]$|^\/$/, "must be a path such as '/admin' (no trailing slash)")
+    .regex(/^(\/[A-Za-z0-9._~-]+)+$|^\/$/, "must be a path such as '/admin' or '/ops/admin': segments of letters, digits and . _ ~ -, no empty segment, no trailing slash")
+    .refine((path) => !path.split('/').some((segment) => segment === '.' || segment === '..'), "must not hold '.' or '..' segments")
     .optional(),
-  allowedHosts: z.array(z.string().min(1)).optional(),
+  allowedHosts: z.array(z.string().min(1)).min(1, 'must name at least one host (leave it out to answer any Host)').optional(),
   maxBodyBytes: int(0, 16 * 1024 * 1024).optional(),
   snapshotMaxAge: int(0, 60_000).optional(),
   eventsInterval: period().max(3_600_000).optional(),
-  maxEventStreams: int(0, 10_000).optional(),
+  maxEventStreams: int(1, 10_000).optional(),
   recentPasses: int(1, 100_000).optional(),
   passesPerKey: int(1, 1000).optional(),
   trackedKeys: int(0, 1_000_000).optional(),

@@ -128,7 +128,8 @@ export const getKey: Endpoint = async (req, res, m, ctx) => {
   const where = view.keyView(snapshot, key);
   const resource = await readResource(view, key, ctx);
   const passes = view.passesOf(key);
-  if (where === undefined && passes.length === 0 && !resource.found) {
+  // A store that cannot be read says nothing of the key: answer with its error (the page shows it), not 404.
+  if (where === undefined && passes.length === 0 && !resource.found && !unreadable(view, resource)) {
     throw new HttpError(404, 'unknown_key', `loop "${view.name}" knows no key ${JSON.stringify(key)}: not queued, running, delayed or parked, no recent pass, not in the store`);
   }
   sendJson(req, res, 200, {
@@ -228,10 +229,19 @@ function reasonOf(body: Record<string, unknown>): string | undefined {
   return reason;
 }
 
-/** True when the queue, the recent passes or the store know `key`. */
+/**
+ * True when the queue, the recent passes or the store know `key`, or when the store cannot be read
+ * now (an action is not refused because of a failed read: the loop's pass reads again).
+ */
 async function known(view: LoopView, key: Key, ctx: AdminContext): Promise<boolean> {
   if (view.keyView(view.loop.snapshot(), key) !== undefined || view.passes.knows(key)) return true;
-  return (await readResource(view, key, ctx)).found;
+  const resource = await readResource(view, key, ctx);
+  return resource.found || unreadable(view, resource);
+}
+
+/** The resource could not be read because the loop's store failed (or did not answer in time). */
+function unreadable(view: LoopView, resource: ResourceView): boolean {
+  return view.loop.options.mode === 'store' && !resource.found && resource.error !== undefined;
 }
 
 // ---- helpers ---------------------------------------------------------------------------------------

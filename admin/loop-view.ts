@@ -11,7 +11,7 @@ import type { DelayedKey, ParkedKey, PassResult, QueueCounters, QueueSnapshot } 
 import type { Condition } from '../src/status.js';
 import type { Key } from '../src/types.js';
 import type { AdminLoop } from './admin-options.js';
-import { RecentPasses } from './recent-passes.js';
+import { RecentPasses, clipMessage } from './recent-passes.js';
 import type { PassView } from './recent-passes.js';
 
 /** The admin actions. */
@@ -199,7 +199,7 @@ function delayedView(d: DelayedKey, last: PassResult | undefined, hot: ReadonlyS
     attempts: d.failures,
     nextAttemptAt: d.nextAttemptAt,
     since: undefined,
-    lastError: d.lastError === undefined ? undefined : { message: d.lastError, class: d.failureClass },
+    lastError: d.lastError === undefined ? undefined : { message: clipMessage(d.lastError), class: d.failureClass },
     lastOutcome: last?.outcome.type,
     overdue: d.overdue,
     hot: hot.has(d.key),
@@ -213,7 +213,7 @@ function parkedView(p: ParkedKey, last: PassResult | undefined, hot: ReadonlySet
     attempts: p.failures,
     nextAttemptAt: undefined,
     since: p.since,
-    lastError: p.lastError === undefined ? undefined : { message: p.lastError, class: p.failureClass },
+    lastError: p.lastError === undefined ? undefined : { message: clipMessage(p.lastError), class: p.failureClass },
     lastOutcome: last?.outcome.type,
     overdue: p.overdue,
     hot: hot.has(p.key),

@@ -141,6 +141,15 @@ export function viewOf(r: PassResult): PassView {
 }
 
 function errorView(error: unknown, cls: string | undefined): PassView['error'] {
-  if (error instanceof Error) return { message: error.message, class: cls, name: error.name };
-  return { message: String(error), class: cls, name: 'Error' };
+  if (error instanceof Error) return { message: clipMessage(error.message), class: cls, name: clipMessage(error.name) };
+  return { message: clipMessage(String(error)), class: cls, name: 'Error' };
+}
+
+/** Longest error message the admin sends, in characters: a 1 MB message must not make every answer 1 MB. */
+export const MAX_ERROR_MESSAGE = 2000;
+
+/** `message` cut to {@link MAX_ERROR_MESSAGE} characters, saying how much was left out. */
+export function clipMessage(message: string): string {
+  if (message.length <= MAX_ERROR_MESSAGE) return message;
+  return `${message.slice(0, MAX_ERROR_MESSAGE)}… (${message.length - MAX_ERROR_MESSAGE} more characters; see the server log)`;
 }

@@ -48,7 +48,9 @@ export async function serveAdmin(options: ServeAdminOptions): Promise<AdminServe
     ...rest,
     ...(rest.allowedHosts === undefined && loopback ? { allowedHosts: [...LOOPBACK_HOSTS, ...(host.startsWith('127.') ? [host] : [])] } : {}),
   });
-  const server = createServer(handler);
+  // Node checks these timeouts every connectionsCheckingInterval (30 s by default): check each
+  // second, so a client that sends its headers or body slowly is cut near the limit, not 30 s later.
+  const server = createServer({ connectionsCheckingInterval: 1000 }, handler);
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {

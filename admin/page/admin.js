@@ -18,9 +18,15 @@
   };
 
   // A token passed in the URL fragment (#token=…) is kept for this tab and removed from the address bar.
+  // A fragment that is not valid percent-encoding (a stray `%`) is dropped with a message, never kept.
+  let badTokenInUrl = false;
   if (location.hash.startsWith('#token=')) {
-    state.token = decodeURIComponent(location.hash.slice(7));
-    sessionStorage.setItem(TOKEN_KEY, state.token);
+    try {
+      state.token = decodeURIComponent(location.hash.slice(7));
+      sessionStorage.setItem(TOKEN_KEY, state.token);
+    } catch {
+      badTokenInUrl = true;
+    }
     history.replaceState(null, '', location.pathname + location.search);
   }
 
@@ -151,7 +157,11 @@
     notice.hidden = !state.readOnly;
     notice.textContent = state.readOnly ? 'Read-only: ' + (page.notice || 'the admin was started without a token.') : '';
     $('auth').hidden = state.readOnly;
-    $('token-state').textContent = state.token ? 'token set for this tab' : 'no token: actions will be refused';
+    $('token-state').textContent = state.token
+      ? 'token set for this tab'
+      : badTokenInUrl
+        ? 'the token in the address was not valid (percent-encode it, or enter it here): actions will be refused'
+        : 'no token: actions will be refused';
     state.loops.clear();
     state.order = [];
     for (const loop of page.loops) {
@@ -334,16 +344,33 @@
     $('token-state').textContent = 'no token: actions will be refused';
   });
 
+  /**
+   * The live stream. The browser reconnects by itself after a network error, but never after an
+   * answer that is not a stream (a 503 "too many streams", a proxy's 502 during a restart): then the
+   * page says it is disconnected, refreshes by polling, and opens a new stream after a growing wait.
+   */
+  let retryMs = 1000;
   function connect() {
     const badge = $('connection');
     const events = new EventSource('api/events');
     events.addEventListener('open', () => {
+      if (retryMs > 1000) refreshAll(); // back after a disconnection: what changed meanwhile
+      retryMs = 1000;
       badge.textContent = 'live';
       badge.className = 'badge live';
     });
     events.addEventListener('error', () => {
-      badge.textContent = 'reconnecting…';
       badge.className = 'badge down';
+      if (events.readyState !== EventSource.CLOSED) {
+        badge.textContent = 'reconnecting…';
+        return;
+      }
+      badge.textContent = 'disconnected: retrying in ' + Math.round(retryMs / 1000) + ' s';
+      setTimeout(() => {
+        refreshAll();
+        connect();
+      }, retryMs);
+      retryMs = Math.min(retryMs * 2, 30000); // > 1000 from now on, until a stream opens
     });
     events.addEventListener('loops', (event) => {
       const page = JSON.parse(event.data);

@@ -4,7 +4,7 @@
  * hostile key round-tripping, actions logged and counted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer } from 'node:http';
+import { createServer, request as httpRequestRaw } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import client from 'prom-client';
 import { EMPTY, Observable } from 'rxjs';
@@ -415,6 +415,130 @@ describe('adminHandler options', () => {
       expect(() => adminHandler({ loops, tokens: { 'a b': TOKEN } })).toThrow(/tokens/);
       await expect(serveAdmin({ loops, prot: 1 } as never)).rejects.toThrow(/unknown option "prot": did you mean "port"\?/);
     } finally {
+      await world.stop();
+    }
+  });
+
+  it('refuses options that could never work: tokens no Authorization header can carry, no tokens, no hosts, no stream, paths that leave the prefix', async () => {
+    const world = await startWorld();
+    try {
+      const loops = [world.loop];
+      for (const bad of [`${TOKEN}\n`, 'correct horse battery staple', ` ${TOKEN}`, `${TOKEN}\t`, 'ünïcödé-token-0123456789']) {
+        expect(() => adminHandler({ loops, token: bad }), JSON.stringify(bad)).toThrow(/token must hold visible ASCII characters only/);
+        expect(() => adminHandler({ loops, tokens: { alice: bad } }), JSON.stringify(bad)).toThrow(/tokens\.alice must hold visible ASCII/);
+      }
+      expect(() => adminHandler({ loops, tokens: {} })).toThrow(/tokens must name at least one token/);
+      expect(() => adminHandler({ loops, allowedHosts: [] })).toThrow(/allowedHosts must name at least one host/);
+      expect(() => adminHandler({ loops, maxEventStreams: 0 })).toThrow(/maxEventStreams/);
+      for (const basePath of ['//evil', '/a/../b', '/a/./b', '/a?x', '/a#b', '/a b', '/a\nb', '/a/']) {
+        expect(() => adminHandler({ loops, basePath }), basePath).toThrow(/basePath/);
+      }
+      expect(() => adminHandler({ loops, basePath: '/ops/.admin-1' })).not.toThrow();
+    } finally {
+      await world.stop();
+    }
+  });
+});
+
+describe('admin API: streams, store failures, long errors, close', () => {
+  it('refuses a cross-site event stream with 403 without using a slot; HEAD answers without holding one', async () => {
+    const world = await startWorld();
+    const server = await serveAdmin({ loops: [world.loop], token: TOKEN, maxEventStreams: 1 });
+    try {
+      for (const site of ['cross-site', 'same-site']) {
+        const refused = await http(server.url, 'GET', '/api/events', { headers: { 'Sec-Fetch-Site': site } });
+        expect(refused.status).toBe(403);
+        expect(refused.json()['error']).toBe('cross_site');
+      }
+      const head = await http(server.url, 'HEAD', '/api/events');
+      expect(head.status).toBe(200);
+      expect(head.headers['content-type']).toMatch(/^text\/event-stream/);
+      // The one slot is still free: a same-origin stream opens.
+      const opened = await new Promise<number>((resolve, reject) => {
+        const url = new URL(server.url);
+        const req = httpRequestRaw({ host: url.hostname, port: url.port, path: '/api/events', headers: { 'Sec-Fetch-Site': 'same-origin' } }, (res) => {
+          resolve(res.statusCode ?? 0);
+          req.destroy();
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(opened).toBe(200);
+    } finally {
+      await server.close();
+      await world.stop();
+    }
+  });
+
+  it('a key the store cannot read is not "unknown": GET answers with the store\'s error, trigger is not refused', async () => {
+    const world = await startWorld();
+    await quarantined(world);
+    let failing = false;
+    const store = world.store;
+    const get = store.get.bind(store);
+    (store as { get: typeof store.get }).get = (kind, key) => (failing ? Promise.reject(new Error('database is locked')) : get(kind, key));
+    const server = await serveAdmin({ loops: [world.loop], token: TOKEN, recentPasses: 1 });
+    try {
+      failing = true;
+      // A key with no pass in the admin's ring and not in the queue: only the store could say.
+      const key = encodeURIComponent('default/milk');
+      const read = await http(server.url, 'GET', `/api/loops/items/keys/${key}`);
+      expect(read.status).toBe(200);
+      expect(read.json<{ resource: { found: boolean; error: string } }>().resource).toEqual({ found: false, error: 'database is locked' });
+      const trigger = await http(server.url, 'POST', `/api/loops/items/keys/${key}/trigger`, { headers: auth() });
+      expect(trigger.status).toBe(200);
+      // A loop on a working store still says 404 for a key nobody knows.
+      failing = false;
+      const unknown = await http(server.url, 'GET', `/api/loops/items/keys/${encodeURIComponent('default/nobody')}`);
+      expect(unknown.status).toBe(404);
+    } finally {
+      await server.close();
+      await world.stop();
+    }
+  });
+
+  it('cuts error messages to 2,000 characters in keys and passes (a 1 MB error made every answer 1 MB)', async () => {
+    const world = await startWorld();
+    world.broken.clear();
+    const store = world.store;
+    const server = await serveAdmin({ loops: [world.loop], token: TOKEN });
+    try {
+      // The fixture's error names the key: a 5,000-character key makes a 5,000-character error.
+      const name = 'x'.repeat(5000);
+      const longKey = `default/${name}`;
+      await store.create('Item', { metadata: { namespace: 'default', name }, spec: { title: 'long' } });
+      world.broken.add(longKey);
+      world.loop.trigger(longKey);
+      await until(() => world.loop.snapshot().parked.some((p) => p.key === longKey), 10_000, 'quarantine of the long key');
+      const keys = await http(server.url, 'GET', '/api/loops/items/keys?state=quarantined');
+      const entry = keys.json<{ keys: { key: string; lastError: { message: string } }[] }>().keys.find((k) => k.key === longKey);
+      expect(entry?.lastError.message.length).toBeLessThan(2100);
+      expect(entry?.lastError.message).toMatch(/… \(\d+ more characters; see the server log\)$/);
+      const loop = await http(server.url, 'GET', '/api/loops/items');
+      for (const pass of loop.json<{ passes: { error?: { message: string } }[] }>().passes) expect((pass.error?.message ?? '').length).toBeLessThan(2100);
+    } finally {
+      await server.close();
+      await world.stop();
+    }
+  });
+
+  it('a closed handler answers 503 and opens no stream', async () => {
+    const world = await startWorld();
+    const handler = adminHandler({ loops: [world.loop] });
+    const server = createServer(handler);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    try {
+      expect((await http(base, 'GET', '/api/loops')).status).toBe(200);
+      handler.close();
+      for (const path of ['/api/loops', '/api/events', '/']) {
+        const reply = await http(base, 'GET', path);
+        expect(reply.status, path).toBe(503);
+        expect(reply.json()['error']).toBe('admin_closed');
+      }
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
       await world.stop();
     }
   });

@@ -147,4 +147,39 @@ describe.skipIf(!present)(title, () => {
       await readOnly.close();
     }
   });
+  it('a stream refused with 503 (too many open) says disconnected, then goes live again by itself once a slot is free', async () => {
+    // Regression: the browser never retries an EventSource after a non-stream answer; the page stayed
+    // on "reconnecting…" with stale figures for good.
+    const single = await serveAdmin({ loops: [world.loop], token: TOKEN, eventsInterval: 100, maxEventStreams: 1 });
+    const first = await browser.newPage();
+    const second = await browser.newPage();
+    try {
+      await first.goto(single.url);
+      await expect.poll(() => first.locator('#connection').textContent()).toBe('live');
+      await second.goto(single.url);
+      await expect.poll(() => second.locator('#connection').textContent()).toMatch(/^disconnected: retrying in \d+ s$/);
+      await first.close();
+      await expect.poll(() => second.locator('#connection').textContent(), { timeout: 15_000 }).toBe('live');
+    } finally {
+      await second.close();
+      if (!first.isClosed()) await first.close();
+      await single.close();
+    }
+  }, 30_000);
+
+  it('a token in the address that is not valid percent-encoding is dropped with a message; the page still works', async () => {
+    const other = await browser.newPage();
+    const errors: string[] = [];
+    other.on('pageerror', (error) => errors.push(error.message));
+    try {
+      await other.goto(`${server.url}#token=abc%E0%A4%A`);
+      await expect.poll(() => other.locator('#connection').textContent()).toBe('live');
+      await expect.poll(() => other.locator('#token-state').textContent()).toMatch(/token in the address was not valid/);
+      expect(new URL(other.url()).hash).toBe('');
+      await expect.poll(() => other.locator('#loops tbody tr[data-loop="items"]').count()).toBe(1);
+      expect(errors).toEqual([]);
+    } finally {
+      await other.close();
+    }
+  });
 });
