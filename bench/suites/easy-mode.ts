@@ -58,7 +58,7 @@ export const EASY_MODE_BENCHMARKS: Benchmark[] = [
           why: missing(L, B),
           only: 31,
           failNote:
-            'each resource costs the memory store a create and two status writes (the pass\'s and the conditions\'), each checked, copied, versioned, frozen, kept for watch resume and told to the watch (~4–7 µs a write); the hand-written Map stores the caller\'s object and calls back. Against a hand-written store that keeps deep-frozen copies (last row) the gap is 3.3–4× (2.6× with conditions: false): isolation is ~6 µs of it, the rest is the library\'s writes (one more than the hand-written loop\'s, each ~2× a structuredClone write) and its pass',
+            'each resource costs the memory store a create and two status writes (the pass\'s and the conditions\'), each checked, copied, versioned, frozen, kept for watch resume and told to the watch (~3–5 µs a write since 2026-11-24, when uids stopped going through randomUUID, a status write stopped measuring the unchanged spec and omitted metadata lists became shared: 16× → 13×); the hand-written Map stores the caller\'s object and calls back. Against a hand-written store that keeps deep-frozen copies (last row) the gap is 2.8× (it was 3.3–4×): isolation is ~6 µs of it, the rest is the library\'s writes (one more than the hand-written loop\'s, each ~2× a structuredClone write) and its pass',
         }),
         row({
           bench: '31 e2e/one-pass-per-change',
