@@ -301,12 +301,24 @@ function migrate(db: BetterSqlite3.Database, path: string): void {
   }).immediate();
 }
 
+/** The SQLite result code of a driver error (`SQLITE_BUSY`, `SQLITE_NOTADB`…), `''` for anything else. */
+export function driverCode(error: unknown): string {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : '';
+}
+
+/** True for a driver error saying another connection held the file's lock past the busy timeout. */
+export function lockedOut(error: unknown): boolean {
+  const code = driverCode(error);
+  return code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_') || code === 'SQLITE_LOCKED';
+}
+
 /** A driver error met while opening `path`, said with the path and what to do. */
 function openFailure(path: string, busyTimeout: number, error: unknown): InvalidArgumentError {
-  const code = typeof error === 'object' && error !== null ? String((error as { code?: unknown }).code ?? '') : '';
+  const code = driverCode(error);
   const text = error instanceof Error ? error.message : String(error);
   let advice: string;
-  if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_') || code === 'SQLITE_LOCKED') {
+  if (lockedOut(error)) {
     advice = `another connection held its lock for longer than busyTimeout (${busyTimeout} ms); is a process using this file stopped or stuck? Retry, or raise busyTimeout`;
   } else if (code === 'SQLITE_NOTADB') {
     advice = 'it is not a SQLite database; give a new file';

@@ -72,7 +72,7 @@ import type { ChangeRow } from './change-feed.js';
 import { resolveOptions } from './options.js';
 import type { SqliteStoreOptions } from './options.js';
 import { decodeResource } from './rows.js';
-import { openDatabase } from './schema.js';
+import { lockedOut, openDatabase } from './schema.js';
 
 /** A {@link Store} in a SQLite file, plus kind registration, its revision and `close()`. */
 export interface SqliteStore extends Store {
@@ -226,11 +226,13 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       try {
         outcomes = applyBatch.immediate(writes);
       } catch (error) {
-        const failure = lockedOut(error) ? new TransientError(
-          `the SQLite file ${o.path} stayed locked by another connection for longer than busyTimeout (${o.busyTimeout} ms); ` +
-            'nothing of this write was stored: retry it (a loop does, with backoff), and look for a process that holds the file and is stopped or stuck',
-          { cause: error },
-        ) : error;
+        const failure = lockedOut(error)
+          ? new TransientError(
+              `the SQLite file ${o.path} stayed locked by another connection for longer than busyTimeout (${o.busyTimeout} ms); ` +
+                'nothing of this write was stored: retry it (a loop does, with backoff), and look for a process that holds the file and is stopped or stuck',
+              { cause: error },
+            )
+          : error;
         for (const write of writes) write.reject(failure); // nothing of the batch was committed
         continue;
       }
@@ -250,12 +252,6 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         feed.publish(outcome.revision, object.kind, event);
       }
     }
-  }
-
-  /** A driver error saying another connection held the file's lock past the busy timeout. */
-  function lockedOut(error: unknown): boolean {
-    const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-    return typeof code === 'string' && (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_'));
   }
 
   function enqueue<T>(prepare: () => PendingWrite['apply']): Promise<T> {

@@ -227,11 +227,7 @@ export function removeCondition<S extends ReconcileStatus>(status: S | undefined
  * ```
  */
 export function stampObservedGeneration<S extends ReconcileStatus>(status: S | undefined, generation: number): S {
-  if (!Number.isInteger(generation) || generation < 0) {
-    throw new InvalidArgumentError(
-      `stampObservedGeneration: generation must be an integer ≥ 0 (got ${String(generation)})`,
-    );
-  }
+  checkGeneration(generation);
   if (status !== undefined && status.observedGeneration === generation) return status;
   return update(status, (draft) => {
     draft.observedGeneration = generation;
@@ -291,15 +287,20 @@ const unfrozen = new Immer({ autoFreeze: false });
  * changed anything.
  */
 export function draftStampedStatus<S extends object>(status: S | undefined, recipe: (draft: Draft<S>) => void, generation: number): S {
-  if (!Number.isInteger(generation) || generation < 0) {
-    throw new InvalidArgumentError(`stampObservedGeneration: generation must be an integer ≥ 0 (got ${String(generation)})`);
-  }
+  checkGeneration(generation);
   const base = status ?? ({} as S);
   return unfrozen.produce(base, (draft: Draft<S>) => {
     recipe(draft);
     const stamped = draft as { observedGeneration?: unknown };
     if (stamped.observedGeneration !== generation) stamped.observedGeneration = generation;
   });
+}
+
+/** Refuses a generation that is not an integer ≥ 0 (what `stampObservedGeneration` and the pass records stamp). */
+function checkGeneration(generation: number): void {
+  if (!Number.isInteger(generation) || generation < 0) {
+    throw new InvalidArgumentError(`stampObservedGeneration: generation must be an integer ≥ 0 (got ${String(generation)})`);
+  }
 }
 
 function update<S extends ReconcileStatus>(status: S | undefined, recipe: (draft: MutableStatus) => void): S {
@@ -536,9 +537,7 @@ function nextCondition(existing: Condition | undefined, condition: Omit<Conditio
  * only when `status` flips, the result deep-frozen.
  */
 function applyPass<S extends ReconcileStatus>(status: S | undefined, generation: number, conditions: readonly Omit<Condition, 'lastTransitionTime'>[], at: string): S {
-  if (!Number.isInteger(generation) || generation < 0) {
-    throw new InvalidArgumentError(`stampObservedGeneration: generation must be an integer ≥ 0 (got ${String(generation)})`);
-  }
+  checkGeneration(generation);
   const list: Condition[] = status?.conditions === undefined ? [] : [...status.conditions];
   const stamped = status !== undefined && status.observedGeneration === generation;
   let changed = false;

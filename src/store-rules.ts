@@ -446,7 +446,8 @@ function jsonSize(value: unknown, remember: boolean): number {
   if (value === undefined) return 0;
   if (typeof value !== 'object' || value === null) return JSON.stringify(value).length;
   if (isEmpty(value)) return 2; // `{}` or `[]`: most metadata lists, not worth a cache entry
-  if (!remember || !Object.isFrozen(value)) return jsonSizes.get(value) ?? JSON.stringify(value).length;
+  if (!Object.isFrozen(value)) return JSON.stringify(value).length; // may still change: never cached
+  if (!remember) return jsonSizes.get(value) ?? JSON.stringify(value).length;
   let size = jsonSizes.get(value);
   if (size === undefined) {
     size = JSON.stringify(value).length;
