@@ -11,8 +11,10 @@ import {
   ConflictError,
   DependencyNotReadyError,
   InvalidArgumentError,
+  MalformedResourceError,
   NotFoundError,
   PermanentError,
+  ResourceTooLargeError,
   ValidationError,
   toError,
 } from './errors.js';
@@ -209,15 +211,21 @@ function showValue(value: unknown): string {
 }
 
 /**
- * The default failure classes: `ConflictError` → conflict, `PermanentError` and `ValidationError` →
- * permanent, `DependencyNotReadyError` → dependency, everything else (including `TimeoutError`,
- * `TransientError`, unknown errors and non-Error throws) → transient.
+ * The default failure classes: `ConflictError`, `AlreadyExistsError` and `NotFoundError` → conflict;
+ * `PermanentError`, `ValidationError`, `ResourceTooLargeError` and `MalformedResourceError` (the same
+ * write or read fails the same way until the data changes) → permanent; `DependencyNotReadyError` →
+ * dependency; everything else (including `TimeoutError`, `TransientError`, `InvalidArgumentError` — a
+ * call the code got wrong, fixed by a deploy, not by the data —, unknown errors and non-Error throws)
+ * → transient.
  */
 export function defaultClassify(error: Error): FailureClass {
   // A create that finds the resource there, a delete that finds it gone: the world moved on; read
   // again and decide again at once (a repeat is a no-op, never a failure that backs off).
   if (error instanceof ConflictError || error instanceof AlreadyExistsError || error instanceof NotFoundError) return 'conflict';
-  if (error instanceof PermanentError || error instanceof ValidationError) return 'permanent';
+  // Writing the same oversized document or reading the same broken record again fails the same way:
+  // park the key until its desired state changes (or a release), with the error on its status.
+  if (error instanceof PermanentError || error instanceof ValidationError || error instanceof ResourceTooLargeError || error instanceof MalformedResourceError)
+    return 'permanent';
   if (error instanceof DependencyNotReadyError) return 'dependency';
   // TimeoutError, TransientError, NonErrorThrownError and every unknown error.
   return 'transient';

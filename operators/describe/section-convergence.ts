@@ -84,8 +84,8 @@ export function convergenceSection(ctx: DescribeContext, f: LoopFacts): Block[] 
       zh: `连续第 ${f.steps + 1} 次失败时隔离该 key：不再自动协调，以 error 级别记录 \`Key quarantined\`${f.conditions ? '，状态置为 `Degraded=True`' : ''}，列在 \`loop.snapshot().parked\` 中；\`loop.release(key)\`、\`loop.trigger(key)\` 或新的期望版本会让它重新运行。`,
     }),
     say.t({
-      en: 'A permanent failure (`PermanentError`, `ValidationError`, `Outcome.terminal`) parks the key at once (terminal) until its desired state changes or it is released.',
-      zh: '永久错误（`PermanentError`、`ValidationError`、`Outcome.terminal`）会立即搁置该 key（terminal），直到其期望状态改变或被手动释放。',
+      en: 'A permanent failure (`PermanentError`, `ValidationError`, `ResourceTooLargeError`, `MalformedResourceError`, `Outcome.terminal`) parks the key at once (terminal) until its desired state changes or it is released.',
+      zh: '永久错误（`PermanentError`、`ValidationError`、`ResourceTooLargeError`、`MalformedResourceError`、`Outcome.terminal`）会立即搁置该 key（terminal），直到其期望状态改变或被手动释放。',
     }),
   ];
   if (live !== undefined) {

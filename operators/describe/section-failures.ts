@@ -49,7 +49,10 @@ function classTable(ctx: DescribeContext, f: LoopFacts): Block[] {
       { en: 'permanent', zh: '业务错误 (permanent)' },
       { en: 'no', zh: 'No' },
       { en: 'park the key (terminal), log at error, until its desired state changes or it is released', zh: '搁置该 key（terminal），以 error 级别记录，直到期望状态改变或被手动释放' },
-      { en: '`PermanentError`, `ValidationError`, `Outcome.terminal`', zh: '`PermanentError`、`ValidationError`、`Outcome.terminal`' },
+      {
+        en: '`PermanentError`, `ValidationError`, `ResourceTooLargeError`, `MalformedResourceError`, `Outcome.terminal`',
+        zh: '`PermanentError`、`ValidationError`、`ResourceTooLargeError`、`MalformedResourceError`、`Outcome.terminal`',
+      },
     ],
     dependency: [
       { en: 'dependency', zh: '依赖不满足 (dependency)' },

@@ -55,7 +55,7 @@ describe('live figures', () => {
       expect(markdown).toContain('- **Measured**: time to converge p50 0 ms, p99 2 s, max 2 s over 2 revision(s); passes per convergence p50 1, max 3; 5 pass(es), 0 overdue, 1 revision(s) converging now');
       expect(markdown).toMatch(/^\| `jobs` \| .* \| on change only \(no resync\); deadline 1 min; measured p50 0 ms, p99 2 s \| /m);
       expect(markdown).toContain('| transient | yes | retry with backoff; quarantined after 5 retries | `TransientError`, `TimeoutError`, any other error or non-Error throw | 2 (40 %) |');
-      expect(markdown).toContain('| permanent | no | park the key (terminal), log at error, until its desired state changes or it is released | `PermanentError`, `ValidationError`, `Outcome.terminal` | 1 (20 %) |');
+      expect(markdown).toContain('| permanent | no | park the key (terminal), log at error, until its desired state changes or it is released | `PermanentError`, `ValidationError`, `ResourceTooLargeError`, `MalformedResourceError`, `Outcome.terminal` | 1 (20 %) |');
       expect(markdown).toContain('| conflict | yes | observe again and retry at once, up to 3 times in a row, then as transient | `ConflictError` (stale `metadata.version`), `AlreadyExistsError`, `NotFoundError` | 0 (0 %) |');
       expect(markdown).toContain('- **Measured**: 1 key(s) parked now: `bad` (terminal, 1 failure(s): `bad input: size must be positive`); 0 quarantined and 0 released so far.');
       expect(markdown).toMatch(/^[-*] \*\*Measured\*\*: `bad` is terminal \(`bad input: size must be positive`\): fix its desired state, or release it — `loop\.release\("bad"\)`$/m);
@@ -80,7 +80,7 @@ describe('live figures', () => {
       const markdown = describeLoops([loop], { live: watch });
       expect(markdown).toContain('0 quarantined and 1 released so far.');
       expect(markdown).toContain('| permanent | no |');
-      expect(markdown).toMatch(/\| `PermanentError`, `ValidationError`, `Outcome.terminal` \| 2 \(33\.33 %\) \|/);
+      expect(markdown).toMatch(/\| `PermanentError`, `ValidationError`, `ResourceTooLargeError`, `MalformedResourceError`, `Outcome.terminal` \| 2 \(33\.33 %\) \|/);
     });
   });
 

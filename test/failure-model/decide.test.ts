@@ -4,7 +4,20 @@
  * at once a bounded number of times, permanent parks, dependency waits without counting.
  */
 import { describe, expect, it } from 'vitest';
-import { ConflictError, DependencyNotReadyError, Outcome, PermanentError, TimeoutError, TransientError, ValidationError } from 'rx-reconcile';
+import {
+  AlreadyExistsError,
+  ConflictError,
+  DependencyNotReadyError,
+  InvalidArgumentError,
+  MalformedResourceError,
+  NotFoundError,
+  Outcome,
+  PermanentError,
+  ResourceTooLargeError,
+  TimeoutError,
+  TransientError,
+  ValidationError,
+} from 'rx-reconcile';
 import { decide } from '../../src/failure-model.js';
 import type { Decision, FailurePolicy } from '../../src/failure-model.js';
 
@@ -29,6 +42,11 @@ const table: Row[] = [
   // permanent: park
   ['PermanentError parks as terminal', Outcome.retry(new PermanentError('bad')), 0, 0, { type: 'terminal', failureClass: 'permanent', failures: 1, parked: 'terminal', hold: 'none' }],
   ['ValidationError is permanent', Outcome.retry(new ValidationError('T', 'a', [{ path: 'spec.x', message: 'no' }])), 0, 0, { type: 'terminal', failureClass: 'permanent', parked: 'terminal' }],
+  ['a store refusing a document as too large is permanent (the same write fails the same way)', Outcome.retry(new ResourceTooLargeError('T', 'a', 100, 'spec')), 0, 0, { type: 'terminal', failureClass: 'permanent', parked: 'terminal' }],
+  ['a malformed stored record is permanent (read again, it is as broken)', Outcome.retry(new MalformedResourceError('T', 'a', 'row T/a', ['spec: not an object'])), 0, 0, { type: 'terminal', failureClass: 'permanent', parked: 'terminal' }],
+  ['an InvalidArgumentError (a call the code got wrong) is transient: a deploy fixes it, not the data', Outcome.retry(new InvalidArgumentError('bad name')), 0, 0, { type: 'retry', failureClass: 'transient', failures: 1, hold: 'backoff' }],
+  ['AlreadyExistsError is a conflict: read again, at once', Outcome.retry(new AlreadyExistsError('T', 'a')), 0, 0, { type: 'retry', failureClass: 'conflict', conflicts: 1, hold: 'requeue', delay: 0 }],
+  ['NotFoundError is a conflict: read again, at once', Outcome.retry(new NotFoundError('T', 'a')), 0, 0, { type: 'retry', failureClass: 'conflict', conflicts: 1, hold: 'requeue', delay: 0 }],
   ['Outcome.terminal parks', Outcome.terminal(new Error('no')), 1, 0, { type: 'terminal', failureClass: 'permanent', failures: 2, parked: 'terminal' }],
   // dependency: wait, count nothing
   ['dependency waits its own delay', Outcome.retry(new DependencyNotReadyError('db', { retryAfterMs: 2000 })), 2, 0, { type: 'waiting', failureClass: 'dependency', failures: 2, hold: 'waiting', delay: 2000 }],
