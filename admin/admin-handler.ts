@@ -42,10 +42,12 @@ export interface AdminHandler {
  * 127.0.0.1.
  *
  * Endpoints: `GET /` (the page), `GET /healthz`, `GET /readyz`, `GET /metrics`, `GET /api/loops`,
- * `GET /api/loops/:loop`, `GET /api/loops/:loop/keys?state=&limit=`, `GET /api/loops/:loop/keys/:key`,
- * `POST /api/loops/:loop/keys/:key/trigger`, `POST …/release`, `POST /api/loops/:loop/pause`,
- * `POST …/resume`, `GET /api/events` (server-sent events). Keys go URL-encoded in one path segment
- * (`encodeURIComponent('default/milk')` → `default%2Fmilk`).
+ * `GET /api/loops/:loop`, `GET /api/loops/:loop/keys?state=&limit=&offset=&q=`,
+ * `GET /api/loops/:loop/keys/:key`, `POST /api/loops/:loop/keys/:key/trigger`, `POST …/release`,
+ * `POST /api/loops/:loop/pause`, `POST …/resume`, `GET /api/events` (server-sent events). Keys go
+ * URL-encoded in one path segment (`encodeURIComponent('default/milk')` → `default%2Fmilk`), or in a
+ * query (`/api/loops/:loop/key?key=…`, `…/key/trigger?key=…`, `…/key/release?key=…`): the form for
+ * keys such as `.` and `..`, which clients resolve away in a path.
  *
  * ## Example
  * ```ts
@@ -150,6 +152,9 @@ export function adminHandler(options: AdminOptions): AdminHandler {
     .add('GET', '/api/loops/:loop/keys/:key', getKey)
     .add('POST', '/api/loops/:loop/keys/:key/trigger', action('trigger'))
     .add('POST', '/api/loops/:loop/keys/:key/release', action('release'))
+    .add('GET', '/api/loops/:loop/key', getKey)
+    .add('POST', '/api/loops/:loop/key/trigger', action('trigger'))
+    .add('POST', '/api/loops/:loop/key/release', action('release'))
     .add('POST', '/api/loops/:loop/pause', action('pause'))
     .add('POST', '/api/loops/:loop/resume', action('resume'))
     .add('GET', '/api/events', (req, res) => {

@@ -100,20 +100,29 @@ export const getLoop: Endpoint = (req, res, m, ctx) => {
   sendJson(req, res, 200, { now: ctx.scheduler.now(), loop: view.summary(), passes: view.passes.latest(50) });
 };
 
-/** `GET /api/loops/:loop/keys?state=…&limit=…`: keys with attempts, next attempt, last error, last outcome. */
+/** Longest `q` of a key listing, in characters. */
+const MAX_QUERY = 200;
+
+/**
+ * `GET /api/loops/:loop/keys?state=…&limit=…&offset=…&q=…`: keys with attempts, next attempt, last
+ * error, last outcome; `q` keeps the keys that contain it (ignoring case), `offset` skips that many.
+ */
 export const listKeys: Endpoint = (req, res, m, ctx) => {
   const view = loopOf(ctx, m);
   const state = (m.query.get('state') ?? 'all') as KeyStateFilter;
   if (!KEY_STATES.includes(state)) throw new HttpError(400, 'bad_state', `state must be one of ${KEY_STATES.join(', ')}`);
-  const limitText = m.query.get('limit') ?? '200';
-  const limit = Number(limitText);
-  if (!/^\d+$/.test(limitText) || limit < 1 || limit > 10_000) throw new HttpError(400, 'bad_limit', 'limit must be an integer from 1 to 10000');
-  const { total, listed, keys } = view.keys(state, limit);
+  const limit = integerParam(m, 'limit', 200, 1, 10_000);
+  const offset = integerParam(m, 'offset', 0, 0, 1_000_000_000);
+  const q = m.query.get('q') ?? '';
+  if (q.length > MAX_QUERY) throw new HttpError(400, 'bad_query', `q must be at most ${MAX_QUERY} characters`);
+  const { total, listed, keys } = view.keys(state, limit, offset, q);
   sendJson(req, res, 200, {
     loop: view.name,
     state,
     now: ctx.scheduler.now(),
     total,
+    offset,
+    q,
     listed,
     ...(listed ? {} : { notice: 'the queue counts the keys ready to run but does not list them' }),
     keys,
@@ -253,8 +262,24 @@ function loopOf(ctx: AdminContext, m: Match<Endpoint>): LoopView {
   return view;
 }
 
+/**
+ * The key of a key route: its path segment (`/keys/:key`), or its `key` query parameter (`/key?key=…`,
+ * the form for every key a URL path cannot carry as it is: browsers and proxies resolve `.` and `..`,
+ * even encoded as `%2e`, before the request leaves).
+ */
 function keyOf(m: Match<Endpoint>): Key {
-  return m.params['key'] as string;
+  const key = m.params['key'] ?? m.query.get('key');
+  if (key === undefined || key === null || key === '') throw new HttpError(400, 'bad_key', 'name the key: /keys/<url-encoded key>, or /key?key=<url-encoded key>');
+  return key;
+}
+
+/** An integer query parameter within [min, max], or `fallback` when absent. */
+function integerParam(m: Match<Endpoint>, name: string, fallback: number, min: number, max: number): number {
+  const text = m.query.get(name);
+  if (text === null) return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > max) throw new HttpError(400, `bad_${name}`, `${name} must be an integer from ${min} to ${max}`);
+  return value;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, scheduler: SchedulerLike): Promise<T> {

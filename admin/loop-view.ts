@@ -143,29 +143,34 @@ export class LoopView {
     };
   }
 
-  /** Keys in `state`, at most `limit`, and how many there are. */
-  keys(state: KeyStateFilter, limit: number): { readonly total: number; readonly listed: boolean; readonly keys: KeyView[] } {
+  /**
+   * Keys in `state` that contain `q` (ignoring case; `''`: all), at most `limit` after skipping
+   * `offset`, and how many match.
+   */
+  keys(state: KeyStateFilter, limit: number, offset = 0, q = ''): { readonly total: number; readonly listed: boolean; readonly keys: KeyView[] } {
     const s = this.snapshot();
     if (state === 'queued') return { total: s.depth, listed: false, keys: [] };
     const hot = new Set(s.hot.map((h) => h.key));
     const out: KeyView[] = [];
+    const needle = q.toLowerCase();
     let total = 0;
     // Views are built for the keys returned only (`limit`); the others are only counted.
-    const push = (view: () => KeyView): void => {
+    const push = (key: Key, view: () => KeyView): void => {
+      if (needle !== '' && !key.toLowerCase().includes(needle)) return;
       total++;
-      if (out.length < limit) out.push(view());
+      if (total > offset && out.length < limit) out.push(view());
     };
     const want = (st: string): boolean =>
       state === 'all' || state === st || (state === 'delayed' && (st === 'backoff' || st === 'waiting' || st === 'requeue')) || (state === 'parked' && (st === 'quarantined' || st === 'terminal'));
     if (state === 'hot') {
-      for (const h of s.hot) push(() => this.keyView(s, h.key, hot) ?? { ...blank(h.key, 'hot'), since: h.since, hot: true });
+      for (const h of s.hot) push(h.key, () => this.keyView(s, h.key, hot) ?? { ...blank(h.key, 'hot'), since: h.since, hot: true });
       return { total, listed: true, keys: out };
     }
     if (want('running')) {
-      for (const r of s.inFlight) push(() => ({ ...blank(r.key, 'running'), since: r.since, lastOutcome: this.passes.last(r.key)?.outcome.type, hot: hot.has(r.key), attempts: this.passes.last(r.key)?.failures ?? 0 }));
+      for (const r of s.inFlight) push(r.key, () => ({ ...blank(r.key, 'running'), since: r.since, lastOutcome: this.passes.last(r.key)?.outcome.type, hot: hot.has(r.key), attempts: this.passes.last(r.key)?.failures ?? 0 }));
     }
-    for (const d of s.delayed) if (want(d.why)) push(() => delayedView(d, this.passes.last(d.key), hot));
-    for (const p of s.parked) if (want(p.reason)) push(() => parkedView(p, this.passes.last(p.key), hot));
+    for (const d of s.delayed) if (want(d.why)) push(d.key, () => delayedView(d, this.passes.last(d.key), hot));
+    for (const p of s.parked) if (want(p.reason)) push(p.key, () => parkedView(p, this.passes.last(p.key), hot));
     return { total, listed: true, keys: out };
   }
 

@@ -13,6 +13,8 @@
     order: [],
     selected: null,
     filter: 'all',
+    search: '', // keys containing this (ignoring case)
+    page: 0, // which page of PAGE_SIZE keys
     detail: null,
     offset: 0, // server time − local time, in ms
   };
@@ -58,9 +60,13 @@
     return 'api/loops/' + encodeURIComponent(loop);
   }
 
-  function keyPath(loop, key) {
-    return loopPath(loop) + '/keys/' + encodeURIComponent(key);
+  // A key travels as a query parameter: in a path, a key named `.` or `..` (even as %2e) would be
+  // resolved away by the browser before the request leaves.
+  function keyPath(loop, key, action) {
+    return loopPath(loop) + '/key' + (action ? '/' + action : '') + '?key=' + encodeURIComponent(key);
   }
+
+  const PAGE_SIZE = 500;
 
   async function getJson(path) {
     const res = await fetch(path, { headers: { Accept: 'application/json' }, cache: 'no-store' });
@@ -188,6 +194,7 @@
   }
 
   function select(name) {
+    if (state.selected !== name) state.page = 0;
     state.selected = name;
     state.detail = null;
     $('detail').hidden = true;
@@ -206,19 +213,23 @@
     }, 50);
   }
 
+  let keysAsked = 0; // answers that come back out of order (typing in the search box) are dropped
   async function loadKeys() {
     const loop = state.selected;
     if (loop === null) return;
+    const asked = ++keysAsked;
     $('keys-section').hidden = false;
     $('keys-loop').textContent = loop;
     let data;
     try {
-      data = await getJson(loopPath(loop) + '/keys?state=' + encodeURIComponent(state.filter) + '&limit=500');
+      data = await getJson(
+        loopPath(loop) + '/keys?state=' + encodeURIComponent(state.filter) + '&limit=' + PAGE_SIZE + '&offset=' + state.page * PAGE_SIZE + '&q=' + encodeURIComponent(state.search),
+      );
     } catch (error) {
       say('Keys: ' + error.message, true);
       return;
     }
-    if (loop !== state.selected) return;
+    if (loop !== state.selected || asked !== keysAsked) return;
     const body = $('keys').tBodies[0];
     clear(body);
     for (const k of data.keys) {
@@ -239,12 +250,24 @@
       tr.appendChild(actions);
       body.appendChild(tr);
     }
+    // The keys moved on since the last look (fewer now): show the last page that has any.
+    if (data.keys.length === 0 && state.page > 0 && data.total > 0) {
+      state.page = Math.floor((data.total - 1) / PAGE_SIZE);
+      refreshKeys();
+      return;
+    }
+    const first = data.offset + 1;
+    const last = data.offset + data.keys.length;
     $('keys-empty').hidden = data.keys.length > 0;
-    $('keys-total').textContent = data.total > data.keys.length ? data.keys.length + ' of ' + data.total + ' shown' : data.total + ' key(s)';
+    $('keys-empty').textContent = state.search ? 'No key in this state contains "' + state.search + '".' : 'No key in this state.';
+    $('keys-total').textContent =
+      data.total > data.keys.length ? first + '–' + last + ' of ' + data.total + (state.search ? ' matching' : '') : data.total + ' key(s)' + (state.search ? ' matching' : '');
+    $('keys-prev').hidden = data.offset === 0;
+    $('keys-next').hidden = last >= data.total;
   }
 
   async function keyAction(loop, key, action) {
-    if (await post(keyPath(loop, key) + '/' + action, action[0].toUpperCase() + action.slice(1) + ' ' + key)) {
+    if (await post(keyPath(loop, key, action), action[0].toUpperCase() + action.slice(1) + ' ' + key)) {
       refreshAll();
       if (state.detail === null || state.detail.key !== key) openDetail(loop, key);
     }
@@ -323,6 +346,20 @@
 
   $('key-state').addEventListener('change', (event) => {
     state.filter = event.target.value;
+    state.page = 0;
+    loadKeys();
+  });
+  $('key-search').addEventListener('input', (event) => {
+    state.search = event.target.value;
+    state.page = 0;
+    refreshKeys();
+  });
+  $('keys-prev').addEventListener('click', () => {
+    state.page = Math.max(0, state.page - 1);
+    loadKeys();
+  });
+  $('keys-next').addEventListener('click', () => {
+    state.page += 1;
     loadKeys();
   });
   $('detail-close').addEventListener('click', () => {

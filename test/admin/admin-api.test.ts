@@ -8,7 +8,7 @@ import { createServer, request as httpRequestRaw } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import client from 'prom-client';
 import { EMPTY, Observable } from 'rxjs';
-import { createMemoryStore, defineLoop } from 'rx-reconcile';
+import { Outcome, createMemoryStore, defineLoop } from 'rx-reconcile';
 import { prometheusMetrics } from 'rx-reconcile/prometheus';
 import type { Logger, PassResult } from 'rx-reconcile';
 import type { LogFields } from '../../src/ports.js';
@@ -685,6 +685,74 @@ describe('probes', () => {
       await server.close();
       await world.stop();
       await done.stop();
+    }
+  });
+});
+
+describe('admin API: finding a key among many, and keys a path cannot carry', () => {
+  /** A loop whose every key fails for good at once (terminal), so all are listed as parked. */
+  async function parkedWorld(names: readonly string[]): Promise<{ loop: ReturnType<typeof defineLoop>; stop(): Promise<void> }> {
+    const store = createMemoryStore();
+    for (const name of names) await store.create('Item', { metadata: { name }, spec: {} });
+    const loop = defineLoop({ name: 'many', store, kind: 'Item', workers: 4, reconcile: (r) => Outcome.terminal(new Error(`no ${r.key}`)) });
+    await until(() => loop.snapshot().parked.length === names.length, 10_000, 'all parked');
+    return { loop, stop: () => loop.stop({ deadline: 1000 }) };
+  }
+
+  it('pages with offset and limit, and q keeps the keys that contain it (ignoring case); bad values are 400', async () => {
+    const names = Array.from({ length: 25 }, (_, i) => `job-${String(i).padStart(2, '0')}`).concat(['Other-A', 'other-b']);
+    const world = await parkedWorld(names);
+    const server = await serveAdmin({ loops: [world.loop] });
+    try {
+      type Page = { total: number; offset: number; q: string; keys: { key: string }[] };
+      const seen: string[] = [];
+      for (let offset = 0; offset < 27; offset += 10) {
+        const page = (await http(server.url, 'GET', `/api/loops/many/keys?state=terminal&limit=10&offset=${offset}`)).json<Page>();
+        expect(page.total).toBe(27);
+        expect(page.offset).toBe(offset);
+        seen.push(...page.keys.map((k) => k.key));
+      }
+      expect(seen.sort()).toEqual([...names].sort()); // every key once, none twice
+      const past = (await http(server.url, 'GET', '/api/loops/many/keys?state=terminal&offset=1000')).json<Page>();
+      expect(past).toMatchObject({ total: 27, keys: [] });
+      const other = (await http(server.url, 'GET', `/api/loops/many/keys?state=parked&q=${enc('OTHER')}`)).json<Page>();
+      expect(other.total).toBe(2);
+      expect(other.keys.map((k) => k.key).sort()).toEqual(['Other-A', 'other-b']);
+      expect(other.q).toBe('OTHER');
+      const some = (await http(server.url, 'GET', '/api/loops/many/keys?q=job-1&limit=3')).json<Page>();
+      expect(some.total).toBe(10);
+      expect(some.keys).toHaveLength(3);
+      const none = (await http(server.url, 'GET', `/api/loops/many/keys?q=${enc('<script>')}`)).json<Page>();
+      expect(none).toMatchObject({ total: 0, keys: [] });
+      for (const bad of ['offset=-1', 'offset=1.5', 'offset=x', 'offset=1e3', 'limit=0', `q=${'x'.repeat(201)}`]) {
+        const r = await http(server.url, 'GET', `/api/loops/many/keys?${bad}`);
+        expect(r.status, bad).toBe(400);
+      }
+    } finally {
+      await server.close();
+      await world.stop();
+    }
+  });
+
+  it('keys "." and ".." (which browsers resolve away in a path, even as %2e) are read, triggered and released through /key?key=', async () => {
+    const world = await parkedWorld(['.', '..', 'plain']);
+    const server = await serveAdmin({ loops: [world.loop], token: TOKEN });
+    try {
+      for (const key of ['.', '..', 'plain']) {
+        const read = await http(server.url, 'GET', `/api/loops/many/key?key=${enc(key)}`);
+        expect(read.status, key).toBe(200);
+        expect(read.json<{ key: string; state: { state: string } }>()).toMatchObject({ key, state: { state: 'terminal' } });
+        expect((await http(server.url, 'POST', `/api/loops/many/key/trigger?key=${enc(key)}`)).status, key).toBe(401);
+        expect((await http(server.url, 'POST', `/api/loops/many/key/release?key=${enc(key)}`, { headers: auth() })).status, key).toBe(200);
+      }
+      await until(() => world.loop.snapshot().parked.length === 3, 10_000, 'parked again');
+      expect((await http(server.url, 'POST', `/api/loops/many/key/trigger?key=${enc('..')}`, { headers: auth() })).status).toBe(200);
+      expect((await http(server.url, 'GET', '/api/loops/many/key')).status).toBe(400);
+      expect((await http(server.url, 'GET', '/api/loops/many/key?key=')).status).toBe(400);
+      expect((await http(server.url, 'GET', `/api/loops/many/key?key=${enc('nobody')}`)).status).toBe(404);
+    } finally {
+      await server.close();
+      await world.stop();
     }
   });
 });

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
+import { Outcome, createMemoryStore, defineLoop } from 'rx-reconcile';
 import { serveAdmin } from 'rx-reconcile/admin';
 import type { AdminServer } from 'rx-reconcile/admin';
 import { BROKEN_KEY, HOSTILE, HOSTILE_KEY, TOKEN, quarantined, startWorld } from './fixture.js';
@@ -182,4 +183,45 @@ describe.skipIf(!present)(title, () => {
       await other.close();
     }
   });
+
+  it('pages through 521 stuck keys, finds one by search, and acts on a key named ".." (which a path cannot carry)', async () => {
+    const store = createMemoryStore();
+    const names = Array.from({ length: 520 }, (_, i) => `job-${String(i).padStart(3, '0')}`).concat(['..']);
+    for (const name of names) await store.create('Item', { metadata: { name }, spec: {} });
+    const loop = defineLoop({ name: 'many', store, kind: 'Item', workers: 8, reconcile: (r) => Outcome.terminal(new Error(`no ${r.key}`)) });
+    const many = await serveAdmin({ loops: [loop], token: TOKEN, eventsInterval: 100 });
+    const other = await browser.newPage();
+    const errors: string[] = [];
+    other.on('pageerror', (error) => errors.push(error.message));
+    try {
+      await expect.poll(() => loop.snapshot().parked.length, { timeout: 15_000 }).toBe(521);
+      await other.goto(`${many.url}#token=${TOKEN}`);
+      await expect.poll(() => other.locator('#keys-total').textContent()).toBe('1–500 of 521');
+      expect(await other.locator('#keys tbody tr').count()).toBe(500);
+      expect(await other.locator('#keys-prev').isHidden()).toBe(true);
+      await other.locator('#keys-next').click();
+      await expect.poll(() => other.locator('#keys-total').textContent()).toBe('501–521 of 521');
+      expect(await other.locator('#keys tbody tr').count()).toBe(21);
+      expect(await other.locator('#keys-next').isHidden()).toBe(true);
+      await other.locator('#keys-prev').click();
+      await expect.poll(() => other.locator('#keys-total').textContent()).toBe('1–500 of 521');
+      await other.locator('#key-search').fill('JOB-51');
+      await expect.poll(() => other.locator('#keys-total').textContent()).toBe('10 key(s) matching');
+      await other.locator('#key-search').fill('zzz');
+      await expect.poll(() => other.locator('#keys-empty').textContent()).toBe('No key in this state contains "zzz".');
+      await other.locator('#key-search').fill('..');
+      const dots = other.locator('#keys tbody tr').filter({ has: other.locator('td.key', { hasText: /^\.\.$/ }) });
+      await expect.poll(() => dots.count()).toBe(1);
+      await dots.locator('button[data-action="details"]').click();
+      await expect.poll(() => other.locator('#detail-key').textContent()).toBe('..');
+      await expect.poll(() => other.locator('#detail-state').getAttribute('data-state')).toBe('terminal');
+      await dots.locator('button[data-action="release"]').click();
+      await expect.poll(() => other.locator('#message').textContent()).toBe('Release .. done.');
+      expect(errors).toEqual([]);
+    } finally {
+      await other.close();
+      await many.close();
+      await loop.stop({ deadline: 1000 });
+    }
+  }, 60_000);
 });
