@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { every, noopLogger, safeLogger, toError } from '../src/index.js';
 import type { Key, Logger, MaybeAsync, ReconcileRequest } from '../src/index.js';
 import { checkOptions, period } from '../src/check-options.js';
+import { listingDeadline } from './loop/listing-deadline.js';
 import { toObservable } from './read.js';
 
 /** Options of {@link resync}. */
@@ -52,7 +53,9 @@ const optionsSchema = z.strictObject({
  * ## Guarantees
  * - Never errors and never completes: a listing that throws, rejects, errors or yields something
  *   that is not an iterable of keys skips that round (logged, `onError`), and the next period
- *   lists again (G14). Keys that are not non-empty strings are left out.
+ *   lists again (G14). So does a listing that has not produced its keys within ten periods (a
+ *   minute at least; a `TransientError`): a hung call cannot switch resync off. Keys that are not non-empty strings are
+ *   left out.
  * - Periods of any length work; options are checked when the source is made.
  */
 export function resync(options: ResyncOptions): Observable<ReconcileRequest> {
@@ -68,9 +71,12 @@ export function resync(options: ResyncOptions): Observable<ReconcileRequest> {
     }
     return EMPTY;
   };
-  return every(options.every, options.scheduler ?? asyncScheduler).pipe(
+  const scheduler = options.scheduler ?? asyncScheduler;
+  return every(options.every, scheduler).pipe(
     exhaustMap(() =>
       defer(() => toObservable(options.keys())).pipe(
+        // A listing that never settles would skip every later round: ten periods at most (a minute at least).
+        listingDeadline(options.every, 'The resync listing (keys)', scheduler),
         mergeMap((keys) => from(keys as Iterable<Key>)),
         catchError(fail),
       ),

@@ -356,7 +356,9 @@ function rawDelay(policy: BackoffPolicy, failures: number, random: () => number)
     case 'linear':
       return withCap(Math.min(policy.initial + policy.increment * (failures - 1), maxDelay), policy.cap);
     case 'jitter': {
-      const u = 2 * random() - 1;
+      // A `random` answering outside [0, 1) (NaN, undefined) jitters nothing rather than poisoning the delay.
+      const r = random();
+      const u = typeof r === 'number' && r >= 0 && r < 1 ? 2 * r - 1 : 0;
       return clamp(rawDelay(policy.policy, failures, random)) * (1 + policy.ratio * u);
     }
     case 'cap':

@@ -341,9 +341,14 @@ function describeThrown(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
   try {
     const json = JSON.stringify(value);
-    return json.length > 200 ? `${json.slice(0, 200)}…` : json;
+    if (typeof json === 'string') return json.length > 200 ? `${json.slice(0, 200)}…` : json;
   } catch {
+    // a cycle, a BigInt inside, a throwing getter or Proxy trap: say what kind of value it was
+  }
+  try {
     return Object.prototype.toString.call(value);
+  } catch {
+    return typeof value; // a Proxy that throws even on Symbol.toStringTag
   }
 }
 
@@ -514,5 +519,11 @@ export class MalformedResourceError extends ReconcileError {
 
 /** Turns anything thrown into an `Error`, wrapping non-Errors in {@link NonErrorThrownError}. */
 export function toError(thrown: unknown): Error {
-  return thrown instanceof Error ? thrown : new NonErrorThrownError(thrown);
+  let isError: boolean;
+  try {
+    isError = thrown instanceof Error;
+  } catch {
+    isError = false; // a Proxy whose getPrototypeOf trap throws: wrapped like any other non-Error
+  }
+  return isError ? (thrown as Error) : new NonErrorThrownError(thrown);
 }

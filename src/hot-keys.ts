@@ -2,7 +2,8 @@
  * Hot keys: keys that run again at once, again and again, without a desired change (G15).
  *
  * A key that ends with `requeueAfter(0)`, retries a conflict at once, or is triggered by its own write
- * while it runs, runs again "at once". Such reruns are counted per key (in the record's bits) from the
+ * while it runs, runs again "at once" — and so does one that asks to come back sooner than the spacing
+ * below (`requeueAfter(1)`, `waiting(dependency, 0)`): a short delay does not get around the limit. Such reruns are counted per key (in the record's bits) from the
  * start of the streak (kept here, only for keys in a streak). When a streak is longer than `after`
  * and faster than `perSecond` passes a second, the key is hot: it is reported once, and from then on
  * its immediate reruns are spaced `1000 / perSecond` ms apart, until the streak ends (the key settles,
@@ -29,6 +30,11 @@ export class HotKeys {
     this.onHot = onHot;
   }
 
+  /** The ms between two reruns of a hot key; a key coming back sooner than this is in a streak. */
+  get spacing(): number {
+    return Math.ceil(1000 / this.perSecond);
+  }
+
   /** Counts one immediate rerun of `st` at `now`; returns the delay to space it by (0 = at once). */
   rerun(st: KeyState, now: number): number {
     let streak = st.streak + 1;
@@ -47,7 +53,7 @@ export class HotKeys {
         this.onHot(st, Math.round(perSecond));
       }
     }
-    return st.hot ? Math.ceil(1000 / this.perSecond) : 0;
+    return st.hot ? this.spacing : 0;
   }
 
   /** Ends the key's streak (it settled, waits for real, changed, or is forgotten). */

@@ -63,7 +63,19 @@ export type FailureClass = 'transient' | 'conflict' | 'permanent' | 'dependency'
  */
 export type Classifier = (error: Error) => FailureClass | undefined;
 
-const CONVERGED: Converged = Object.freeze({ type: 'converged' });
+/**
+ * Every outcome built here. `Outcome.from` passes these on as they are and copies any other
+ * well-formed one field by field: an object built elsewhere may have getters that answer differently
+ * on a later read (a `NaN` delay in the shared timer heap), so the queue never reads it twice.
+ */
+const BUILT = new WeakSet<object>();
+
+function built<T extends Outcome>(outcome: T): T {
+  BUILT.add(Object.freeze(outcome));
+  return outcome;
+}
+
+const CONVERGED: Converged = built({ type: 'converged' });
 
 function assertMs(ms: number, what: string): void {
   if (!Number.isFinite(ms) || ms < 0) {
@@ -102,11 +114,11 @@ export const Outcome = {
   /** In sync for now; look again after `ms` milliseconds. */
   requeueAfter(ms: number): RequeueAfter {
     assertMs(ms, 'Outcome.requeueAfter');
-    return Object.freeze({ type: 'requeueAfter', ms });
+    return built({ type: 'requeueAfter', ms });
   },
   /** Failed; retry with backoff. Non-Error values are wrapped (`NonErrorThrownError`). */
   retry(error: unknown): Retry {
-    return Object.freeze({ type: 'retry', error: toError(error) });
+    return built({ type: 'retry', error: toError(error) });
   },
   /**
    * Failed, retry after a fixed `ms` instead of the backoff: Halo's `new Result(true, Duration)` on an
@@ -116,16 +128,16 @@ export const Outcome = {
    */
   retryAfter(error: unknown, ms: number): Retry {
     assertMs(ms, 'Outcome.retryAfter');
-    return Object.freeze({ type: 'retry', error: toError(error), after: ms });
+    return built({ type: 'retry', error: toError(error), after: ms });
   },
   /** Failed permanently; no retry until the desired state changes. */
   terminal(error: unknown): Terminal {
-    return Object.freeze({ type: 'terminal', error: toError(error) });
+    return built({ type: 'terminal', error: toError(error) });
   },
   /** Waiting for `dependency`; look again after `ms` without counting a failure. */
   waiting(dependency: string, ms: number): Waiting {
     assertMs(ms, 'Outcome.waiting');
-    return Object.freeze({ type: 'waiting', dependency, ms });
+    return built({ type: 'waiting', dependency, ms });
   },
   /**
    * What a pass's return value means: nothing (`undefined`/`null`) is `converged`, a valid `Outcome`
@@ -135,7 +147,8 @@ export const Outcome = {
    */
   from(value: unknown): Outcome {
     if (value === undefined || value === null) return CONVERGED;
-    if (Outcome.is(value)) return value;
+    if (typeof value === 'object' && BUILT.has(value)) return value as Outcome;
+    if (Outcome.is(value)) return copyOf(value);
     const type = typeOf(value);
     if ((type === 'retry' || type === 'terminal') && typeof value === 'object') {
       const error = readField(value, 'error');
@@ -172,10 +185,10 @@ export const Outcome = {
         return isMs(readField(value, 'ms'));
       case 'retry': {
         const after = readField(value, 'after');
-        return readField(value, 'error') instanceof Error && (after === undefined || isMs(after));
+        return isErrorValue(readField(value, 'error')) && (after === undefined || isMs(after));
       }
       case 'terminal':
-        return readField(value, 'error') instanceof Error;
+        return isErrorValue(readField(value, 'error'));
       case 'waiting':
         return isMs(readField(value, 'ms')) && typeof readField(value, 'dependency') === 'string';
       default:
@@ -183,6 +196,36 @@ export const Outcome = {
     }
   },
 } as const;
+
+/**
+ * A well-formed outcome built elsewhere (a hand-made object, another copy of this library), read
+ * once field by field into one of ours; a field that reads differently now than when it was checked
+ * makes it a `retry` saying so.
+ */
+function copyOf(value: Outcome): Outcome {
+  const type = typeOf(value);
+  const ms = readField(value, 'ms');
+  const error = readField(value, 'error');
+  const after = readField(value, 'after');
+  const dependency = readField(value, 'dependency');
+  const isError = isErrorValue(error);
+  if (type === 'converged') return CONVERGED;
+  if (type === 'requeueAfter' && isMs(ms)) return Outcome.requeueAfter(ms as number);
+  if (type === 'waiting' && isMs(ms) && typeof dependency === 'string') return Outcome.waiting(dependency, ms as number);
+  if (type === 'terminal' && isError) return Outcome.terminal(error);
+  if (type === 'retry' && isError && after === undefined) return Outcome.retry(error);
+  if (type === 'retry' && isError && isMs(after)) return Outcome.retryAfter(error, after as number);
+  return Outcome.retry(new InvalidArgumentError(`a reconcile pass returned an outcome whose fields changed while it was read (now ${showValue(value)}); return a plain Outcome`));
+}
+
+/** `value instanceof Error`, false for a Proxy whose getPrototypeOf trap throws. */
+function isErrorValue(value: unknown): boolean {
+  try {
+    return value instanceof Error;
+  } catch {
+    return false;
+  }
+}
 
 function isMs(value: unknown): boolean {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0;

@@ -182,7 +182,10 @@ export class KeyedQueue implements PassOwner {
       },
       () => this.pump(),
     );
-    this.random = options.random ?? Math.random;
+    // A user's `random` that throws or answers outside [0, 1) reads as 0.5 (no jitter): never a lost
+    // key or a NaN delay.
+    const random = options.random;
+    this.random = random === undefined ? Math.random : () => readRandom(random);
     this.hooks = containHooks(options.hooks, this.counts);
     this.slice = new TimeSlice(
       options.timeSlice ?? defaultTimeSlice,
@@ -613,15 +616,18 @@ export class KeyedQueue implements PassOwner {
     this.hooks?.onStart?.(key, request, queuedMs, pass);
     if (this.timeout !== undefined) this.armTimeout(pass, this.timeout);
     let result: unknown;
+    let native: boolean;
     try {
       result = this.work(request, pass);
+      // The common results first: nothing (converged at once), then a native Promise. Both tests
+      // may throw for a hostile result (a Proxy's getPrototypeOf trap, a `then` getter).
+      native = result instanceof Promise && result.then === nativeThen;
     } catch (thrown) {
       this.finish(pass, Outcome.retry(thrown));
       return;
     }
-    // The common results first: nothing (converged at once), then a native Promise.
     if (result === undefined) this.finish(pass, CONVERGED);
-    else if (result instanceof Promise && result.then === nativeThen) this.await(pass, result);
+    else if (native) this.await(pass, result as Promise<unknown>);
     else this.settle(pass, result);
   }
 
@@ -734,7 +740,8 @@ export class KeyedQueue implements PassOwner {
     }
 
     // G15: a key that runs again at once, again and again, without a desired change is hot.
-    const immediate = rerun ? !st.forced : parked === undefined && hold === 'requeue' && d.delay <= 0;
+    // Coming back sooner than a hot key's spacing (`requeueAfter(1)`, `waiting(dep, 0)`) counts too.
+    const immediate = rerun ? !st.forced : parked === undefined && (hold === 'requeue' || hold === 'waiting') && d.delay < this.hotKeys.spacing;
     let spacing = 0;
     if (immediate) spacing = this.hotKeys.rerun(st, now);
     else this.hotKeys.end(st);
@@ -841,9 +848,9 @@ export class KeyedQueue implements PassOwner {
 function readRandom(random: () => number): number {
   try {
     const value = random();
-    return typeof value === 'number' && value >= 0 && value < 1 ? value : 0;
+    return typeof value === 'number' && value >= 0 && value < 1 ? value : 0.5;
   } catch {
-    return 0;
+    return 0.5;
   }
 }
 

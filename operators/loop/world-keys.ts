@@ -11,6 +11,7 @@ import type { Observable, SchedulerLike } from 'rxjs';
 import { every as everyPeriod, toError } from '../../src/index.js';
 import type { Key, Logger, MaybeAsync, ReconcileRequest } from '../../src/index.js';
 import { toObservable } from '../read.js';
+import { listingDeadline } from './listing-deadline.js';
 
 /** Requests (low lane, reason `resync`) for every key of the world: at start, then every `every` ms. */
 export function worldKeysSource(
@@ -20,6 +21,8 @@ export function worldKeysSource(
   const { every, scheduler, logger, onError } = options;
   const round = (): Observable<ReconcileRequest> =>
     defer(() => toObservable(list())).pipe(
+      // A sweep that never settles would skip every later one: ten periods at most (a minute at least).
+      listingDeadline(every ?? 0, 'The world keys listing (worldKeys)', scheduler),
       mergeMap((keys) => from(keys as Iterable<Key>)),
       mergeMap((key): ReconcileRequest[] => (typeof key === 'string' && key !== '' ? [{ key, reason: 'resync', priority: 'low' }] : [])),
       catchError((error: unknown) => {

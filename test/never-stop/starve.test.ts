@@ -101,6 +101,31 @@ describe('hot keys (G15)', () => {
     q.stop();
   });
 
+  for (const [what, outcome] of [
+    ['requeueAfter(1)', () => Outcome.requeueAfter(1)],
+    ["waiting('db', 0)", () => Outcome.waiting('db', 0)],
+  ] as const) {
+    it(`a key that asks ${what} forever is hot too: a short delay does not get around the limit (it ran ~1,000 passes a second)`, async () => {
+      const scheduler = new SimulationScheduler();
+      const q = run(outcome, scheduler);
+      q.add('k');
+      await scheduler.runUntil(2000);
+      expect(q.hot).toHaveLength(1);
+      expect(q.results.length).toBeLessThanOrEqual(10 + 2 * 20 + 1);
+      q.stop();
+    });
+  }
+
+  it('a key polling slower than the limit (requeueAfter(100)) is never hot', async () => {
+    const scheduler = new SimulationScheduler();
+    const q = run(() => Outcome.requeueAfter(100), scheduler);
+    q.add('poll');
+    await scheduler.runUntil(5000);
+    expect(q.hot).toEqual([]);
+    expect(q.results.length).toBe(51);
+    q.stop();
+  });
+
   it('a slow key that requeues at once is not hot (it is not faster than the limit)', async () => {
     const scheduler = new SimulationScheduler();
     const q = run(() => lastValueFrom(timer(200, scheduler)).then(() => Outcome.requeueAfter(0)), scheduler);
