@@ -88,9 +88,18 @@ export class KeyedState<T> {
   private set(key: Key, value: T, changed: Key[]): void {
     const had = this.values.has(key);
     const before = this.values.get(key);
-    if (had && (before === value || deepEqual(before, value))) return;
+    if (had && (before === value || sameValue(before, value))) return;
     this.values.set(key, value);
     changed.push(key);
+  }
+}
+
+/** `deepEqual`, where a value that cannot be compared (a throwing getter or Proxy) counts as changed. */
+function sameValue(a: unknown, b: unknown): boolean {
+  try {
+    return deepEqual(a, b);
+  } catch {
+    return false;
   }
 }
 
@@ -106,6 +115,14 @@ function changeProblem(change: unknown): string | undefined {
 
 function entriesOf<T>(record: Readonly<Record<Key, T>>): ReadonlyMap<Key, T> {
   if (typeof record !== 'object' || record === null) throw new TypeError(`a keyed snapshot must be a Map, a plain object or a list of changes (got ${show(record)})`);
+  // A Promise (a `map(async …)` slip), a Set of keys, a Date: read as an object they have no keys, and
+  // an empty snapshot would clean up every key. Refused, so the state stays as it was.
+  const proto: unknown = Object.getPrototypeOf(record);
+  if (proto !== Object.prototype && proto !== null) {
+    const name = typeof record.constructor === 'function' && typeof record.constructor.name === 'string' ? record.constructor.name : 'an object with a prototype';
+    const hint = typeof (record as { then?: unknown }).then === 'function' ? ' (emit the value, not a Promise of it: mergeMap/concatMap an async function, not map)' : '';
+    throw new TypeError(`a keyed snapshot must be a Map, a plain object or a list of changes (got a ${name})${hint}; nothing was changed`);
+  }
   const map = new Map<Key, T>();
   for (const key of Object.keys(record)) map.set(key, record[key] as T);
   return map;

@@ -182,3 +182,53 @@ describe('stream loops', () => {
     await loop.stop();
   });
 });
+
+describe('stream values beyond JSON, and emissions that are not snapshots', () => {
+  it('a value that is a Set changes when its members do: one pass sees the new members (it was never seen, and resync re-applied the old one)', async () => {
+    const sim = new SimulationScheduler();
+    const desired$ = new Subject<Map<string, Set<number>>>();
+    const seen: string[] = [];
+    const loop = defineLoop({ name: 'ports', scheduler: sim, desired$, resync: 1000, reconcile: (request, ctx) => void seen.push(`${request.reason}:${[...(ctx.desired() ?? [])].join(',')}`) });
+    desired$.next(new Map([['web', new Set([80])]]));
+    await sim.runUntil(10);
+    desired$.next(new Map([['web', new Set([80])]])); // the same: no pass
+    await sim.runUntil(20);
+    desired$.next(new Map([['web', new Set([80, 443])]]));
+    await sim.runUntil(1500);
+    expect(seen).toEqual(['initial:80', 'watch:80,443', 'resync:80,443']);
+    await loop.stop();
+  });
+
+  for (const [what, emission] of [
+    ['a Promise of a snapshot (map(async …) instead of mergeMap)', () => Promise.resolve(new Map([['a', 'A']]))],
+    ['a Set of keys', () => new Set(['a'])],
+    ['a Date', () => new Date(0)],
+  ] as const) {
+    it(`an emission that is ${what} changes nothing and is counted as a source error (it read as an empty snapshot and cleaned up every key)`, async () => {
+      const sim = new SimulationScheduler();
+      const desired$ = new Subject<unknown>();
+      const world = new Map<string, string>();
+      const loop = defineLoop({
+        name: 'mirror',
+        scheduler: sim,
+        desired$: desired$ as Subject<Map<string, string>>,
+        reconcile(request, ctx) {
+          const want = ctx.desired();
+          if (want === undefined) world.delete(request.key);
+          else world.set(request.key, want);
+        },
+      });
+      desired$.next(new Map([['a', 'A'], ['b', 'B']]));
+      await sim.runUntil(10);
+      desired$.next(emission());
+      await sim.runUntil(20);
+      expect([...world.keys()]).toEqual(['a', 'b']);
+      expect(loop.health().sources[0]).toMatchObject({ errors: 1 });
+      expect(loop.health().sources[0]?.lastError?.message).toMatch(/a keyed snapshot must be a Map, a plain object or a list of changes/);
+      desired$.next(new Map([['a', 'A2']])); // the stream goes on
+      await sim.runUntil(30);
+      expect([...world.entries()]).toEqual([['a', 'A2']]);
+      await loop.stop();
+    });
+  }
+});

@@ -60,7 +60,7 @@ describe('hostile pass results (G7)', () => {
   for (const [what, bad] of cases) {
     it(`a pass that ${what} is a retry of its key; one worker goes on to the next keys`, async () => {
       const scheduler = new SimulationScheduler();
-      const q = queue((request) => (request.key === 'bad' ? bad() : undefined), scheduler);
+      const q = queue(((request) => (request.key === 'bad' ? bad() : undefined)) as Work, scheduler);
       q.add('bad');
       for (let i = 0; i < 3; i++) q.add(`good${i}`);
       await scheduler.runUntil(5);
@@ -85,7 +85,7 @@ describe('hostile outcomes never reach the shared timer heap (G16)', () => {
     const scheduler = new SimulationScheduler();
     let reads = 0;
     const q = queue(
-      (request) => (request.key === 'bad' ? { type: 'requeueAfter', get ms() { return reads++ === 0 ? 5 : Number.NaN; } } : request.key === 'good' ? Outcome.requeueAfter(100) : undefined),
+      ((request) => (request.key === 'bad' ? { type: 'requeueAfter', get ms() { return reads++ === 0 ? 5 : Number.NaN; } } : request.key === 'good' ? Outcome.requeueAfter(100) : undefined)) as Work,
       scheduler,
       { workers: 2 },
     );
