@@ -64,6 +64,7 @@ export type { KindDefinition } from './src/kind.js';
 export { apply, deleteIfExists } from './src/apply.js';
 export { ensureChildren, isOwnedBy, ownerReferenceOf } from './src/children.js';
 export { addFinalizer, removeFinalizer } from './src/finalizers.js';
+export { once } from './src/ledger.js';
 
 /* Watch event matchers */
 export { generationChanged, onAdd, onDelete, onUpdate } from './src/event-matchers.js';

@@ -141,6 +141,7 @@ export const logLines: readonly LogLine[] = Object.freeze([
   { message: 'A watch callback threw', level: 'error', fields: ['err'], when: 'an onSynced / onError callback threw (contained)', by: 'watchEvents' },
   { message: 'Watch filter threw: the event is kept', level: 'error', fields: ['kind', 'key', 'err'], when: 'the loop\'s filter threw for an event (a spare pass is harmless)', by: 'watchRequests' },
   { message: 'Resync listing failed: this round is skipped', level: 'warn', fields: ['err'], when: 'listing the keys for a resync failed', by: 'resync' },
+  { message: 'Resync listing: entries that are not non-empty strings were left out', level: 'warn', fields: ['dropped'], when: 'the resync listing returned entries that are not keys', by: 'resync' },
   {
     message: 'Dependency map returned a key that is not a non-empty string: skipped',
     level: 'error',
@@ -168,6 +169,7 @@ export const logLines: readonly LogLine[] = Object.freeze([
   { message: 'Pass skipped: another replica owns the key', level: 'debug', fields: ['kind', 'key'], when: 'a queued key was lost before its pass started: forgotten here, its owner reconciles it', by: 'withOwnership' },
   { message: 'Pass ended without ownership; the new owner reconciles the key', level: 'info', fields: ['kind', 'key', 'token'], when: 'the key was lost while its pass ran: its writes were refused (FencedError) and its outcome is dropped here', by: 'withOwnership' },
   { message: 'World keys listing failed: this sweep is skipped', level: 'warn', fields: ['err'], when: 'the loop\'s worldKeys function failed (the next resync tries again)', by: 'defineLoop' },
+  { message: 'World keys listing: entries that are not non-empty strings were left out', level: 'warn', fields: ['dropped'], when: 'the loop\'s worldKeys function returned entries that are not keys', by: 'defineLoop' },
   { message: 'Loop completed', level: 'info', fields: [], when: 'a stream loop whose sources all completed has reconciled every key and ends', by: 'defineLoop' },
   { message: 'Loop died', level: 'error', fields: ['err'], when: 'the loop ended without stop() (never expected: sources and passes are contained); health() says why', by: 'defineLoop' },
 ] satisfies LogLine[]);

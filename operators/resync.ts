@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { every, noopLogger, safeLogger, toError } from '../src/index.js';
 import type { Key, Logger, MaybeAsync, ReconcileRequest } from '../src/index.js';
 import { checkOptions, period } from '../src/check-options.js';
+import { listedKeys } from './loop/listed-keys.js';
 import { listingDeadline } from './loop/listing-deadline.js';
 import { toObservable } from './read.js';
 
@@ -77,11 +78,14 @@ export function resync(options: ResyncOptions): Observable<ReconcileRequest> {
       defer(() => toObservable(options.keys())).pipe(
         // A listing that never settles would skip every later round: ten periods at most (a minute at least).
         listingDeadline(options.every, 'The resync listing (keys)', scheduler),
-        mergeMap((keys) => from(keys as Iterable<Key>)),
+        mergeMap((answer) => {
+          const { keys, dropped } = listedKeys(answer, 'The resync listing (keys)');
+          if (dropped > 0) logger.warn({ dropped }, 'Resync listing: entries that are not non-empty strings were left out');
+          return from(keys);
+        }),
         catchError(fail),
       ),
     ),
-    mergeMap((key) => (typeof key === 'string' && key !== '' ? [key] : [])),
     map((key): ReconcileRequest => ({ key, reason: 'resync', priority: 'low' })),
   );
 }

@@ -43,9 +43,23 @@ export async function apply<Spec, Status = unknown>(store: Store, kind: string, 
   if (typeof desired !== 'object' || desired === null || typeof desired.metadata !== 'object' || desired.metadata === null) {
     throw new InvalidArgumentError('apply needs a resource ({ metadata: { name }, spec }).');
   }
-  const key = keyOf({ metadata: desired.metadata });
+  return applyWith<Spec, Status>(store, kind, keyOf({ metadata: desired.metadata }), () => desired);
+}
+
+/**
+ * {@link apply}, where what to write is decided on each fresh read: `desiredOf(stored)` (which may
+ * throw to refuse, e.g. a child another owner controls) is called again after every race lost, so a
+ * decision never rests on a read someone else's write has made stale.
+ */
+export async function applyWith<Spec, Status = unknown>(
+  store: Store,
+  kind: string,
+  key: Key,
+  desiredOf: (stored: Resource<Spec, Status> | undefined) => NewResource<Spec, Status>,
+): Promise<Applied<Spec, Status>> {
   for (let race = 1; ; race++) {
     const stored = await store.get<Spec, Status>(kind, key);
+    const desired = desiredOf(stored);
     try {
       if (stored === undefined) return { resource: await store.create<Spec, Status>(kind, desired), action: 'created' };
       if (stored.metadata.deletionTimestamp !== undefined) return { resource: stored, action: 'unchanged' };
@@ -62,7 +76,7 @@ export async function apply<Spec, Status = unknown>(store: Store, kind: string, 
 }
 
 /** `stored` with what `desired` sets, or undefined when that changes nothing. */
-function merged<Spec, Status>(stored: Resource<Spec, Status>, desired: NewResource<Spec, Status>): Resource<Spec, Status> | undefined {
+export function merged<Spec, Status>(stored: Resource<Spec, Status>, desired: NewResource<Spec, Status>): Resource<Spec, Status> | undefined {
   const m = desired.metadata;
   const metadata = { ...stored.metadata };
   let changed = !deepEqual(stored.spec, desired.spec);

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { apply, deleteIfExists } from './apply.js';
-import { InvalidArgumentError, PermanentError } from './errors.js';
+import { applyWith, deleteIfExists } from './apply.js';
+import { ConflictError, DependencyNotReadyError, InvalidArgumentError, NotFoundError, PermanentError } from './errors.js';
 import { keyOf } from './key.js';
 import type { Key, NewResource, OwnerReference, Resource, Store } from './types.js';
 
@@ -75,11 +75,35 @@ export function isOwnedBy(resource: Resource, owner: Owner): boolean {
 }
 
 /**
+ * True when `reference` names an earlier life of `owner`: the same kind, namespace and name, but
+ * another `uid`. That owner was deleted (its name now belongs to `owner`), so what it owned is
+ * garbage, as Kubernetes' garbage collector has it: never adopted, deleted.
+ */
+function isEarlierLife(reference: OwnerReference, owner: Owner): boolean {
+  const m = owner.metadata;
+  return (
+    reference.kind === owner.kind &&
+    reference.name === m.name &&
+    (reference.namespace ?? '') === (m.namespace ?? '') &&
+    reference.uid !== undefined &&
+    m.uid !== undefined &&
+    reference.uid !== m.uid
+  );
+}
+
+/**
  * Makes `owner`'s children of `kind` exactly `children`: each is applied (created or updated, a no-op
  * when equal) with `owner` as its controller owner reference; owned children of `kind` that are not
- * in `children` are deleted. A child that exists but is controlled by another owner is refused
- * (`PermanentError`): it is never taken over; a child with no controller is adopted. Idempotent: a
- * second call with the same children writes nothing.
+ * in `children` are let go. A child that exists but is controlled by another owner is refused
+ * (`PermanentError`): it is never taken over — the check is made on the read each write rests on, so
+ * two owners racing for one name cannot both win. A child with no controller is adopted. Idempotent:
+ * a second call with the same children writes nothing.
+ *
+ * Letting a child go deletes it when this owner was its only owner; a child other (existing) owners
+ * also name keeps living, without this owner's reference (as Kubernetes' garbage collector does).
+ * Children of an earlier life of the owner (same name, another `uid`: the owner was deleted and
+ * created again) are garbage: deleted, and created afresh when wanted (a child still held by its
+ * finalizers makes the call fail with `DependencyNotReadyError`, retried without penalty).
  *
  * Children live in their owner's namespace (as in Kubernetes, ownership does not cross namespaces): a
  * child without a namespace gets the owner's, a child naming another one is refused. The list is
@@ -102,30 +126,85 @@ export async function ensureChildren(store: Store, owner: Owner, kind: string, c
   const placed = placeChildren(owner, kind, children);
   const wanted = new Set<Key>(placed.map(([key]) => key));
   const report = { created: [] as Key[], updated: [] as Key[], deleted: [] as Key[], unchanged: [] as Key[] };
-  for (const [key, child] of placed) {
-    const existing = await store.get(kind, key);
-    const others = (existing?.metadata.ownerReferences ?? child.metadata.ownerReferences ?? []).filter((r) => !refersTo(r, owner));
-    const controller = others.find((r) => r.controller === true);
-    if (existing !== undefined && controller !== undefined) {
-      throw new PermanentError(
-        `${kind} "${key}" is controlled by ${controller.kind} "${controller.name}", not by ${owner.kind} "${owner.metadata.name}": ` +
-          'it is left alone; rename the child or remove the other owner',
-      );
+  // What an earlier life of the owner left: garbage, wanted or not.
+  for (const stale of await leftByEarlierLife(store, owner, kind)) {
+    const key = keyOf(stale);
+    const gone = await deleteIfExists(store, kind, key);
+    report.deleted.push(key);
+    if (gone !== undefined && wanted.has(key)) {
+      throw new DependencyNotReadyError(`${kind} "${key}"`, {
+        message: `${kind} "${key}" belonged to an earlier ${owner.kind} "${owner.metadata.name}" and is being deleted (its finalizers run); it is created again once it is gone`,
+      });
     }
-    const { resource: _unused, action } = await apply(store, kind, {
-      ...child,
-      metadata: { ...child.metadata, ownerReferences: [...others.map((r) => ({ ...r, controller: false })), reference] },
+  }
+  for (const [key, child] of placed) {
+    const { action } = await applyWith(store, kind, key, (existing) => {
+      const others = (existing?.metadata.ownerReferences ?? child.metadata.ownerReferences ?? []).filter((r) => !refersTo(r, owner) && !isEarlierLife(r, owner));
+      const controller = others.find((r) => r.controller === true);
+      if (existing !== undefined && controller !== undefined) {
+        throw new PermanentError(
+          `${kind} "${key}" is controlled by ${controller.kind} "${controller.name}"${controller.uid === undefined ? '' : ` (uid ${controller.uid})`}, not by ${owner.kind} "${owner.metadata.name}": ` +
+            'it is left alone; rename the child or remove the other owner',
+        );
+      }
+      return { ...child, metadata: { ...child.metadata, ownerReferences: [...others.map((r) => ({ ...r, controller: false })), reference] } };
     });
-    void _unused;
     report[action].push(key);
   }
   for (const stale of await ownedBy(store, owner, kind)) {
     const key = keyOf(stale);
-    if (wanted.has(key)) continue;
-    await deleteIfExists(store, kind, key);
-    report.deleted.push(key);
+    if (wanted.has(key) || stale.metadata.deletionTimestamp !== undefined) continue;
+    if (await letGo(store, owner, kind, stale)) report.deleted.push(key);
+    else report.updated.push(key);
   }
   return report;
+}
+
+/** The resources of `kind` an earlier life of `owner` controls (never with the owner's uid unknown). */
+async function leftByEarlierLife(store: Store, owner: Owner, kind: string): Promise<Resource[]> {
+  if (owner.metadata.uid === undefined) return [];
+  const namespace = owner.metadata.namespace;
+  const all = await store.list(kind, namespace === undefined || namespace === '' ? {} : { namespace });
+  return all.filter(
+    (resource) =>
+      resource.metadata.deletionTimestamp === undefined &&
+      resource.metadata.ownerReferences.some((r) => r.controller === true && isEarlierLife(r, owner)) &&
+      !resource.metadata.ownerReferences.some((r) => refersTo(r, owner)),
+  );
+}
+
+/**
+ * Lets `child` go from `owner`: deleted when no other owner it names exists any more, else updated
+ * without `owner`'s reference. True when deleted (or marked for deletion).
+ */
+async function letGo(store: Store, owner: Owner, kind: string, child: Resource): Promise<boolean> {
+  const key = keyOf(child);
+  for (let race = 1; ; race++) {
+    const fresh = race === 1 ? child : await store.get(kind, key);
+    if (fresh === undefined || fresh.metadata.deletionTimestamp !== undefined) return true;
+    const others = fresh.metadata.ownerReferences.filter((r) => !refersTo(r, owner));
+    if (!(await anyExists(store, others))) {
+      await deleteIfExists(store, kind, key);
+      return true;
+    }
+    try {
+      await store.update({ ...fresh, metadata: { ...fresh.metadata, ownerReferences: others } });
+      return false;
+    } catch (error) {
+      // A concurrent write: read again and decide again.
+      if (race < 3 && (error instanceof ConflictError || error instanceof NotFoundError)) continue;
+      throw error;
+    }
+  }
+}
+
+/** True when at least one of the owners `references` name exists (with the same uid when known). */
+async function anyExists(store: Store, references: readonly OwnerReference[]): Promise<boolean> {
+  for (const r of references) {
+    const found = await store.get(r.kind, r.namespace === undefined || r.namespace === '' ? r.name : `${r.namespace}/${r.name}`);
+    if (found !== undefined && (r.uid === undefined || found.metadata.uid === r.uid)) return true;
+  }
+  return false;
 }
 
 /**
@@ -179,16 +258,16 @@ export async function ownedBy(store: Store, owner: Owner, kind: string): Promise
 }
 
 /**
- * Deletes every resource of `kinds` owned by `owner` (the cascade when the owner is gone). Returns the
- * keys deleted (or marked, while their finalizers run).
+ * Deletes every resource of `kinds` owned by `owner` (the cascade when the owner is gone), as
+ * Kubernetes' garbage collector does: a child that names other owners, one of which still exists,
+ * only loses `owner`'s reference. Returns the keys deleted (or marked, while their finalizers run).
  */
 export async function deleteOwnedChildren(store: Store, owner: Owner, kinds: readonly string[]): Promise<Key[]> {
   const deleted: Key[] = [];
   for (const kind of kinds) {
     for (const child of await ownedBy(store, owner, kind)) {
       if (child.metadata.deletionTimestamp !== undefined) continue;
-      await deleteIfExists(store, kind, keyOf(child));
-      deleted.push(`${kind}/${keyOf(child)}`);
+      if (await letGo(store, owner, kind, child)) deleted.push(`${kind}/${keyOf(child)}`);
     }
   }
   return deleted;

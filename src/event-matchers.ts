@@ -19,19 +19,31 @@ export type EventFilter<Spec = unknown, Status = unknown> = (event: ResourceEven
  * started a deletion (`deletionTimestamp` set). False for status, label or finalizer writes. An update
  * without its `old` object (a store that does not say) counts as changed.
  *
+ * Works as a filter of its own (`filter: generationChanged`, given the event) and as an update
+ * matcher (`onUpdate(generationChanged)`, given the old and the new resource).
+ *
  * ## Example
  * ```ts
- * import { createMemoryStore, defineLoop, generationChanged } from 'rx-reconcile';
+ * import { createMemoryStore, defineLoop, generationChanged, onUpdate } from 'rx-reconcile';
  *
  * // One pass per spec change: status, label and finalizer writes do not trigger (resync still visits).
  * defineLoop({ name: 'todo', store: createMemoryStore(), kind: 'Todo', filter: generationChanged, reconcile: () => undefined });
+ * defineLoop({ name: 'todo2', store: createMemoryStore(), kind: 'Todo', filter: [onUpdate(generationChanged)], reconcile: () => undefined });
  * ```
  */
-export function generationChanged(event: ResourceEvent): boolean {
+export function generationChanged(event: ResourceEvent): boolean;
+export function generationChanged(old: Resource | undefined, resource: Resource): boolean;
+export function generationChanged(...args: [ResourceEvent] | [Resource | undefined, Resource]): boolean {
+  if (args.length === 2) return specMoved(args[0], args[1]);
+  const event = args[0];
   if (event.type !== 'modified') return true;
-  const old = event.old;
+  return specMoved(event.old, event.object);
+}
+
+/** An update (from `old`, when known, to `resource`) that changed the spec or started a deletion. */
+function specMoved(old: Resource | undefined, resource: Resource): boolean {
   if (old === undefined) return true;
-  const now = event.object.metadata;
+  const now = resource.metadata;
   return now.generation !== old.metadata.generation || (now.deletionTimestamp !== undefined) !== (old.metadata.deletionTimestamp !== undefined);
 }
 

@@ -97,6 +97,7 @@ const EXPECTED: Record<string, readonly string[]> = {
     "onAdd",
     "onDelete",
     "onUpdate",
+    "once",
     "ownerReferenceOf",
     "parseKey",
     "rateLimit",

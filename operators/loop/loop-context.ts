@@ -16,6 +16,8 @@ import {
   once,
   removeFinalizer,
 } from '../../src/index.js';
+import { AlreadyExistsError } from '../../src/errors.js';
+import { merged } from '../../src/apply.js';
 import { isoTime } from '../../src/iso-time.js';
 import { draftStampedStatus } from '../../src/status.js';
 import type { Peek } from '../../src/peek.js';
@@ -321,13 +323,31 @@ function scopedStore(env: LoopEnv, key: Key): Store {
     get: (kind, k) => env.store.get(kind, k),
     list: (kind, options) => env.store.list(kind, options),
     watch: (kind, options) => env.store.watch(kind, options),
-    create: (kind, resource) => env.store.create(kind, resource),
+    create: (kind, resource) => repeatable(env.store, kind, resource),
     update: (resource) => {
       if (!mine(resource.kind, keyOf(resource))) return env.store.update(resource);
       noteFinalizers(resource as Resource);
       return env.own.update(resource);
     },
     updateStatus: (resource) => (mine(resource.kind, keyOf(resource)) ? env.own : env.store).updateStatus(resource),
-    delete: (kind, k) => env.store.delete(kind, k),
+    // A delete that finds nothing: done (a repeat is a no-op, the template's idempotency table).
+    delete: (kind, k) => deleteIfExists(env.store, kind, k),
   };
+}
+
+/**
+ * A create that may run again (a pass runs again after a failure, a lost acknowledgement): one that
+ * finds the same resource already there — the same spec, and the labels, annotations and owner
+ * references it gives — resolves to it, a no-op, as the template's idempotency table asks. A
+ * different resource under that name is still an `AlreadyExistsError` (a conflict: read again).
+ */
+async function repeatable<Spec, Status>(store: Store, kind: string, resource: NewResource<Spec, Status>): Promise<Resource<Spec, Status>> {
+  try {
+    return await store.create<Spec, Status>(kind, resource);
+  } catch (error) {
+    if (!(error instanceof AlreadyExistsError)) throw error;
+    const there = await store.get<Spec, Status>(kind, keyOf({ metadata: resource.metadata }));
+    if (there !== undefined && there.metadata.deletionTimestamp === undefined && merged(there, resource) === undefined) return there;
+    throw error;
+  }
 }

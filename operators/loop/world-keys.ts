@@ -11,6 +11,7 @@ import type { Observable, SchedulerLike } from 'rxjs';
 import { every as everyPeriod, toError } from '../../src/index.js';
 import type { Key, Logger, MaybeAsync, ReconcileRequest } from '../../src/index.js';
 import { toObservable } from '../read.js';
+import { listedKeys } from './listed-keys.js';
 import { listingDeadline } from './listing-deadline.js';
 
 /** Requests (low lane, reason `resync`) for every key of the world: at start, then every `every` ms. */
@@ -23,8 +24,11 @@ export function worldKeysSource(
     defer(() => toObservable(list())).pipe(
       // A sweep that never settles would skip every later one: ten periods at most (a minute at least).
       listingDeadline(every ?? 0, 'The world keys listing (worldKeys)', scheduler),
-      mergeMap((keys) => from(keys as Iterable<Key>)),
-      mergeMap((key): ReconcileRequest[] => (typeof key === 'string' && key !== '' ? [{ key, reason: 'resync', priority: 'low' }] : [])),
+      mergeMap((answer) => {
+        const { keys, dropped } = listedKeys(answer, 'The world keys listing (worldKeys)');
+        if (dropped > 0) logger.warn({ dropped }, 'World keys listing: entries that are not non-empty strings were left out');
+        return from(keys.map((key): ReconcileRequest => ({ key, reason: 'resync', priority: 'low' })));
+      }),
       catchError((error: unknown) => {
         const err = toError(error);
         logger.warn({ err }, 'World keys listing failed: this sweep is skipped');

@@ -118,6 +118,25 @@ describe('stream loops', () => {
     await loop.stop();
   });
 
+  it('regression: worldKeys returning a string is a source error, not a sweep of one key per character', async () => {
+    const sim = new SimulationScheduler();
+    const passes: string[] = [];
+    const loop = defineLoop({
+      name: 'chars',
+      scheduler: sim,
+      desired$: new Subject<Record<string, number>>().pipe(),
+      resync: 1000,
+      worldKeys: () => 'web-1' as unknown as string[],
+      reconcile: (request) => void passes.push(request.key),
+    });
+    await sim.runUntil(1500);
+    expect(passes).toEqual([]);
+    const source = loop.health().sources.find((s) => s.name === 'worldKeys');
+    expect(source?.errors).toBe(2);
+    expect(source?.lastError?.message).toMatch(/returned a string .*return an array or a Set of keys/);
+    await loop.stop();
+  });
+
   it('a malformed emission is skipped (logged, in health) and the stream goes on', async () => {
     const sim = new SimulationScheduler();
     const desired$ = new Subject<unknown>();

@@ -89,7 +89,53 @@ describe('apply and deleteIfExists', () => {
     });
     await sim.runUntil(100);
     expect(loop.snapshot().parked).toEqual([]);
-    expect(loop.snapshot().counters.errorsByClass).toMatchObject({ conflict: 1, transient: 0 });
+    // The repeat finds the same resource: a no-op, not even a conflict.
+    expect(loop.snapshot().counters.errorsByClass).toMatchObject({ conflict: 0, transient: 0 });
+    await loop.stop();
+  });
+});
+
+describe('repeats through ctx.store are no-ops', () => {
+  it('regression: a pass that creates the same child and deletes a gone resource on every pass converges every time (it ended quarantined)', async () => {
+    const sim = new SimulationScheduler();
+    const store = createMemoryStore({ scheduler: sim });
+    await store.create('App', { metadata: { name: 'web' }, spec: { v: 1 } });
+    const outcomes: string[] = [];
+    const loop = defineLoop({
+      name: 'naive', store, kind: 'App', scheduler: sim,
+      async reconcile(_request, ctx) {
+        const made = await ctx.store.create('Cfg', { metadata: { name: 'web-cfg', labels: { app: 'web' } }, spec: { port: 80 } });
+        expect(made.spec).toEqual({ port: 80 });
+        expect(await ctx.store.delete('Cfg', 'never-there')).toBeUndefined();
+      },
+    });
+    loop.results$.subscribe((r) => outcomes.push(r.outcome.type));
+    await sim.runUntil(10);
+    for (let v = 2; v <= 4; v++) {
+      const app = (await store.get('App', 'web')) as Resource;
+      await store.update({ ...app, spec: { v } });
+      await sim.runUntil(10 * v);
+    }
+    expect(outcomes).toEqual(['converged', 'converged', 'converged', 'converged']);
+    expect(loop.snapshot().counters.errorsByClass.conflict).toBe(0);
+    expect((await store.list('Cfg')).length).toBe(1);
+    await loop.stop();
+  });
+
+  it('a create that meets a different resource under the name is still an AlreadyExistsError (a conflict)', async () => {
+    const sim = new SimulationScheduler();
+    const store = createMemoryStore({ scheduler: sim });
+    await store.create('Cfg', { metadata: { name: 'web-cfg' }, spec: { port: 8080 } });
+    await store.create('App', { metadata: { name: 'web' }, spec: {} });
+    const errors: unknown[] = [];
+    const loop = defineLoop({
+      name: 'clash', store, kind: 'App', scheduler: sim,
+      async reconcile(_request, ctx) {
+        await ctx.store.create('Cfg', { metadata: { name: 'web-cfg' }, spec: { port: 80 } }).catch((error: unknown) => errors.push(error));
+      },
+    });
+    await sim.runUntil(10);
+    expect(errors[0]).toBeInstanceOf(AlreadyExistsError);
     await loop.stop();
   });
 });
@@ -176,6 +222,56 @@ describe('owned children', () => {
     await ensureChildren(store, theirs, 'Pod', [child('shared', 'theirs')]);
     await expect(ensureChildren(store, mine, 'Pod', [child('shared', 'mine')])).rejects.toThrow(/controlled by App "theirs"/);
     expect((await store.get<{ image: string }>('Pod', 'shared'))?.spec.image).toBe('theirs');
+  });
+
+  it('regression: two owners racing for one child name cannot both win (the second took it over)', async () => {
+    for (let round = 0; round < 20; round++) {
+      const store = createMemoryStore();
+      const a = await store.create('App', { metadata: { name: 'a' }, spec: {} });
+      const b = await store.create('App', { metadata: { name: 'b' }, spec: {} });
+      const results = await Promise.allSettled([ensureChildren(store, a, 'Pod', [child('shared', 'a')]), ensureChildren(store, b, 'Pod', [child('shared', 'b')])]);
+      expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+      const winner = results[0]?.status === 'fulfilled' ? 'a' : 'b';
+      const pod = await store.get<{ image: string }>('Pod', 'shared');
+      expect(pod?.spec.image).toBe(winner);
+      expect(pod?.metadata.ownerReferences.filter((r) => r.controller === true).map((r) => r.name)).toEqual([winner]);
+    }
+  });
+
+  it('regression: an owner deleted and created again under its name replaces the earlier life\'s children (it was stuck for good, and they were left behind)', async () => {
+    const store = createMemoryStore();
+    const first = await store.create('App', { metadata: { name: 'web' }, spec: {} });
+    await ensureChildren(store, first, 'Pod', [child('web-0', 'v1'), child('web-old', 'v1')]);
+    await store.delete('App', 'web');
+    const second = await store.create('App', { metadata: { name: 'web' }, spec: {} });
+    const report = await ensureChildren(store, second, 'Pod', [child('web-0', 'v2')]);
+    expect([...report.deleted].sort()).toEqual(['web-0', 'web-old']);
+    expect(report.created).toEqual(['web-0']);
+    const pods = await store.list<{ image: string }>('Pod');
+    expect(pods.map((p) => [p.metadata.name, p.spec.image, p.metadata.ownerReferences[0]?.uid])).toEqual([['web-0', 'v2', second.metadata.uid]]);
+    expect(await ensureChildren(store, second, 'Pod', [child('web-0', 'v2')])).toMatchObject({ created: [], updated: [], deleted: [] });
+  });
+
+  it('regression: a child another owner controls is never deleted by an owner it only names, by ensureChildren or the cascade; it loses that owner\'s reference', async () => {
+    const store = createMemoryStore();
+    const a = await store.create('App', { metadata: { name: 'a' }, spec: {} });
+    const b = await store.create('App', { metadata: { name: 'b' }, spec: {} });
+    await ensureChildren(store, a, 'Pod', [child('shared-1', 'a'), child('shared-2', 'a')]);
+    // b is named as a second (non-controller) owner of both.
+    for (const name of ['shared-1', 'shared-2']) {
+      const pod = (await store.get('Pod', name)) as Resource;
+      await store.update({ ...pod, metadata: { ...pod.metadata, ownerReferences: [...pod.metadata.ownerReferences, { kind: 'App', name: 'b', uid: b.metadata.uid }] } });
+    }
+    const report = await ensureChildren(store, b, 'Pod', []);
+    expect(report.deleted).toEqual([]);
+    expect((await store.get('Pod', 'shared-1'))?.metadata.ownerReferences.map((r) => r.name)).toEqual(['a']);
+    await store.delete('App', 'b');
+    expect(await deleteOwnedChildren(store, { kind: 'App', metadata: { name: 'b' } }, ['Pod'])).toEqual([]);
+    expect((await store.list('Pod')).map((p) => p.metadata.name).sort()).toEqual(['shared-1', 'shared-2']);
+    // Once a, the last owner, is gone too, the cascade deletes them.
+    await store.delete('App', 'a');
+    expect((await deleteOwnedChildren(store, { kind: 'App', metadata: { name: 'a' } }, ['Pod'])).sort()).toEqual(['Pod/shared-1', 'Pod/shared-2']);
+    expect(await store.list('Pod')).toEqual([]);
   });
 
   it('deleting an owner deletes its owned children (cascade); with orphan: true they stay', async () => {
