@@ -1,7 +1,7 @@
 import { asyncScheduler, defer, filter, repeat, retry, tap } from 'rxjs';
 import type { Observable, SchedulerLike } from 'rxjs';
 import { z } from 'zod';
-import { Backoff, CompactedError, noopLogger, safeLogger, timerAfter, toError } from '../src/index.js';
+import { Backoff, CompactedError, InvalidArgumentError, noopLogger, safeLogger, timerAfter, toError } from '../src/index.js';
 import type { BackoffPolicy, Logger, ResourceEvent, Store, WatchEvent } from '../src/index.js';
 import { checkOptions } from '../src/check-options.js';
 
@@ -102,6 +102,8 @@ export function supervisedWatch<Spec, Status>(store: Store, kind: string, option
         logger.warn({ kind, requested: error.requested }, 'Watch history compacted: re-listing');
         return 0;
       }
+      // The store refused to resume from that revision (a value it never gave out): list again.
+      if (error instanceof InvalidArgumentError && resumeAfter !== undefined) resumeAfter = undefined;
       failures += 1;
       return Backoff.delayFor(policy, Math.min(failures, steps), random);
     };
@@ -118,9 +120,10 @@ export function supervisedWatch<Spec, Status>(store: Store, kind: string, option
         failures = 0;
         if (typeof event !== 'object' || event === null) return;
         if (event.type === 'synced') {
-          if (typeof event.revision === 'number' && Number.isFinite(event.revision)) resumeAfter = event.revision;
+          if (isRevision(event.revision)) resumeAfter = event.revision;
           call(logger, () => options.onSynced?.(event.revision));
-        } else if (resumeAfter !== undefined && isWellFormedEvent(event) && typeof event.object.metadata.revision === 'number') {
+        } else if (resumeAfter !== undefined && isWellFormedEvent(event) && isRevision(event.object.metadata.revision)) {
+          // Only a real revision (a safe integer ≥ 0): one Infinity or NaN would be resumed from forever.
           resumeAfter = Math.max(resumeAfter, event.object.metadata.revision);
         }
       }),
@@ -133,6 +136,11 @@ export function supervisedWatch<Spec, Status>(store: Store, kind: string, option
       }),
     );
   });
+}
+
+/** A revision a store can resume from: a safe integer ≥ 0. */
+function isRevision(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
 /** Calls a user callback; a throw is logged, never thrown. */

@@ -441,7 +441,7 @@ export function passConditions(report: PassReport): Omit<Condition, 'lastTransit
     case 'retry': {
       if (parked === 'quarantined') return quarantined(c, failures, failureClass, outcome.error);
       const next = outcome.after === undefined ? 'retrying with backoff' : `retrying in ${outcome.after} ms`;
-      const message = `attempt ${failures} failed (${failureClass ?? 'transient'}): ${outcome.error.message}; ${next}`;
+      const message = `attempt ${failures} failed (${failureClass ?? 'transient'}): ${messageOf(outcome.error)}; ${next}`;
       return [c(Ready, 'False', R.Retrying, message), c(Progressing, 'True', R.Retrying, message), degraded];
     }
     case 'terminal': {
@@ -449,8 +449,8 @@ export function passConditions(report: PassReport): Omit<Condition, 'lastTransit
       const invalid = outcome.error instanceof ValidationError;
       const reason = invalid ? R.InvalidSpec : R.Failed;
       const message = invalid
-        ? outcome.error.message
-        : `${outcome.error.message} (permanent: no retries until the desired state changes or the key is released)`;
+        ? messageOf(outcome.error)
+        : `${messageOf(outcome.error)} (permanent: no retries until the desired state changes or the key is released)`;
       return [c(Ready, 'False', reason, message), c(Progressing, 'False', reason, message), c(Degraded, 'True', reason, message)];
     }
   }
@@ -463,7 +463,7 @@ function quarantined(
   error: Error,
 ): Omit<Condition, 'lastTransitionTime'>[] {
   const message =
-    `failed ${failures} times in a row (${failureClass ?? 'transient'}), last: ${error.message}; no more automatic ` +
+    `failed ${failures} times in a row (${failureClass ?? 'transient'}), last: ${messageOf(error)}; no more automatic ` +
     'passes until the spec changes or someone calls loop.release(key)';
   const { Ready, Progressing, Degraded } = ConditionTypes;
   const R = ConditionReasons;
@@ -611,4 +611,14 @@ function holds(status: ReconcileStatus, type: string, value: ConditionStatus, re
 
 function sameCondition(status: ReconcileStatus, condition: Omit<Condition, 'lastTransitionTime'>): boolean {
   return holds(status, condition.type, condition.status, condition.reason, condition.message, condition.observedGeneration);
+}
+
+/** An error's message for a condition; one whose `message` getter throws (a Proxy, a hostile class) is named as such. */
+function messageOf(error: Error): string {
+  try {
+    const message: unknown = error.message;
+    return typeof message === 'string' ? message : String(message);
+  } catch {
+    return 'an error whose message cannot be read';
+  }
 }

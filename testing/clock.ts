@@ -5,6 +5,7 @@
  * @module
  */
 import { VirtualAction, VirtualTimeScheduler } from 'rxjs';
+import { BadDefinitionError } from './errors.js';
 
 /**
  * Waits until every pending microtask (Promise reaction) has run.
@@ -77,6 +78,8 @@ export class SimulationScheduler extends VirtualTimeScheduler {
    * clock to `time`. `settle` (default: one microtask drain) runs after every timer.
    */
   async runUntil(time: number, settle: () => Promise<void> = drainMicrotasks): Promise<void> {
+    // NaN: every `next > time` is false, and the run would never stop.
+    if (typeof time !== 'number' || Number.isNaN(time)) throw new BadDefinitionError(`runUntil(time) takes a virtual time in ms (got ${String(time)})`);
     for (;;) {
       await settle();
       const next = this.nextAt;

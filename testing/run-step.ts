@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { ConflictError, keyOf } from '../src/index.js';
+import { ConflictError, keyOf, toError } from '../src/index.js';
 import type { Key, NewResource, Resource, Store } from '../src/index.js';
 import type { DesiredResource } from './definition.js';
 import { show } from './format.js';
@@ -174,7 +174,8 @@ export async function runStep<Spec, Status, V>(host: StepHost<V>, step: Step<Spe
       }
     }
   } catch (error) {
-    note(`failed: ${error instanceof Error ? error.message : String(error)}`);
+    // Whatever was thrown (an object without a prototype makes String throw): described, never rethrown.
+    note(`failed: ${toError(error).message}`);
   }
   return effect;
 

@@ -258,6 +258,7 @@ export class Simulation<Spec, Status, V, S extends Store = MemoryStore> {
 
   /** Runs the loop until virtual time `time` (timers one at a time, Promises settled in between). */
   async runUntil(time: number, onStep: () => void | Promise<void> = noop): Promise<void> {
+    checkTime(time, 'runUntil(time)', this.now);
     for (;;) {
       await this.drain();
       await onStep();
@@ -271,6 +272,9 @@ export class Simulation<Spec, Status, V, S extends Store = MemoryStore> {
 
   /** Runs the loop for `ms` more virtual milliseconds. */
   advance(ms: number, onStep?: () => void | Promise<void>): Promise<void> {
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
+      return Promise.reject(new BadDefinitionError(`advance(ms) takes a finite number of virtual ms ≥ 0 (got ${String(ms)})`));
+    }
     return this.runUntil(this.now + ms, onStep);
   }
 
@@ -289,6 +293,9 @@ export class Simulation<Spec, Status, V, S extends Store = MemoryStore> {
    * without time passing (`'livelock'`).
    */
   async settle(limit: number): Promise<SettleResult> {
+    if (typeof limit !== 'number' || !Number.isFinite(limit) || limit < 0) {
+      throw new BadDefinitionError(`settle(limit) takes a finite number of virtual ms ≥ 0 (got ${String(limit)}): how long to wait for the loop to be quiet`);
+    }
     const deadline = this.now + limit;
     for (;;) {
       await this.drain();
@@ -517,4 +524,16 @@ export class Simulation<Spec, Status, V, S extends Store = MemoryStore> {
 
 function defaultReady(resource: Resource): true | string {
   return resource.metadata.deletionTimestamp === undefined ? true : `still being deleted (finalizers: ${resource.metadata.finalizers.join(', ')})`;
+}
+
+/**
+ * Refuses a virtual time the run could never reach or pass: `NaN` (every comparison is false, so the
+ * run never stopped), `Infinity` (a polling loop never stops: use `settle(limit)`), or one before
+ * `now`.
+ */
+function checkTime(time: number, what: string, now: number): void {
+  if (typeof time !== 'number' || !Number.isFinite(time)) {
+    throw new BadDefinitionError(`${what} takes a finite virtual time in ms (got ${String(time)}); to run until the loop is quiet, use settle(limit)`);
+  }
+  if (time < now) throw new BadDefinitionError(`${what}: ${time} is before now (${now}); virtual time only moves forward`);
 }

@@ -8,7 +8,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Subject } from 'rxjs';
-import { Backoff, Outcome } from 'rx-reconcile';
+import { Backoff, Outcome, createMemoryStore, defineLoop } from 'rx-reconcile';
 import { NonErrorThrownError, toError } from '../../src/errors.js';
 import type { PassResult } from 'rx-reconcile';
 import type { Work } from 'rx-reconcile/operators';
@@ -141,5 +141,28 @@ describe("the queue's random (G16)", () => {
   it('Backoff.delayFor with a random answering NaN jitters nothing', () => {
     const policy = Backoff.jitter(Backoff.constant({ delay: 100, steps: 3 }), 0.5);
     expect(Backoff.delayFor(policy, 1, () => Number.NaN)).toBe(100);
+  });
+});
+
+describe('errors whose message cannot be read (G13)', () => {
+  it('regression: the key is still quarantined on its status, the message named as unreadable (no condition was ever written)', async () => {
+    const scheduler = new SimulationScheduler();
+    const store = createMemoryStore({ scheduler });
+    await store.create('T', { metadata: { name: 'bad' }, spec: {} });
+    const hostile = (): Error => {
+      const error = new Error('x');
+      Object.defineProperty(error, 'message', {
+        get() {
+          throw new Error('message getter');
+        },
+      });
+      return error;
+    };
+    const loop = defineLoop({ name: 'l', store, kind: 'T', scheduler, backoff: Backoff.constant({ delay: 5, steps: 2 }), reconcile: () => { throw hostile(); } });
+    await scheduler.runUntil(100);
+    const status = (await store.get('T', 'bad'))?.status as { conditions?: { type: string; reason: string; message: string }[] } | undefined;
+    expect(status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ reason: 'Quarantined', message: expect.stringContaining('an error whose message cannot be read') });
+    expect(escaped).toEqual([]);
+    await loop.stop();
   });
 });

@@ -256,6 +256,17 @@ describe('simulate', () => {
     await sim.stop();
   });
 
+  it('refuses virtual times it could never reach (runUntil(NaN) ran forever) and says what to use instead', async () => {
+    const sim = await startSimulation(mirror, { desired: [{ metadata: { name: 'all' }, spec: { items: { x: 1 } } }] });
+    await expect(sim.runUntil(Number.NaN)).rejects.toThrow(/finite virtual time/);
+    await expect(sim.runUntil(Number.POSITIVE_INFINITY)).rejects.toThrow(/use settle\(limit\)/);
+    await expect(sim.advance(-1000)).rejects.toThrow(/≥ 0/);
+    await expect(sim.settle(Number.NaN)).rejects.toThrow(/settle\(limit\)/);
+    await expect(new SimulationScheduler().runUntil(Number.NaN)).rejects.toThrow(/runUntil\(time\)/);
+    expect(await sim.settle(60_000)).toBe('quiet'); // still usable
+    await sim.stop();
+  });
+
   it('steps a scenario: change desired state between steps', async () => {
     const sim = await startSimulation(mirror, { desired: [{ metadata: { name: 'all' }, spec: { items: { x: 1 } } }] });
     expect(await sim.settle(60_000)).toBe('quiet');

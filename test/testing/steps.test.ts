@@ -235,6 +235,21 @@ describe('steps in checkConvergence', () => {
     expect(none.steps).toBe(0);
   });
 
+  it('regression: a custom step that throws something String() cannot print is noted in the trace (it was an unhandled rejection)', async () => {
+    const bad: Step<{ v: number }, unknown, number> = {
+      kind: 'custom',
+      name: 'bad',
+      after: 10,
+      run: () => {
+        throw Object.create(null) as unknown;
+      },
+    };
+    const sim = await startSimulation(boxes(), { desired: [{ metadata: { name: 'a' }, spec: { v: 1 } }], steps: [bad] });
+    expect(await sim.settle(60_000)).toBe('quiet');
+    expect(sim.trace.steps[0]?.note).toMatch(/^failed: a non-Error value was thrown/);
+    await sim.stop();
+  });
+
   it('takes your own step generators, mixed in, or a whole schedule', async () => {
     let custom = 0;
     const poke: Step<{ size: number }, unknown, number> = { kind: 'custom', name: 'poke', run: () => void custom++ };
