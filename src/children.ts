@@ -163,9 +163,7 @@ export async function ensureChildren(store: Store, owner: Owner, kind: string, c
 /** The resources of `kind` an earlier life of `owner` controls (never with the owner's uid unknown). */
 async function leftByEarlierLife(store: Store, owner: Owner, kind: string): Promise<Resource[]> {
   if (owner.metadata.uid === undefined) return [];
-  const namespace = owner.metadata.namespace;
-  const all = await store.list(kind, namespace === undefined || namespace === '' ? {} : { namespace });
-  return all.filter(
+  return (await inOwnersNamespace(store, owner, kind)).filter(
     (resource) =>
       resource.metadata.deletionTimestamp === undefined &&
       resource.metadata.ownerReferences.some((r) => r.controller === true && isEarlierLife(r, owner)) &&
@@ -201,7 +199,7 @@ async function letGo(store: Store, owner: Owner, kind: string, child: Resource):
 /** True when at least one of the owners `references` name exists (with the same uid when known). */
 async function anyExists(store: Store, references: readonly OwnerReference[]): Promise<boolean> {
   for (const r of references) {
-    const found = await store.get(r.kind, r.namespace === undefined || r.namespace === '' ? r.name : `${r.namespace}/${r.name}`);
+    const found = await store.get(r.kind, keyOf({ metadata: r }));
     if (found !== undefined && (r.uid === undefined || found.metadata.uid === r.uid)) return true;
   }
   return false;
@@ -252,9 +250,13 @@ function describe(value: unknown): string {
 
 /** The resources of `kind` owned by `owner` (in its namespace). */
 export async function ownedBy(store: Store, owner: Owner, kind: string): Promise<Resource[]> {
+  return (await inOwnersNamespace(store, owner, kind)).filter((resource) => isOwnedBy(resource, owner));
+}
+
+/** The resources of `kind` where `owner`'s children live (its namespace). */
+function inOwnersNamespace(store: Store, owner: Owner, kind: string): Promise<Resource[]> {
   const namespace = owner.metadata.namespace;
-  const all = await store.list(kind, namespace === undefined || namespace === '' ? {} : { namespace });
-  return all.filter((resource) => isOwnedBy(resource, owner));
+  return store.list(kind, namespace === undefined || namespace === '' ? {} : { namespace });
 }
 
 /**

@@ -84,20 +84,8 @@ function equalObjects(a: object, b: object, depth: number): boolean {
   }
   const protoA: unknown = Object.getPrototypeOf(a);
   const protoB: unknown = Object.getPrototypeOf(b);
-  if ((protoA === Object.prototype || protoA === null) && (protoB === Object.prototype || protoB === null)) {
-    // JSON data: plain objects, with or without a prototype. Last keys first: a resource's status
-    // and spec come after its kind and metadata, and are where two versions differ most often.
-    const ra = a as Readonly<Record<string, unknown>>;
-    const rb = b as Readonly<Record<string, unknown>>;
-    const keys = Object.keys(ra);
-    const n = keys.length;
-    if (n !== Object.keys(rb).length) return false;
-    for (let i = n - 1; i >= 0; i--) {
-      const key = keys[i] as string;
-      if (!hasOwn(rb, key) || !equalAt(ra[key], rb[key], next)) return false;
-    }
-    return true;
-  }
+  // JSON data: plain objects, with or without a prototype.
+  if ((protoA === Object.prototype || protoA === null) && (protoB === Object.prototype || protoB === null)) return equalKeys(a, b, next);
   if (protoA !== protoB) return false;
   return equalInstances(a, b, next);
 }

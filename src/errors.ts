@@ -519,11 +519,14 @@ export class MalformedResourceError extends ReconcileError {
 
 /** Turns anything thrown into an `Error`, wrapping non-Errors in {@link NonErrorThrownError}. */
 export function toError(thrown: unknown): Error {
-  let isError: boolean;
+  return isError(thrown) ? thrown : new NonErrorThrownError(thrown);
+}
+
+/** `value instanceof Error`, false for a Proxy whose getPrototypeOf trap throws (never throws). */
+export function isError(value: unknown): value is Error {
   try {
-    isError = thrown instanceof Error;
+    return value instanceof Error;
   } catch {
-    isError = false; // a Proxy whose getPrototypeOf trap throws: wrapped like any other non-Error
+    return false;
   }
-  return isError ? (thrown as Error) : new NonErrorThrownError(thrown);
 }

@@ -24,15 +24,14 @@ export class HotKeys {
   private readonly perSecond: number;
   private readonly onHot: (st: KeyState, perSecond: number) => void;
 
+  /** The ms between two reruns of a hot key; a key coming back sooner than this is in a streak. */
+  readonly spacing: number;
+
   constructor(after: number, perSecond: number, onHot: (st: KeyState, perSecond: number) => void) {
     this.after = after;
     this.perSecond = perSecond;
     this.onHot = onHot;
-  }
-
-  /** The ms between two reruns of a hot key; a key coming back sooner than this is in a streak. */
-  get spacing(): number {
-    return Math.ceil(1000 / this.perSecond);
+    this.spacing = Math.ceil(1000 / perSecond);
   }
 
   /** Counts one immediate rerun of `st` at `now`; returns the delay to space it by (0 = at once). */

@@ -16,6 +16,7 @@ import {
   PermanentError,
   ResourceTooLargeError,
   ValidationError,
+  isError,
   toError,
 } from './errors.js';
 
@@ -146,7 +147,7 @@ export const Outcome = {
    * `InvalidArgumentError` saying what to return instead. Never throws, whatever the value.
    */
   from(value: unknown): Outcome {
-    if (value === undefined || value === null) return CONVERGED;
+    if (value === undefined || value === null || value === CONVERGED) return CONVERGED;
     if (typeof value === 'object' && BUILT.has(value)) return value as Outcome;
     if (Outcome.is(value)) return copyOf(value);
     const type = typeOf(value);
@@ -185,10 +186,10 @@ export const Outcome = {
         return isMs(readField(value, 'ms'));
       case 'retry': {
         const after = readField(value, 'after');
-        return isErrorValue(readField(value, 'error')) && (after === undefined || isMs(after));
+        return isError(readField(value, 'error')) && (after === undefined || isMs(after));
       }
       case 'terminal':
-        return isErrorValue(readField(value, 'error'));
+        return isError(readField(value, 'error'));
       case 'waiting':
         return isMs(readField(value, 'ms')) && typeof readField(value, 'dependency') === 'string';
       default:
@@ -208,23 +209,14 @@ function copyOf(value: Outcome): Outcome {
   const error = readField(value, 'error');
   const after = readField(value, 'after');
   const dependency = readField(value, 'dependency');
-  const isError = isErrorValue(error);
+  const anError = isError(error);
   if (type === 'converged') return CONVERGED;
   if (type === 'requeueAfter' && isMs(ms)) return Outcome.requeueAfter(ms as number);
   if (type === 'waiting' && isMs(ms) && typeof dependency === 'string') return Outcome.waiting(dependency, ms as number);
-  if (type === 'terminal' && isError) return Outcome.terminal(error);
-  if (type === 'retry' && isError && after === undefined) return Outcome.retry(error);
-  if (type === 'retry' && isError && isMs(after)) return Outcome.retryAfter(error, after as number);
+  if (type === 'terminal' && anError) return Outcome.terminal(error);
+  if (type === 'retry' && anError && after === undefined) return Outcome.retry(error);
+  if (type === 'retry' && anError && isMs(after)) return Outcome.retryAfter(error, after as number);
   return Outcome.retry(new InvalidArgumentError(`a reconcile pass returned an outcome whose fields changed while it was read (now ${showValue(value)}); return a plain Outcome`));
-}
-
-/** `value instanceof Error`, false for a Proxy whose getPrototypeOf trap throws. */
-function isErrorValue(value: unknown): boolean {
-  try {
-    return value instanceof Error;
-  } catch {
-    return false;
-  }
 }
 
 function isMs(value: unknown): boolean {
