@@ -5,16 +5,28 @@
  */
 import { Subject, asyncScheduler } from 'rxjs';
 import type { Observable, Subscription } from 'rxjs';
+import { CompareResult, CompareTarget, Range } from 'etcd3';
+import type { ICompare, ITxnRequest } from 'etcd3';
 import type { Coordinator, Fence, OwnershipHold, OwnershipChange } from '../src/coordinator.js';
-import { noopLogger } from '../src/ports.js';
+import { noopLogger, safeLogger } from '../src/ports.js';
 import type { Key } from '../src/types.js';
-import { checkCoordinatorOptions } from './coordinator-options.js';
+import { checkCoordinatorOptions, renewDeadlineOf, renewEveryOf } from './coordinator-options.js';
 import type { EtcdCoordinatorOptions } from './coordinator-options.js';
 import { deadline, etcdCall } from './etcd-call.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { mirrorPrefix } from './prefix-mirror.js';
 import type { PrefixMirror } from './prefix-mirror.js';
 import { assignShards, shardOf } from './rendezvous.js';
+
+/** The shard count a member key states (`{"shards":8}`), for logs. */
+function shardsOfMember(value: string): string {
+  try {
+    const shards = (JSON.parse(value) as { shards?: unknown }).shards;
+    return typeof shards === 'number' ? String(shards) : 'unknown';
+  } catch {
+    return 'unknown (an older version of this library?)';
+  }
+}
 
 /** What this replica sees right now, for logs, examples and admin pages. */
 export interface CoordinatorState {
@@ -60,10 +72,12 @@ interface Owned {
  * Shards the keys of a loop across live replicas on etcd, one fenced owner per key: the `Coordinator`
  * to give `defineLoop({ coordinator })`.
  *
- * Each replica holds a lease and a member key on it (`<prefix>/members/<replica>`). Keys hash to
- * `shards` shards; each shard belongs to the member that rendezvous hashing with bounded load picks
- * from the member list (`assignShards`: shares differ by one shard at most), and that member campaigns for it by creating `<prefix>/shards/<n>` on its lease, only when
- * the key is absent. The create revision of that key is the fencing token.
+ * Each replica holds a lease and a member key on it (`<prefix>/members/<replica>`, holding its shard
+ * count). Keys hash to `shards` shards; each shard belongs to the member that rendezvous hashing with
+ * bounded load picks from the members with the same shard count (`assignShards`: shares differ by one
+ * shard at most), and that member campaigns for it by creating `<prefix>/shards/<shards>/<n>` on its
+ * lease, only when that key is absent and no shard key of another count exists (one transaction).
+ * The create revision of that key is the fencing token.
  *
  * ## Example
  * ```ts
@@ -80,7 +94,9 @@ interface Owned {
  * ```
  *
  * ## Expected flow
- * 1. Grant a lease, put the member key, list and watch members and shards.
+ * 1. Grant a lease, put the member key, list and watch members and shards. A lease that went stale
+ *    during the join (no renewal within `renewDeadline`: etcd or this process stalled) is revoked
+ *    and the join starts again with a new one (`Lease went stale while joining`, `warn`).
  * 2. For each shard the membership assigns to this replica: create its key if absent (the previous
  *    owner released it or its lease expired) → `changes$` says `gained`, the loop re-lists.
  * 3. A membership change that assigns an owned shard elsewhere: the shard stops taking passes
@@ -98,6 +114,11 @@ interface Owned {
  * - `owns()`, `fence()` and `hold()` read the clock, so a paused process sees its ownership gone
  *   the moment it runs again.
  * - Tokens grow: a later owner of a shard has a larger token than every owner before it.
+ * - Replicas that disagree on `shards` (a rolling change of it, a typo) never hold shard keys at the
+ *   same time: those with the other count take no shard until the last shard key of the first count
+ *   is gone (its replicas left or expired), and say so (`Replicas disagree on shards`, `warn`). So a
+ *   key never has two current fences, and a rolling change hands over when its last old replica stops.
+ * - `stop()` resolves once the lease is revoked, for every caller, also when it came during a join.
  *
  * ## Caveats
  * - A replica that dies keeps its keys for up to `ttl`; failover takes about `ttl` plus one watch
@@ -105,24 +126,33 @@ interface Owned {
  * - etcd3's default client opens a 5 s circuit breaker after three failed requests to a host, longer
  *   than a short `renewDeadline`: a brief etcd outage then makes the replica step down. Give the
  *   client a `faultHandling.host` policy without it if that matters.
- * - Replicas must agree on `shards`; changing it moves most keys (and is safe: tokens still fence).
+ * - Changing `shards` moves most keys, and while replicas disagree on it the count that holds shard
+ *   keys keeps all the work (shared among its own replicas) while the others stand by.
+ * - Shard keys are `<prefix>/shards/<shards>/<n>` (a replica of an earlier version of this library,
+ *   with keys `<prefix>/shards/<n>`, blocks this one's campaigns but is not blocked by them: do not
+ *   mix versions on one prefix).
  */
 export function etcdCoordinator(options: EtcdCoordinatorOptions): EtcdCoordinator {
   checkCoordinatorOptions(options);
   const { client, replica } = options;
   const prefix = options.prefix.replace(/\/+$/, '');
   const scheduler = options.scheduler ?? asyncScheduler;
-  const logger = (options.logger ?? noopLogger).child({ replica });
+  const logger = safeLogger(options.logger ?? noopLogger).child({ replica });
   const now = options.now ?? (() => performance.now());
   const ttlSeconds = Math.ceil(options.ttl / 1000);
-  const renewDeadline = options.renewDeadline ?? Math.floor((options.ttl * 2) / 3);
+  const renewDeadline = renewDeadlineOf(options);
+  const renewEvery = renewEveryOf(renewDeadline);
   const shards = options.shards ?? 32;
   const releaseDeadline = options.releaseDeadline ?? renewDeadline;
-  const timeoutMs = options.callTimeout ?? Math.max(100, Math.floor(renewDeadline / 3));
+  const timeoutMs = options.callTimeout ?? renewEvery;
   const membersPrefix = `${prefix}/members/`;
   const shardsPrefix = `${prefix}/shards/`;
+  /** The shard keys of replicas with this shard count; those of another count exclude them (see campaign). */
+  const ownShardsPrefix = `${shardsPrefix}${shards}/`;
   const memberKey = membersPrefix + replica;
-  const shardKey = (shard: number): string => `${shardsPrefix}${shard}`;
+  /** What a member key holds: the member's shard count. */
+  const memberValue = JSON.stringify({ shards });
+  const shardKey = (shard: number): string => `${ownShardsPrefix}${shard}`;
 
   const changes = new Subject<OwnershipChange>();
   const owned = new Map<number, Owned>();
@@ -134,6 +164,15 @@ export function etcdCoordinator(options: EtcdCoordinatorOptions): EtcdCoordinato
   let wasReady = false;
   let lastMembers = '';
   let joinTimer: Subscription | undefined;
+  /** The join under way, if any (`stop()` waits for it: it revokes the lease it got). */
+  let joining: Promise<void> | undefined;
+  let stopped: Promise<void> | undefined;
+  /** Waits in progress (join retries), woken at once by `stop()`. */
+  const pauses = new Set<() => void>();
+  /** A campaign that failed at this revision is not tried again before the mirror has seen it. */
+  const failedAt = new Map<number, number>();
+  /** The last disagreement on `shards` logged, to log each one once. */
+  let lastDisagreement = '';
   const readyWaiters: (() => void)[] = [];
 
   const context = { client, scheduler, timeoutMs, logger };
@@ -141,11 +180,37 @@ export function etcdCoordinator(options: EtcdCoordinatorOptions): EtcdCoordinato
 
   const held = (): boolean => joined && keeper !== undefined && keeper.held();
 
+  /** Live members with this replica's shard count (the others are left out of the assignment), sorted. */
   function members(): string[] {
     const names = new Set<string>();
-    for (const key of mirror.entries.keys()) if (key.startsWith(membersPrefix)) names.add(key.slice(membersPrefix.length));
+    for (const [key, entry] of mirror.entries) if (key.startsWith(membersPrefix) && entry.value === memberValue) names.add(key.slice(membersPrefix.length));
     if (held()) names.add(replica);
     return [...names].sort();
+  }
+
+  /**
+   * Members with another shard count (or none stated) and how many shard keys of another count are
+   * held; logs a change of either at `warn` (and the end of it at `info`).
+   */
+  function disagreement(): number {
+    const others: Record<string, string> = {};
+    for (const [key, entry] of mirror.entries) {
+      if (key.startsWith(membersPrefix) && entry.value !== memberValue) others[key.slice(membersPrefix.length)] = shardsOfMember(entry.value);
+    }
+    let foreignLocks = 0;
+    for (const key of mirror.entries.keys()) if (key.startsWith(shardsPrefix) && !key.startsWith(ownShardsPrefix)) foreignLocks++;
+    const summary = Object.keys(others).length === 0 && foreignLocks === 0 ? '' : JSON.stringify([others, foreignLocks]);
+    if (summary !== lastDisagreement) {
+      lastDisagreement = summary;
+      if (summary === '') logger.info({ shards }, 'Replicas agree on shards again');
+      else {
+        logger.warn(
+          { shards, others, foreignShardKeys: foreignLocks },
+          'Replicas disagree on shards: this replica takes no shard while a shard key of another count is held, and counts only replicas with its own in the assignment; give every replica the same shards (a rolling change completes when the last replica with the old count has left)',
+        );
+      }
+    }
+    return foreignLocks;
   }
 
   /** The owner of each shard for a member list (recomputed only when the list changes). */
@@ -193,20 +258,27 @@ export function etcdCoordinator(options: EtcdCoordinatorOptions): EtcdCoordinato
         lost.push(own.shard);
       }
     }
-    if (!held()) {
+    const current = keeper;
+    if (current === undefined || !held()) {
       emit([], lost);
       return;
     }
     const owners = ownersFor(members());
+    // Reading the membership reads the clock: the lease may have gone stale (and stepped down) meanwhile.
+    if (keeper !== current || !held()) {
+      emit([], lost);
+      return;
+    }
+    const blocked = disagreement() > 0;
     const gained: number[] = [];
-    const lease = (keeper as LeaseKeeper).id;
+    const lease = current.id;
     for (let shard = 0; shard < shards; shard++) {
       const mine = owners[shard] === replica;
       const own = owned.get(shard);
       if (own === undefined && !campaigning.has(shard) && !releasing.has(shard)) {
         const entry = mirror.entries.get(shardKey(shard));
         if (entry === undefined) {
-          if (mine) void campaign(shard);
+          if (mine && !blocked && (failedAt.get(shard) ?? 0) <= mirror.revision) void campaign(shard);
         } else if (entry.lease === lease) {
           // Our key that we do not know of (a campaign whose answer was lost): take it, or hand it over.
           const adopted = claim(shard, entry.createRevision);
@@ -221,20 +293,33 @@ export function etcdCoordinator(options: EtcdCoordinatorOptions): EtcdCoordinato
     emit(gained, lost);
   }
 
+  /**
+   * Creates the shard's key on this replica's lease, in one transaction that also requires that no
+   * shard key of another shard count exists: replicas that disagree on `shards` never hold keys at
+   * the same time, so at most one fence of any key is current.
+   */
   async function campaign(shard: number): Promise<void> {
     const lease = keeper;
     if (lease === undefined) return;
     campaigning.add(shard);
     const key = shardKey(shard);
+    const absent = (start: Buffer, end: Buffer): ICompare => ({ key: start, range_end: end, target: CompareTarget.Create, result: CompareResult.Equal, create_revision: 0 });
+    const request: ITxnRequest = {
+      compare: [
+        absent(Buffer.from(key), Buffer.alloc(0)),
+        absent(Buffer.from(shardsPrefix), Buffer.from(ownShardsPrefix)),
+        absent(Range.prefix(ownShardsPrefix).end, Range.prefix(shardsPrefix).end),
+      ],
+      success: [{ request_put: { key: Buffer.from(key), value: Buffer.from(replica), lease: lease.id } }],
+    };
     try {
-      const response = await etcdCall(`campaign for ${key}`, timeoutMs, () =>
-        client
-          .if(key, 'Create', '==', 0)
-          .then(client.put(key).value(replica).lease(lease.id))
-          .options(deadline(scheduler, timeoutMs))
-          .commit(),
-      );
-      if (!response.succeeded) return; // another holds it: its release or expiry shows up in the mirror
+      const response = await etcdCall(`campaign for ${key}`, timeoutMs, () => client.kv.txn(request, deadline(scheduler, timeoutMs)));
+      if (!response.succeeded) {
+        // Another holds it, or holds a shard key of another count: the mirror shows its release or expiry.
+        failedAt.set(shard, Number(response.header.revision));
+        return;
+      }
+      failedAt.delete(shard);
       const token = Number(response.header.revision);
       if (keeper !== lease || !held() || stopping) return; // the lease is gone: the key goes with it
       claim(shard, token);
@@ -305,19 +390,42 @@ export function etcdCoordinator(options: EtcdCoordinatorOptions): EtcdCoordinato
     logger.warn({ reason, lost: lost.map((o) => o.shard) }, 'Stepped down');
     emit([], lost.map((o) => o.shard));
     void old?.revoke();
-    if (!stopping) joinTimer = scheduler.schedule(() => void join(), Math.min(renewDeadline, 500));
+    if (!stopping) joinTimer = scheduler.schedule(() => startJoin(), Math.min(renewDeadline, 500));
+  }
+
+  /** Starts joining, unless a join is under way or the coordinator stops. */
+  function startJoin(): void {
+    if (joining !== undefined || stopping) return;
+    joining = join()
+      .catch((error: unknown) => logger.error({ error: (error as Error).message }, 'Join failed'))
+      .finally(() => {
+        joining = undefined;
+      });
+  }
+
+  /** Resolves after `ms`, or at once when the coordinator stops. */
+  function pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = (): void => {
+        pauses.delete(wake);
+        timer.unsubscribe();
+        resolve();
+      };
+      const timer = scheduler.schedule(() => wake(), ms);
+      pauses.add(wake);
+    });
   }
 
   /** Grants a lease and puts the member key, retrying until it works or the coordinator stops. */
   async function join(): Promise<void> {
     for (let attempt = 0; !stopping; attempt++) {
+      let granted: LeaseKeeper | undefined;
       try {
-        const lease = await LeaseKeeper.grant(
-          { client, scheduler, logger, ttlSeconds, renewDeadline, renewEvery: Math.max(50, Math.floor(renewDeadline / 3)), timeoutMs, now },
-          (reason) => {
-            if (keeper === lease) stepDown(reason);
-          },
-        );
+        // A loss reported before `keeper` is this lease is not acted on here: lease.held() below sees it.
+        const lease = await LeaseKeeper.grant({ client, scheduler, logger, ttlSeconds, renewDeadline, renewEvery, timeoutMs, now }, (reason) => {
+          if (keeper === lease) stepDown(reason);
+        });
+        granted = lease;
         if (stopping) {
           await lease.revoke();
           return;
@@ -325,27 +433,60 @@ export function etcdCoordinator(options: EtcdCoordinatorOptions): EtcdCoordinato
         const put = await etcdCall(`join as ${memberKey}`, timeoutMs, () =>
           client
             .if(memberKey, 'Create', '==', 0)
-            .then(client.put(memberKey).value(replica).lease(lease.id))
+            .then(client.put(memberKey).value(memberValue).lease(lease.id))
             .options(deadline(scheduler, timeoutMs))
             .commit(),
         );
+        if (stopping) {
+          await lease.revoke(); // stop() came during the put: leave no member behind
+          return;
+        }
         if (!put.succeeded) {
           logger.warn({ key: memberKey }, 'Replica name in use (another process, or this one before a restart): waiting for it to go');
           await lease.revoke();
-          await new Promise<void>((resolve) => (joinTimer = scheduler.schedule(() => resolve(), Math.min(options.ttl, 1000))));
+          await pause(Math.min(options.ttl, 1000));
+          continue;
+        }
+        if (!lease.held()) {
+          // No renewal succeeded within the renew deadline while joining (etcd or this process
+          // stalled): the lease is stale, and its loss was not acted on (it was not ours yet). Never
+          // keep it: revoke it (its member key goes with it) and join with a new one.
+          logger.warn({ lease: lease.id, renewDeadline, attempt }, 'Lease went stale while joining; joining again with a new lease');
+          await lease.revoke();
+          await pause(Math.min(renewDeadline, 500));
           continue;
         }
         keeper = lease;
         joined = true;
-        if (!lease.held()) return; // went stale while joining: held() stepped down (and joins again)
-        logger.info({ lease: lease.id, ttl: ttlSeconds }, 'Joined');
+        logger.info({ lease: lease.id, ttl: ttlSeconds, shards }, 'Joined');
         reconcile();
         return;
       } catch (error) {
+        // A put that timed out here may still have been applied by etcd: revoke the lease, so its
+        // member key cannot outlive this attempt (renewed by an orphaned keeper, it would keep the
+        // name "in use" for good).
+        if (granted !== undefined && granted !== keeper) await granted.revoke();
         logger.warn({ error: (error as Error).message, attempt }, 'Join failed; trying again');
-        await new Promise<void>((resolve) => (joinTimer = scheduler.schedule(() => resolve(), Math.min(2000, 100 * 2 ** attempt))));
+        await pause(Math.min(2000, 100 * 2 ** attempt));
       }
     }
+  }
+
+  /** Gives up every shard, revokes the lease (the join under way revokes its own), stops watching. */
+  async function leave(): Promise<void> {
+    stopping = true;
+    joinTimer?.unsubscribe();
+    for (const wake of [...pauses]) wake();
+    const lost = [...owned.values()];
+    for (const own of lost) drop(own);
+    emit([], lost.map((o) => o.shard));
+    const lease = keeper;
+    keeper = undefined;
+    joined = false;
+    mirror.close();
+    await Promise.all([lease?.revoke(), joining]);
+    logger.info({}, 'Left');
+    changes.complete();
   }
 
   /** The owned, not draining, shard of `key` while the lease is held. */
@@ -355,7 +496,7 @@ export function etcdCoordinator(options: EtcdCoordinatorOptions): EtcdCoordinato
     return own;
   }
 
-  void join();
+  startJoin();
 
   return {
     replica,
@@ -388,20 +529,10 @@ export function etcdCoordinator(options: EtcdCoordinatorOptions): EtcdCoordinato
       ready: isReady(),
       lease: keeper?.id,
     }),
-    async stop() {
-      if (stopping) return;
-      stopping = true;
-      joinTimer?.unsubscribe();
-      const lost = [...owned.values()];
-      for (const own of lost) drop(own);
-      emit([], lost.map((o) => o.shard));
-      const lease = keeper;
-      keeper = undefined;
-      joined = false;
-      mirror.close();
-      await lease?.revoke();
-      logger.info({}, 'Left');
-      changes.complete();
+    stop() {
+      // Every call resolves once the lease is revoked (two shutdown hooks calling it both wait).
+      stopped ??= leave();
+      return stopped;
     },
   };
 }

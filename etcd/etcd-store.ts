@@ -11,10 +11,10 @@ import { z } from 'zod';
 import type { ZodType } from 'zod';
 import { checkOptions, int, schedulerLike, withMethods } from '../src/check-options.js';
 import type { Fence } from '../src/coordinator.js';
-import { AlreadyExistsError, ConflictError, FencedError, InvalidArgumentError, NotFoundError, ResourceTooLargeError } from '../src/errors.js';
+import { AlreadyExistsError, ConflictError, FencedError, InvalidArgumentError, MalformedResourceError, NotFoundError, ResourceTooLargeError } from '../src/errors.js';
 import { isoTime } from '../src/iso-time.js';
 import { keyOf } from '../src/key.js';
-import { noopLogger } from '../src/ports.js';
+import { noopLogger, safeLogger } from '../src/ports.js';
 import type { Logger } from '../src/ports.js';
 import { defaultMaxResourceBytes } from '../src/store.js';
 import type { KindOptions } from '../src/store.js';
@@ -36,9 +36,10 @@ import {
 import type { WriteRules, Written } from '../src/store-rules.js';
 import type { Key, ListOptions, NewResource, Resource, Store, WatchEvent, WatchOptions } from '../src/types.js';
 import { deadline, etcdCall, isTooLarge } from './etcd-call.js';
-import { decodeResource, encodeResource, kindPrefix, resourcePath, stamp } from './etcd-layout.js';
+import { decodeResource, encodeResource, resourcePath, stamp } from './etcd-layout.js';
 import { listKind } from './list-kind.js';
 import { watchKind } from './watch-kind.js';
+import { WELL_FORMED_MESSAGE, isWellFormed } from './well-formed.js';
 
 /**
  * The etcd store's default largest resource: etcd's default request limit (1.5 MiB) less 8 KiB for
@@ -83,7 +84,10 @@ export interface EtcdStore extends Store {
 
 const optionsSchema = z.strictObject({
   client: withMethods<Etcd3>('an etcd3 client: new Etcd3({ hosts: "127.0.0.1:2379" })', 'if', 'get', 'getAll', 'watch'),
-  prefix: z.string({ error: 'must be a key prefix such as "/my-app"' }).refine((p) => p.replace(/\/+$/, '') !== '', 'must be a key prefix such as "/my-app"'),
+  prefix: z
+    .string({ error: 'must be a key prefix such as "/my-app"' })
+    .refine((p) => p.replace(/\/+$/, '') !== '', 'must be a key prefix such as "/my-app"')
+    .refine(isWellFormed, WELL_FORMED_MESSAGE),
   kinds: z.record(z.string(), z.object({ schema: z.custom<ZodType<unknown>>().optional() })).optional(),
   maxResourceBytes: int(64, 2 ** 31 - 1).optional(),
   callTimeout: int(1, 2 ** 31 - 1).optional(),
@@ -123,7 +127,12 @@ const DELETE_ATTEMPTS = 5;
  * - Every request has a deadline (`callTimeout`); a request that misses it fails with a
  *   `TransientError` and is retried by the loop.
  * - The watch follows `watchKind`: resume after a lost connection without gaps, a logged re-list
- *   when etcd cancels it (compaction), `CompactedError` for a `sinceRevision` etcd no longer has.
+ *   when etcd cancels it (compaction), `CompactedError` for a `sinceRevision` etcd no longer has; a
+ *   watch far behind catches up in answers the client accepts (or re-lists, logged), never stalls.
+ * - A value under the prefix that is not a resource of its key (written by another program: not
+ *   JSON, another kind or name, a lone surrogate in a name, metadata of the wrong shape) is skipped
+ *   by `list` and `watch` and logged (`Malformed resource skipped`, with the `MalformedResourceError`
+ *   naming the etcd key and its problems); `get` rejects with that error.
  *
  * ## Caveats
  * - Revisions are etcd's: store-wide and increasing, but with gaps (other keys' writes count too).
@@ -137,7 +146,7 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
   const { client } = options;
   const prefix = options.prefix.replace(/\/+$/, '');
   const scheduler = options.scheduler ?? asyncScheduler;
-  const logger = options.logger ?? noopLogger;
+  const logger = safeLogger(options.logger ?? noopLogger);
   const timeoutMs = options.callTimeout ?? 5000;
   const maxBytes = options.maxResourceBytes ?? defaultEtcdMaxResourceBytes;
   const schemas = new Map<string, ZodType<unknown> | undefined>();
@@ -160,9 +169,10 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
   async function read(kind: string, key: Key, path: string): Promise<Resource | undefined> {
     const response = await etcdCall(`get ${path}`, timeoutMs, () => client.get(path).options(deadline(scheduler, timeoutMs)).exec());
     const kv = response.kvs[0];
-    const resource = kv === undefined ? undefined : decodeResource(kv);
-    if (kv !== undefined && resource === undefined) {
-      throw new InvalidArgumentError(`${kind} "${key}": the value at ${path} is not a resource written by this store; remove or fix it.`);
+    const resource = kv === undefined ? undefined : decodeResource(kv, prefix, kind);
+    if (resource instanceof MalformedResourceError) {
+      remember(path, undefined);
+      throw resource;
     }
     remember(path, resource);
     return resource;
@@ -294,18 +304,15 @@ export function createEtcdStore(options: EtcdStoreOptions): EtcdStore {
     async list<Spec, Status>(kind: string, listOptions?: ListOptions): Promise<Resource<Spec, Status>[]> {
       checkKind(kind);
       const { namespace, wanted } = listFilter(listOptions);
-      const { resources } = await listKind(listContext, kindPrefix(prefix, kind));
-      return resources.filter((r) => matchesList(r, namespace, wanted)) as Resource<Spec, Status>[];
+      const { entries } = await listKind(listContext, prefix, kind);
+      const resources: Resource[] = [];
+      for (const { resource } of entries) if (matchesList(resource, namespace, wanted)) resources.push(resource);
+      return resources as Resource<Spec, Status>[];
     },
     watch<Spec, Status>(kind: string, watchOptions: WatchOptions = {}): Observable<WatchEvent<Spec, Status>> {
       checkKind(kind);
       checkSinceRevision(watchOptions.sinceRevision);
-      const context = {
-        ...listContext,
-        kind,
-        prefix: kindPrefix(prefix, kind),
-        pathOf: (resource: Resource) => resourcePath(prefix, kind, keyOf(resource)),
-      };
+      const context = { ...listContext, kind, storePrefix: prefix };
       return watchKind(context, watchOptions.sinceRevision) as Observable<WatchEvent<Spec, Status>>;
     },
   };

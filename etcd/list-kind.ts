@@ -7,12 +7,13 @@
 import { Range } from 'etcd3';
 import type { Etcd3 } from 'etcd3';
 import type { SchedulerLike } from 'rxjs';
+import { MalformedResourceError } from '../src/errors.js';
 import type { Logger } from '../src/ports.js';
 import { keyOf } from '../src/key.js';
 import { compareKeys } from '../src/store-rules.js';
 import type { Resource } from '../src/types.js';
 import { deadline, etcdCall, isExhausted } from './etcd-call.js';
-import { decodeResource } from './etcd-layout.js';
+import { decodeResource, kindPrefix, reportMalformed } from './etcd-layout.js';
 
 /** What {@link listKind} needs. */
 export interface ListContext {
@@ -22,9 +23,15 @@ export interface ListContext {
   readonly logger: Logger;
 }
 
-/** A consistent list: every resource under `prefix` at `revision`, ordered by key. */
+/** One listed resource and the etcd key it was read from. */
+export interface ListedResource {
+  readonly path: string;
+  readonly resource: Resource;
+}
+
+/** A consistent list: every resource of the kind at `revision`, ordered by key. */
 export interface KindList {
-  readonly resources: Resource[];
+  readonly entries: readonly ListedResource[];
   readonly revision: number;
 }
 
@@ -32,17 +39,19 @@ export interface KindList {
 const PAGE = 500;
 
 /**
- * Every resource under `prefix` (a kind's key prefix), read page by page at the revision of the first
- * page, so the list is one consistent snapshot. Values that are not resources are skipped with a
- * warning. Fails with a `TransientError` when etcd does not answer in time.
+ * Every resource of `kind` in the store at `storePrefix`, read page by page at the revision of the
+ * first page, so the list is one consistent snapshot. Values that are not resources of their key are
+ * skipped with a warning (`Malformed resource skipped`, with the `MalformedResourceError`). Fails with
+ * a `TransientError` when etcd does not answer in time.
  */
-export async function listKind(context: ListContext, prefix: string): Promise<KindList> {
+export async function listKind(context: ListContext, storePrefix: string, kind: string): Promise<KindList> {
   const { client, scheduler, timeoutMs, logger } = context;
+  const prefix = kindPrefix(storePrefix, kind);
   const end = Range.prefix(prefix).end;
   let start: Buffer = Buffer.from(prefix);
   let limit = PAGE;
   let revision: number | undefined;
-  const resources: Resource[] = [];
+  const entries: ListedResource[] = [];
   for (;;) {
     let builder = client.getAll().inRange({ start, end }).limit(limit).options(deadline(scheduler, timeoutMs));
     if (revision !== undefined) builder = builder.revision(revision);
@@ -56,13 +65,13 @@ export async function listKind(context: ListContext, prefix: string): Promise<Ki
     }
     revision ??= Number(page.header.revision);
     for (const kv of page.kvs) {
-      const resource = decodeResource(kv);
-      if (resource === undefined) logger.warn({ key: kv.key.toString('utf8') }, 'Skipped a value that is not a resource');
-      else resources.push(resource);
+      const resource = decodeResource(kv, storePrefix, kind);
+      if (resource instanceof MalformedResourceError) reportMalformed(logger, resource);
+      else entries.push({ path: kv.key.toString('utf8'), resource });
     }
     const last = page.kvs[page.kvs.length - 1];
     if (!page.more || last === undefined) break;
     start = Buffer.concat([last.key, Buffer.from([0])]);
   }
-  return { resources: resources.sort((a, b) => compareKeys(keyOf(a), keyOf(b))), revision };
+  return { entries: entries.sort((a, b) => compareKeys(keyOf(a.resource), keyOf(b.resource))), revision };
 }

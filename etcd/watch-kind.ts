@@ -6,21 +6,19 @@
  */
 import { Observable } from 'rxjs';
 import type { Subscription } from 'rxjs';
-import type { IWatchResponse, Watcher } from 'etcd3';
-import { CompactedError, TransientError } from '../src/errors.js';
+import type { IKeyValue, IWatchResponse, Watcher } from 'etcd3';
+import { CompactedError, MalformedResourceError, TransientError } from '../src/errors.js';
 import type { Resource, ResourceEvent, WatchEvent } from '../src/types.js';
-import { deadline, etcdCall, isCompacted } from './etcd-call.js';
-import { decodeResource, removed } from './etcd-layout.js';
+import { deadline, etcdCall, isCompacted, isExhausted } from './etcd-call.js';
+import { decodeResource, kindPrefix, removed, reportMalformed } from './etcd-layout.js';
 import { listKind } from './list-kind.js';
-import type { ListContext } from './list-kind.js';
+import type { KindList, ListContext } from './list-kind.js';
 
 /** What {@link watchKind} needs. */
 export interface WatchKindContext extends ListContext {
   readonly kind: string;
-  /** The kind's key prefix. */
-  readonly prefix: string;
-  /** The etcd key of a resource of the kind. */
-  pathOf(resource: Resource): string;
+  /** The store's key prefix (the kind's keys are under `kindPrefix(storePrefix, kind)`). */
+  readonly storePrefix: string;
 }
 
 /** Re-list attempts back off up to this long between tries. */
@@ -37,26 +35,42 @@ const RESUME_ATTEMPTS = 5;
  * - Across a lost connection (etcd restarted, a member lost) the watch resumes from the revision after
  *   the last change it delivered: no change is missed or delivered twice (etcd3 alone resumes from
  *   the last *header* revision, which can skip changes of a watch still catching up).
+ * - A watch far behind never needs an answer larger than the client accepts: it asks etcd to split
+ *   its catch-up batches (`fragment`, each part under etcd's `--max-request-bytes`; a resume in the
+ *   middle of a split revision skips the part already delivered), and only a `sinceRevision` watch
+ *   asks for previous values (a list-started one knows them). An answer too large all the same
+ *   (gRPC `RESOURCE_EXHAUSTED`: one value larger than the client's `grpc.max_receive_message_length`)
+ *   never stalls it silently: a list-started watch re-lists (`Watch answer too large for this client;
+ *   listing again`, `warn`), a `sinceRevision` one fails with a `TransientError` saying what to do.
  * - A watch started with a list re-lists when etcd cancels it for any reason (etcd3 reports a
  *   compacted revision as a cancel with an empty reason): it logs `Watch cancelled; listing again`
  *   and emits what changed meanwhile as ordinary `added` / `modified` / `deleted` events (the deleted
  *   ones with the list's revision), then streams from the new list's revision.
  * - A watch started with `sinceRevision` has no list to compare with: a cancel fails it with
  *   `CompactedError` when the revision is gone (the caller lists again), and resumes otherwise.
- * - `modified` events carry `old` (etcd's previous key-value, or the listed state); `deleted` events
- *   carry the last state without finalizers and the revision of the removal.
+ * - A value that is not a resource of its key (written around the store) is skipped and logged
+ *   (`Malformed resource skipped`, with a `MalformedResourceError`): never an error of the stream.
+ * - `modified` events carry `old` (the last state delivered, or etcd's previous key-value); `deleted`
+ *   events carry the last state without finalizers and the revision of the removal.
  *
  * ## Caveats
  * - A list failing at the start fails the stream (the caller restarts it); a re-list failing later
  *   is tried again with backoff, logged at `warn`.
  */
 export function watchKind(context: WatchKindContext, since: number | undefined): Observable<WatchEvent> {
-  const { client, scheduler, logger, kind, prefix, timeoutMs } = context;
+  const { client, scheduler, logger, kind, storePrefix, timeoutMs } = context;
+  const prefix = kindPrefix(storePrefix, kind);
   return new Observable<WatchEvent>((subscriber) => {
     let watcher: Watcher | undefined;
     let timer: Subscription | undefined;
     /** The revision of the last change delivered (or of the list). */
     let last = since ?? 0;
+    /** How many events of revision `last` were handled (delivered or skipped). */
+    let atLast = 0;
+    /** The last answer was a fragment: revision `last` may have more events to come. */
+    let partial = false;
+    /** Events of revision `last` to pass over after resuming in the middle of it (handled already). */
+    let skip = 0;
     /** With a list: the last state of every key, to diff a re-list against and to fill in `old`. */
     const known = since === undefined ? new Map<string, Resource>() : undefined;
 
@@ -76,19 +90,36 @@ export function watchKind(context: WatchKindContext, since: number | undefined):
       new Promise((resolve) => {
         timer = scheduler.schedule(() => resolve(), ms);
       });
+    const decode = (kv: IKeyValue): Resource | undefined => {
+      const resource = decodeResource(kv, storePrefix, kind);
+      if (!(resource instanceof MalformedResourceError)) return resource;
+      reportMalformed(logger, resource);
+      return undefined;
+    };
+    const decodeOld = (kv: IKeyValue | null | undefined): Resource | undefined => {
+      if (kv === undefined || kv === null) return undefined; // etcd3 gives null when there is none
+      const resource = decodeResource(kv, storePrefix, kind);
+      return resource instanceof MalformedResourceError ? undefined : resource;
+    };
 
     const onData = (response: IWatchResponse): void => {
       for (const change of response.events) {
         const revision = Number(change.kv.mod_revision);
+        if (revision < last) continue;
+        if (revision > last) {
+          last = revision;
+          atLast = 0;
+          skip = 0;
+        } else if (skip > 0) {
+          skip--; // delivered before the connection was lost in the middle of this revision
+          continue;
+        }
+        atLast++;
         const path = change.kv.key.toString('utf8');
-        last = Math.max(last, revision);
         if (change.type === 'Put') {
-          const object = decodeResource(change.kv);
-          if (object === undefined) {
-            logger.warn({ kind, key: path, revision }, 'Skipped a value that is not a resource');
-            continue;
-          }
-          const old = (change.prev_kv ? decodeResource(change.prev_kv) : undefined) ?? known?.get(path);
+          const object = decode(change.kv);
+          if (object === undefined) continue;
+          const old = known?.get(path) ?? decodeOld(change.prev_kv);
           known?.set(path, object);
           const first = change.kv.create_revision === change.kv.mod_revision;
           emit(
@@ -99,7 +130,7 @@ export function watchKind(context: WatchKindContext, since: number | undefined):
             ),
           );
         } else {
-          const lastState = (change.prev_kv ? decodeResource(change.prev_kv) : undefined) ?? known?.get(path);
+          const lastState = known?.get(path) ?? decodeOld(change.prev_kv);
           known?.delete(path);
           if (lastState === undefined) {
             logger.warn({ kind, key: path, revision }, 'Skipped a deletion whose last state is unknown');
@@ -108,15 +139,25 @@ export function watchKind(context: WatchKindContext, since: number | undefined):
           emit(Object.freeze({ type: 'deleted' as const, object: removed(lastState, revision), initial: false }));
         }
       }
+      if (response.events.length > 0) partial = response.fragment === true;
     };
 
     const open = (from: number): void => {
-      const w = client.watch().prefix(prefix).withPreviousKV().startRevision(String(from)).watcher();
+      partial = false;
+      skip = 0;
+      let builder = client.watch().prefix(prefix).startRevision(String(from));
+      // A list-started watch knows every previous value: asking etcd for them would double the answers.
+      if (known === undefined) builder = builder.withPreviousKV();
+      const w = builder.watcher();
+      // Catch-up batches (up to 1000 revisions) split into answers under etcd's request limit.
+      (w.request as { fragment?: boolean }).fragment = true;
       watcher = w;
       // etcd3 resumes a reconnected watch after the last *header* revision it saw; make it resume
-      // after the last change delivered instead (these listeners run after etcd3's own).
+      // after the last change delivered instead (these listeners run after etcd3's own), or at that
+      // change's revision when its answer was cut in fragments and more of it may follow.
       const resumeAfterLast = (): void => {
-        (w.request as { start_revision?: string }).start_revision = String(Math.max(last, from - 1) + 1);
+        const handled = Math.max(last, from - 1);
+        (w.request as { start_revision?: string }).start_revision = String(partial ? handled : handled + 1);
       };
       w.on('connected', () => {
         if (watcher === w) resumeAfterLast();
@@ -131,7 +172,15 @@ export function watchKind(context: WatchKindContext, since: number | undefined):
         }
       });
       w.on('disconnected', (error: Error) => {
-        if (watcher === w) logger.debug({ kind, revision: last, error: error.message }, 'Watch disconnected; etcd3 reconnects');
+        if (watcher !== w) return;
+        if (isExhausted(error)) {
+          // etcd3 would ask for the same answer again, forever: give it up here.
+          stop();
+          void tooLarge(error);
+          return;
+        }
+        skip = partial ? atLast : 0;
+        logger.debug({ kind, revision: last, error: error.message }, 'Watch disconnected; etcd3 reconnects');
       });
       w.on('error', (error: Error) => {
         if (watcher !== w) return;
@@ -142,14 +191,29 @@ export function watchKind(context: WatchKindContext, since: number | undefined):
       });
     };
 
+    /** An answer larger than the client accepts: a list-started watch lists again, a `since` one fails. */
+    const tooLarge = async (error: Error): Promise<void> => {
+      if (known !== undefined) {
+        await relist(error.message, 'Watch answer too large for this client; listing again');
+        return;
+      }
+      fail(
+        new TransientError(
+          `etcd's answer to the watch of ${kind} after revision ${last} is larger than this etcd3 client accepts (${error.message}). ` +
+            'List the kind again (watch without sinceRevision), or raise "grpc.max_receive_message_length" in the client\'s grpcOptions.',
+          { cause: error },
+        ),
+      );
+    };
+
     /** A list-started watch: list again, emit the differences, watch from the new list. */
-    const relist = async (reason: string): Promise<void> => {
-      logger.warn({ kind, revision: last, reason }, 'Watch cancelled; listing again');
+    const relist = async (reason: string, message = 'Watch cancelled; listing again'): Promise<void> => {
+      logger.warn({ kind, revision: last, reason }, message);
       for (let attempt = 0; !subscriber.closed; attempt++) {
         try {
-          const list = await listKind(context, prefix);
+          const list = await listKind(context, storePrefix, kind);
           if (subscriber.closed) return;
-          diff(list.resources, list.revision);
+          diff(list);
           last = list.revision;
           open(list.revision + 1);
           return;
@@ -160,10 +224,10 @@ export function watchKind(context: WatchKindContext, since: number | undefined):
       }
     };
 
-    const diff = (resources: readonly Resource[], revision: number): void => {
+    const diff = ({ entries, revision }: KindList): void => {
       const seen = known as Map<string, Resource>;
       const now = new Map<string, Resource>();
-      for (const object of resources) now.set(context.pathOf(object), object);
+      for (const { path, resource } of entries) now.set(path, resource);
       for (const [path, object] of seen) {
         if (!now.has(path)) emit(Object.freeze({ type: 'deleted' as const, object: removed(object, revision), initial: false }));
       }
@@ -203,19 +267,18 @@ export function watchKind(context: WatchKindContext, since: number | undefined):
     const onCancel = (error: Error): Promise<void> => (known === undefined ? resume(error) : relist(error.message || 'cancelled by etcd'));
 
     if (since === undefined) {
-      listKind(context, prefix).then(
-        (list) => {
+      listKind(context, storePrefix, kind)
+        .then((list) => {
           if (subscriber.closed) return;
-          for (const object of list.resources) {
-            known?.set(context.pathOf(object), object);
+          for (const { path, resource: object } of list.entries) {
+            known?.set(path, object);
             emit(Object.freeze({ type: 'added' as const, object, initial: true }) as ResourceEvent);
           }
           emit(Object.freeze({ type: 'synced' as const, revision: list.revision, initial: true as const }));
           last = list.revision;
           open(list.revision + 1);
-        },
-        (error: unknown) => subscriber.error(error),
-      );
+        })
+        .catch((error: unknown) => fail(error));
     } else open(since + 1);
 
     return () => {

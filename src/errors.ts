@@ -500,7 +500,7 @@ export class StoreClosedError extends ReconcileError {
 export class MalformedResourceError extends ReconcileError {
   readonly kind: string;
   readonly resourceName: string;
-  /** Where the record is, e.g. `resources row Todo/buy-milk` or `changes row 42`. */
+  /** Where the record is, e.g. `resources row Todo/buy-milk`, `changes row 42` or `etcd key /my-app/Todo/buy-milk`. */
   readonly location: string;
   /** What is wrong, field by field. */
   readonly problems: readonly string[];
@@ -508,7 +508,7 @@ export class MalformedResourceError extends ReconcileError {
     super(
       'MALFORMED',
       `${kind} "${name}" (${location}) is not a well-formed resource: ${problems.join('; ')}. It was skipped; ` +
-        'fix the record (write it through the store or its documented SQL view) or delete it.',
+        'fix the record (write it through the store, or through its documented SQL view for SQLite) or delete it.',
     );
     this.kind = kind;
     this.resourceName = name;
