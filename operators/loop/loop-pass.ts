@@ -4,18 +4,17 @@
  *
  * @module
  */
-import { asyncScheduler, defer, map, mergeMap, of } from 'rxjs';
+import { asyncScheduler, from, isObservable, map, mergeMap, of, take } from 'rxjs';
 import type { Observable } from 'rxjs';
-import { deleteOwnedChildren, parseKey } from '../../src/index.js';
-import type { Key, Outcome, ReconcileRequest, Resource, Work } from '../../src/index.js';
-import { compare } from '../compare.js';
+import { Outcome, deleteOwnedChildren, parseKey } from '../../src/index.js';
+import type { Key, MaybeAsync, Plan, ReconcileRequest, Resource, Work } from '../../src/index.js';
+import { completeCorrections } from '../compare.js';
 import { correct } from '../correct.js';
-import { observe } from '../observe.js';
 import { verify } from '../verify.js';
 import { withConditions } from '../with-conditions.js';
 import { withFinalizer } from '../with-finalizer.js';
 import { withSchema } from '../with-schema.js';
-import { outcomeOf } from '../read.js';
+import { outcomeOf, toObservable } from '../read.js';
 import type { LoopEnv, LoopScope } from './loop-context.js';
 import type { PhaseLoopOptions, ResolvedLoopOptions } from './loop-options.js';
 
@@ -46,7 +45,11 @@ export function passOf<Spec, Status, C, T>(options: ResolvedLoopOptions<Spec, St
           cleanup: finalizer.cleanup ?? ((_resource, ctx) => phases(undefined, ctx.request, ctx)),
           read,
         })((resource, request, ctx) => phases(resource, request, ctx.remember(resource)))
-      : (request, ctx) => defer(() => ctx.get()).pipe(mergeMap((desired) => phases(desired, request, ctx)));
+      : (request, ctx) => {
+          // The snapshot is usually at hand: no promise hop, no operator chain (see phasesOf).
+          const now = ctx.snapshotNow();
+          return now !== undefined ? phases(now.value, request, ctx) : from(ctx.get()).pipe(mergeMap((desired) => toObservable(phases(desired, request, ctx))));
+        };
   }
   if (options.orphan !== true) pass = withCascade(env, pass);
   if (options.schema) pass = withSchema<Scope>({ schema: options.schema, store, kind, read })(pass);
@@ -57,30 +60,60 @@ export function passOf<Spec, Status, C, T>(options: ResolvedLoopOptions<Spec, St
   return pass;
 }
 
-/** The four phases as a pass against one desired state (`undefined`: make the world absent). */
+/**
+ * The four phases as a pass against one desired state (`undefined`: make the world absent).
+ *
+ * A pass whose `observe` answers with a value or a Promise and whose plan is empty (every no-change
+ * pass) runs without an operator chain: it costs a function call, not a few µs of subscriptions. An
+ * Observable from `observe`, or any correction to make, goes through `correct` and `verify` as
+ * operators; the outcome is the same either way.
+ */
 function phasesOf<Spec, Status, C, T>(phases: PhaseLoopOptions<Spec, Status, C, T>) {
-  return (desired: Resource<Spec, Status> | undefined, request: ReconcileRequest, ctx: LoopScope<Spec, Status>): Observable<Outcome | undefined> => {
+  const inSync = phases.verify === false ? () => undefined : (phases.verify?.inSync ?? Outcome.converged);
+  return (desired: Resource<Spec, Status> | undefined, request: ReconcileRequest, ctx: LoopScope<Spec, Status>): MaybeAsync<Outcome | undefined> => {
+    const { key } = request;
     const readDesired = () => desired;
-    const readCurrent = (key: Key) => phases.observe(key, ctx);
-    const plan = (d: Resource<Spec, Status> | undefined, current: C | undefined, key: Key) => phases.compare(d, current as C, key);
-    const steps = of(request).pipe(
-      observe<Resource<Spec, Status>, C>({ desired: readDesired, current: readCurrent }),
-      compare(plan),
-      correct<Resource<Spec, Status> | undefined, C | undefined, T>((c) => phases.correct(c, ctx), {
-        onApplied: (c) => ctx.logger.debug({ action: c.action, target: c.target, idempotencyKey: c.idempotencyKey }, 'Correction applied'),
-      }),
-    );
-    if (phases.verify === false) return steps.pipe(map(() => undefined));
-    return steps.pipe(
-      verify<Resource<Spec, Status>, C, T>({
-        desired: readDesired,
-        current: readCurrent,
-        compare: plan,
-        ...(phases.verify?.inSync ? { inSync: phases.verify.inSync } : {}),
-        ...(phases.verify?.notConverged ? { notConverged: phases.verify.notConverged } : {}),
-      }),
-    );
+    const readCurrent = (k: Key) => phases.observe(k, ctx);
+    const plan = (d: Resource<Spec, Status> | undefined, current: C | undefined, k: Key) => phases.compare(d, current as C, k);
+    /** The rest of the pass, from a plan: `correct`, then `verify` (or nothing). */
+    const rest = (plans: Observable<Plan<Resource<Spec, Status> | undefined, C | undefined, T>>): Observable<Outcome | undefined> => {
+      const steps = plans.pipe(
+        correct<Resource<Spec, Status> | undefined, C | undefined, T>((c) => phases.correct(c, ctx), {
+          onApplied: (c) => ctx.logger.debug({ action: c.action, target: c.target, idempotencyKey: c.idempotencyKey }, 'Correction applied'),
+        }),
+      );
+      if (phases.verify === false) return steps.pipe(map(() => undefined));
+      return steps.pipe(
+        verify<Resource<Spec, Status>, C, T>({
+          desired: readDesired,
+          current: readCurrent,
+          compare: plan,
+          ...(phases.verify?.inSync ? { inSync: phases.verify.inSync } : {}),
+          ...(phases.verify?.notConverged ? { notConverged: phases.verify.notConverged } : {}),
+        }),
+      );
+    };
+    /** The plan for what `observe` found; an empty one ends the pass here. */
+    const planFor = (current: C | undefined): Outcome | undefined | Observable<Outcome | undefined> => {
+      const corrections = completeCorrections(key, plan(desired, current, key));
+      if (corrections.length === 0) return inSync();
+      return rest(of({ key, observation: { key, desired, current }, corrections }));
+    };
+    const current = readCurrent(key) as MaybeAsync<C | undefined>;
+    if (isObservable(current)) return rest(current.pipe(take(1), map((c) => ({ key, observation: { key, desired, current: c }, corrections: completeCorrections(key, plan(desired, c, key)) }))));
+    // A plan with corrections after an async observe runs as an Observable still cancelled on abort.
+    if (isPromiseLike(current)) return Promise.resolve(current).then((c) => outcomeOrRest(planFor(c), ctx));
+    return planFor(current);
   };
+}
+
+/** An outcome as it is, or the outcome an Observable's last value gives (unsubscribed on abort). */
+function outcomeOrRest(result: Outcome | undefined | Observable<Outcome | undefined>, ctx: { onAbort(callback: () => void): void }): Outcome | undefined | Promise<Outcome> {
+  return isObservable(result) ? outcomeOf(() => result, ctx) : result;
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 /**
