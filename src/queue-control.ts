@@ -50,9 +50,12 @@ export class QueueControl {
     return this.queue !== undefined;
   }
 
-  /** Runs `key` now, even in backoff or parked (a `manual` trigger). False when not attached. */
+  /**
+   * Runs `key` now, even in backoff or parked (a `manual` trigger). False when not attached, or when
+   * `key` is not a key (a non-empty string): nothing is queued then.
+   */
   trigger(key: Key, reason: TriggerReason = 'manual'): boolean {
-    if (!this.queue) return false;
+    if (!this.queue || typeof key !== 'string' || key === '') return false;
     this.queue.add({ key, reason });
     this.notify();
     return true;

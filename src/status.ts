@@ -149,10 +149,11 @@ export function setCondition<S extends ReconcileStatus>(
 ): S {
   checkCondition(condition);
   const next = nextCondition(getCondition(status, condition.type), condition, now);
-  if (next === undefined) return status as S; // the same condition is already in `status`
+  if (next === undefined && recordable(status) === status) return status as S; // the same condition is already in `status`
   return update(status, (draft) => {
     const conditions = (draft.conditions ??= []);
     const index = conditions.findIndex((c) => c.type === condition.type);
+    if (next === undefined) return; // the status only needed mending (see recordable)
     if (index < 0) conditions.push(next);
     else conditions[index] = next;
   });
@@ -171,7 +172,7 @@ export function setCondition<S extends ReconcileStatus>(
  * ```
  */
 export function getCondition(status: ReconcileStatus | undefined, type: string): Condition | undefined {
-  return status?.conditions?.find((c) => c.type === type);
+  return recordable(status)?.conditions?.find((c) => c.type === type);
 }
 
 /**
@@ -205,7 +206,7 @@ export function isConditionTrue(status: ReconcileStatus | undefined, type: strin
 export function removeCondition<S extends ReconcileStatus>(status: S, type: string): S;
 export function removeCondition<S extends ReconcileStatus>(status: S | undefined, type: string): S | undefined;
 export function removeCondition<S extends ReconcileStatus>(status: S | undefined, type: string): S | undefined {
-  if (status === undefined || getCondition(status, type) === undefined) return status;
+  if (status === undefined || (getCondition(status, type) === undefined && recordable(status) === status)) return status;
   return update(status, (draft) => {
     draft.conditions = (draft.conditions ?? []).filter((c) => c.type !== type);
   });
@@ -228,7 +229,7 @@ export function removeCondition<S extends ReconcileStatus>(status: S | undefined
  */
 export function stampObservedGeneration<S extends ReconcileStatus>(status: S | undefined, generation: number): S {
   checkGeneration(generation);
-  if (status !== undefined && status.observedGeneration === generation) return status;
+  if (status !== undefined && recordable(status) === status && status.observedGeneration === generation) return status;
   return update(status, (draft) => {
     draft.observedGeneration = generation;
   });
@@ -288,7 +289,8 @@ const unfrozen = new Immer({ autoFreeze: false });
  */
 export function draftStampedStatus<S extends object>(status: S | undefined, recipe: (draft: Draft<S>) => void, generation: number): S {
   checkGeneration(generation);
-  const base = status ?? ({} as S);
+  // A status that is not an object (written around the library: null, a string, a list) reads as absent.
+  const base = typeof status === 'object' && status !== null && !Array.isArray(status) ? status : ({} as S);
   return unfrozen.produce(base, (draft: Draft<S>) => {
     recipe(draft);
     const stamped = draft as { observedGeneration?: unknown };
@@ -305,11 +307,35 @@ function checkGeneration(generation: number): void {
 
 function update<S extends ReconcileStatus>(status: S | undefined, recipe: (draft: MutableStatus) => void): S {
   // The recipes only touch the library's own fields; user fields are copied through untouched by immer.
-  const base = (status ?? {}) as MutableStatus;
+  const base = (recordable(status) ?? {}) as MutableStatus;
   const next = produce(base, (draft) => {
     recipe(draft);
   });
   return next as unknown as S;
+}
+
+/**
+ * `status` as the library can write conditions into: itself when it is a plain object whose
+ * `conditions` (if any) is a list of conditions. A status written around the library that is not an
+ * object (`null`, a string, a list) reads as absent and is replaced; a `conditions` that is not a list
+ * is dropped, and its entries that are not conditions (`null`, a `type` that is not a string) are left
+ * out: spreading a string status would write one field per character, and one `null` entry failed
+ * every pass of the key.
+ */
+function recordable<S extends ReconcileStatus>(status: S | undefined): S | undefined {
+  if (typeof status !== 'object' || status === null || Array.isArray(status)) return undefined;
+  const conditions: unknown = status.conditions;
+  if (conditions === undefined) return status;
+  if (!Array.isArray(conditions)) {
+    const { conditions: _dropped, ...rest } = status;
+    return rest as S;
+  }
+  if (conditions.every(isConditionLike)) return status;
+  return { ...status, conditions: conditions.filter(isConditionLike) };
+}
+
+function isConditionLike(value: unknown): value is Condition {
+  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
 }
 
 function checkCondition(condition: Omit<Condition, 'lastTransitionTime'>): void {
@@ -495,7 +521,10 @@ function clip(message: string): string {
  * if (next !== resource.status) await store.updateStatus({ ...resource, status: next });
  * ```
  */
-export function recordPass<S extends ReconcileStatus>(status: S | undefined, report: PassReport, now: string | (() => string)): S {
+export function recordPass<S extends ReconcileStatus>(given: S | undefined, report: PassReport, now: string | (() => string)): S {
+  const status = recordable(given);
+  // A status that needed mending (see recordable) is written even when its conditions stand.
+  if (status !== given) return applyPass(status, report.generation, passConditions(report), typeof now === 'string' ? now : now(), true);
   // The common case (a converged key passing again) changes nothing: no timestamp, no immer draft,
   // and for a converged pass not even the condition objects.
   const stamped = status !== undefined && status.observedGeneration === report.generation;
@@ -536,11 +565,11 @@ function nextCondition(existing: Condition | undefined, condition: Omit<Conditio
  * fields and conditions kept, an unchanged condition kept by reference, `lastTransitionTime` moving
  * only when `status` flips, the result deep-frozen.
  */
-function applyPass<S extends ReconcileStatus>(status: S | undefined, generation: number, conditions: readonly Omit<Condition, 'lastTransitionTime'>[], at: string): S {
+function applyPass<S extends ReconcileStatus>(status: S | undefined, generation: number, conditions: readonly Omit<Condition, 'lastTransitionTime'>[], at: string, mended = false): S {
   checkGeneration(generation);
   const list: Condition[] = status?.conditions === undefined ? [] : [...status.conditions];
   const stamped = status !== undefined && status.observedGeneration === generation;
-  let changed = false;
+  let changed = mended;
   for (const condition of conditions) {
     checkCondition(condition);
     const index = list.findIndex((c) => c.type === condition.type);

@@ -45,7 +45,8 @@ export interface Loop {
   /** How often the passes used each idempotent-write helper, the finalizers and child kinds seen (a copy). */
   usage(): LoopUsage;
   /**
-   * Runs `key` now, even in backoff or quarantine (the manual force). False once stopped. Called
+   * Runs `key` now, even in backoff or quarantine (the manual force). False once stopped, and for a
+   * `key` that is not a key (an empty string, not a string): nothing runs then. Called
    * right after `defineLoop` (before the loop's first tick), it runs as soon as the loop starts.
    */
   trigger(key: Key): boolean;
