@@ -29,6 +29,8 @@ export interface WriteRules {
   schemaOf(kind: string): ZodType<unknown> | undefined;
   /** The current time as an ISO string (for `creationTimestamp` and `deletionTimestamp`). */
   now(): string;
+  /** The uid of the resource created at `revision`. Default {@link newUid}. */
+  readonly uid?: ((revision: number) => string) | undefined;
 }
 
 /** The empty labels or annotations of a resource created without them (frozen, shared). */
@@ -104,7 +106,7 @@ export function createdResource(rules: WriteRules, kind: string, resource: NewRe
       version: String(revision),
       revision,
       generation: 1,
-      uid: newUid(),
+      uid: rules.uid === undefined ? newUid() : rules.uid(revision),
       creationTimestamp: rules.now(),
       ...metadata,
     },
@@ -503,14 +505,50 @@ export function newUid(): string {
     globalThis.crypto.getRandomValues(uidPool);
     uidAt = 0;
   }
+  const uid = uidOf(uidPool, uidAt);
+  uidAt += 16;
+  return uid;
+}
+
+/**
+ * The uid of the resource created at `revision` from `random` (a seeded source replays the same
+ * uids): a version 4 UUID whose first ten bytes come from `random` and last six are the revision, so
+ * uids never repeat within a store even when `random` does. An answer of `random` that is not a
+ * number in [0, 1) (it threw, NaN) counts as 0.
+ *
+ * ## Example
+ * ```ts
+ * seededUid(() => 0.5, 7); // '80808080-8080-4080-8080-000000000007'
+ * ```
+ */
+export function seededUid(random: () => number, revision: number): string {
+  const bytes = new Uint8Array(16);
+  for (let i = 0; i < 10; i++) {
+    let r: number;
+    try {
+      r = random();
+    } catch {
+      r = 0;
+    }
+    bytes[i] = r >= 0 && r < 1 ? Math.floor(r * 256) : 0;
+  }
+  let rest = Number.isSafeInteger(revision) && revision >= 0 ? revision : 0;
+  for (let i = 15; i >= 10; i--) {
+    bytes[i] = rest % 256;
+    rest = Math.floor(rest / 256);
+  }
+  return uidOf(bytes, 0);
+}
+
+/** The UUID text of the 16 bytes at `at` in `bytes`, with the version 4 and variant bits set. */
+function uidOf(bytes: Uint8Array, at: number): string {
   for (let i = 0; i < 16; i++) {
-    let byte = uidPool[uidAt + i] as number;
+    let byte = bytes[at + i] as number;
     if (i === 6) byte = (byte & 0x0f) | 0x40; // version 4
     else if (i === 8) byte = (byte & 0x3f) | 0x80; // RFC 4122 variant
     const place = uidPlaces[i] as number;
     uidText[place] = hexDigits[byte >> 4] as number;
     uidText[place + 1] = hexDigits[byte & 0x0f] as number;
   }
-  uidAt += 16;
   return utf8Decoder.decode(uidText);
 }

@@ -42,6 +42,7 @@ import {
   deletedResource,
   matchesList,
   newResourceKey,
+  seededUid,
   show,
   statusUpdated,
   targetKey,
@@ -79,6 +80,12 @@ export interface MemoryStoreOptions {
    * Default 1000; 0 keeps none (every resume fails with `CompactedError` and lists again).
    */
   readonly history?: number;
+  /**
+   * Where the uids' randomness comes from, a function answering numbers in [0, 1) like
+   * `Math.random`. Default: the platform's cryptographic source. The testing kit passes its seeded
+   * random, so a replay creates the same uids; uids never repeat within a store either way.
+   */
+  readonly random?: () => number;
 }
 
 /** The embedded {@link Store}, plus kind registration and a resource count. */
@@ -118,6 +125,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   const scheduler = options.scheduler ?? asyncScheduler;
   const maxBytes = checkCount('maxResourceBytes', options.maxResourceBytes, defaultMaxResourceBytes, 64);
   const historySize = checkCount('history', options.history, 1000, 0);
+  const random = options.random;
+  if (random !== undefined && typeof random !== 'function') {
+    throw new InvalidArgumentError(`createMemoryStore: random must be a function answering numbers in [0, 1) such as Math.random (got ${show(random)}); leave it out for cryptographic uids.`);
+  }
   const schemas = new Map<string, ZodType<unknown> | undefined>();
   const kinds = new Map<string, Map<Key, Resource>>();
   /** Each kind's watchers, replaced (never changed in place) on subscribe and unsubscribe: a write takes the current array as is. */
@@ -209,7 +220,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     return object;
   }
 
-  const rules: WriteRules = { maxBytes, schemaOf: (kind) => schemas.get(kind), now };
+  const rules: WriteRules = { maxBytes, schemaOf: (kind) => schemas.get(kind), now, uid: random === undefined ? undefined : (revision) => seededUid(random, revision) };
 
   /** The stored resource an update targets: it exists and has the caller's version. */
   function target(resource: Resource): Resource {

@@ -95,6 +95,26 @@ describe('createMemoryStore: create, get, list', () => {
     for (const uid of uids) expect(uid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
+  it('with a random source, uids replay from it and still never repeat, even when it throws or answers NaN', async () => {
+    const seeded = (seed: number) => () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
+    const uidsOf = async (random: () => number) => {
+      const store = createMemoryStore({ random });
+      const uids: string[] = [];
+      for (let i = 0; i < 300; i++) uids.push((await store.create('Post', post(`p${i}`))).metadata.uid);
+      return uids;
+    };
+    const first = await uidsOf(seeded(7));
+    expect(await uidsOf(seeded(7))).toEqual(first);
+    expect(await uidsOf(seeded(8))).not.toEqual(first);
+    const broken: (() => number)[] = [() => 0.5, () => Number.NaN, () => 7, () => { throw new Error('no randomness'); }];
+    for (const random of broken) {
+      const uids = await uidsOf(random);
+      expect(new Set(uids).size).toBe(300);
+      for (const uid of uids) expect(uid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    }
+    expect(() => createMemoryStore({ random: 5 as unknown as () => number })).toThrow(/random must be a function answering numbers in \[0, 1\)/);
+  });
+
   it('get returns the snapshot, or undefined when absent; namespaced keys are namespace/name', async () => {
     const store = createMemoryStore();
     const created = await store.create('Post', { metadata: { name: 'a', namespace: 'blog' }, spec: { title: 'A' } });

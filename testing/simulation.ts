@@ -5,6 +5,7 @@
  * @module
  */
 import type { Subscription } from 'rxjs';
+import { seededRandom } from './random.js';
 import { TransientError, createMemoryStore, keyOf } from '../src/index.js';
 import type { Key, MemoryStore, Resource, Store } from '../src/index.js';
 import type { Loop } from '../operators/define-loop.js';
@@ -236,7 +237,12 @@ export class Simulation<Spec, Status, V, S extends Store = MemoryStore> {
     this.trueStoreNow =
       open !== undefined
         ? await open({ scheduler: this.scheduler, previous: undefined })
-        : (createMemoryStore({ scheduler: this.scheduler, ...(this.definition.kinds ? { kinds: this.definition.kinds } : {}) }) as unknown as S);
+        : (createMemoryStore({
+            scheduler: this.scheduler,
+            // Seeded uids: a replay creates the same resources, owner references included.
+            random: seededRandom(this.seed, 'uids'),
+            ...(this.definition.kinds ? { kinds: this.definition.kinds } : {}),
+          }) as unknown as S);
     this.current = this.incarnation(0);
     this.watchStore();
     this.rec.world();

@@ -247,6 +247,22 @@ describe('simulate', () => {
     expect(first).toContain('fault');
   });
 
+  it('gives the same seed the same uids, so a pass that uses them replays exactly (they came from the platform)', async () => {
+    const uids = async (seed: number) => {
+      const sim = await startSimulation(mirror, { desired: [{ metadata: { name: 'all' }, spec: { items: { x: 1 } } }, { metadata: { name: 'b' }, spec: { items: {} } }], seed });
+      await sim.settle(60_000);
+      const list = (await sim.store.list('Mirror')).map((r) => r.metadata.uid);
+      await sim.stop();
+      return list;
+    };
+    const first = await uids(5);
+    expect(first).toHaveLength(2);
+    expect(new Set(first).size).toBe(2);
+    for (const uid of first) expect(uid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(await uids(5)).toEqual(first);
+    expect(await uids(6)).not.toEqual(first);
+  });
+
   it('cuts a livelock and reports a pass stuck outside virtual time', async () => {
     const stuck = loopDefinition<number, unknown, number>({
       loop: () => ({ name: 'stuck', kind: 'S', reconcile: () => new Promise<undefined>(() => undefined) }),
