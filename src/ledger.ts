@@ -41,10 +41,19 @@ export interface LedgerScope {
   readonly key: string;
 }
 
-/** The ledger record's name for an idempotency key (a hash: any text may be an idempotency key). */
+/**
+ * The ledger record's name for an idempotency key (a hash: any text may be an idempotency key). Loop,
+ * key and id are joined with NUL, as records already written were named; a loop name or key that
+ * itself holds a NUL (where that join is ambiguous: loop `a` key `b\0c` met loop `a\0b` key `c`) is
+ * hashed as a JSON list instead, which holds no raw NUL and so never meets a joined name.
+ */
 export function ledgerName(scope: LedgerScope, id: string): string {
-  return createHash('sha256').update(`${scope.loop}\u0000${scope.key}\u0000${id}`).digest('hex');
+  const text = scope.loop.includes('\u0000') || scope.key.includes('\u0000') ? JSON.stringify([scope.loop, scope.key, id]) : `${scope.loop}\u0000${scope.key}\u0000${id}`;
+  return createHash('sha256').update(text).digest('hex');
 }
+
+/** The longest idempotency key kept as it is in a ledger record (longer ones are named by their hash alone). */
+const SHOWN_ID = 1024;
 
 /**
  * Runs `effect` unless the ledger in `store` already records `id` for this loop and key, and records
@@ -68,7 +77,9 @@ export async function once<T>(store: Store, scope: LedgerScope, id: string, deli
     throw new InvalidArgumentError(`once: delivery must be 'at-most-once' or 'at-least-once' (got ${String(delivery)})`);
   }
   const name = ledgerName(scope, id);
-  const record = { metadata: { name, labels: { loop: labelSafe(scope.loop) } }, spec: { loop: scope.loop, key: scope.key, id, delivery } };
+  // The record names the id for people; a long one (a whole payload) is cut, its hash is the name.
+  const shown = id.length <= SHOWN_ID ? { id } : { id: `${cut(id, SHOWN_ID)}…`, idLength: id.length };
+  const record = { metadata: { name, labels: { loop: labelSafe(scope.loop) } }, spec: { loop: scope.loop, key: scope.key, ...shown, delivery } };
   if (delivery === 'at-most-once') {
     try {
       await store.create(LEDGER_KIND, record);
@@ -86,6 +97,12 @@ export async function once<T>(store: Store, scope: LedgerScope, id: string, deli
     if (!(error instanceof AlreadyExistsError)) throw error;
   }
   return { ran: true, value };
+}
+
+/** The first `length` UTF-16 units of `text`, one fewer when that would split a surrogate pair. */
+function cut(text: string, length: number): string {
+  const last = text.charCodeAt(length - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? length - 1 : length);
 }
 
 /** Label values are plain strings here, but keep them short and printable. */

@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { TestScheduler } from 'rxjs/testing';
-import { Backoff, Outcome, PermanentError, createMemoryStore, defineLoop, getCondition } from 'rx-reconcile';
+import { createHash } from 'node:crypto';
+import { Backoff, Outcome, PermanentError, createMemoryStore, defineLoop, getCondition, once } from 'rx-reconcile';
+import { ledgerName } from '../../src/ledger.js';
 import { ConditionReasons } from '../../src/status.js';
 import type { ReconcileStatus } from 'rx-reconcile';
 import { retryWithBackoff } from 'rx-reconcile/operators';
@@ -150,6 +152,31 @@ describe('ctx.once: the side-effect ledger', () => {
       expect(calls).toBe(delivery === 'at-least-once' ? 2 : 1);
       await loop.stop();
     }
+  });
+
+  it('an idempotency key of 2 MB is recorded (the record was too large: at-least-once ran the effect again and again)', async () => {
+    for (const delivery of ['at-least-once', 'at-most-once'] as const) {
+      const store = createMemoryStore();
+      const id = `mail:${'x'.repeat(2_000_000)}\u{1F600}`;
+      let calls = 0;
+      expect((await once(store, { loop: 'l', key: 'k' }, id, delivery, () => ++calls)).ran).toBe(true);
+      expect((await once(store, { loop: 'l', key: 'k' }, id, delivery, () => ++calls)).ran).toBe(false);
+      expect((await once(store, { loop: 'l', key: 'k' }, `${id}!`, delivery, () => ++calls)).ran).toBe(true);
+      expect(calls).toBe(2);
+      const records = await store.list<{ id: string; idLength?: number }>('ReconcileLedger');
+      expect(records.map((r) => r.spec.idLength).sort()).toEqual([id.length, id.length + 1]);
+      for (const r of records) expect(r.spec.id.length).toBeLessThan(1100);
+    }
+  });
+
+  it('loop names and keys holding NUL never share a record (loop "a" key "b\\0c" met loop "a\\0b" key "c")', async () => {
+    const store = createMemoryStore();
+    let calls = 0;
+    expect((await once(store, { loop: 'a', key: 'b\u0000c' }, 'id', 'at-most-once', () => ++calls)).ran).toBe(true);
+    expect((await once(store, { loop: 'a\u0000b', key: 'c' }, 'id', 'at-most-once', () => ++calls)).ran).toBe(true);
+    expect(calls).toBe(2);
+    // Records written before keep their names: a NUL-free scope is named as it always was.
+    expect(ledgerName({ loop: 'pay', key: 'o1' }, 'charge')).toBe(createHash('sha256').update('pay\u0000o1\u0000charge').digest('hex'));
   });
 
   it('refuses a call without a delivery choice or with an empty id', async () => {
