@@ -154,6 +154,12 @@ export interface LoopEnv {
   readonly logger: Logger;
   readonly random: () => number;
   readonly usage: LoopUsage;
+  /**
+   * With the loop's `schema`: the resource as passes see it, its spec the schema's output (coercions
+   * and defaults applied, as the type inferred from the schema says); the stored resource itself
+   * when the schema refuses it (`withSchema` parks it then).
+   */
+  readonly parsed?: ((stored: Resource) => Resource) | undefined;
 }
 
 /** The {@link LoopContext} of one pass, with the pass's resource snapshot. */
@@ -169,6 +175,9 @@ export class LoopScope<Spec, Status> implements LoopContext<Spec, Status> {
   private snapshot: Promise<Resource<Spec, Status> | undefined> | undefined;
   /** The snapshot itself, when it was taken synchronously or remembered (see {@link LoopScope.snapshotNow}). */
   private held: { readonly value: Resource<Spec, Status> | undefined } | undefined;
+  /** With a schema: the last stored resource seen and its parsed view, and `get()`'s answer. */
+  private view: { readonly stored: Resource<Spec, Status>; readonly parsed: Resource<Spec, Status> } | undefined;
+  private viewed: Promise<Resource<Spec, Status> | undefined> | undefined;
   private passLogger: Logger | undefined;
 
   constructor(env: LoopEnv, request: ReconcileRequest, pass: PassContext) {
@@ -227,6 +236,13 @@ export class LoopScope<Spec, Status> implements LoopContext<Spec, Status> {
     return this.env.random();
   }
   get(): Promise<Resource<Spec, Status & ReconcileStatus> | undefined> {
+    const stored = this.stored();
+    if (this.env.parsed === undefined) return stored;
+    this.viewed ??= stored.then((resource) => this.viewOf(resource));
+    return this.viewed as Promise<Resource<Spec, Status & ReconcileStatus> | undefined>;
+  }
+  /** The pass's snapshot as stored (with a schema, `get()` gives its parsed view). */
+  stored(): Promise<Resource<Spec, Status & ReconcileStatus> | undefined> {
     if (this.snapshot === undefined) {
       const peek = this.env.peek;
       // Coordinated passes read through their fenced store (`env.store`), never around it.
@@ -243,13 +259,27 @@ export class LoopScope<Spec, Status> implements LoopContext<Spec, Status> {
    * store's synchronous read, or remembered after an own write); `undefined` otherwise. Starts the read.
    */
   snapshotNow(): { readonly value: Resource<Spec, Status & ReconcileStatus> | undefined } | undefined {
-    if (this.snapshot === undefined) void this.get();
+    const held = this.storedNow();
+    if (held === undefined || this.env.parsed === undefined) return held;
+    return { value: this.viewOf(held.value) as Resource<Spec, Status & ReconcileStatus> | undefined };
+  }
+  /** {@link snapshotNow} as stored (no parsed view). */
+  storedNow(): { readonly value: Resource<Spec, Status & ReconcileStatus> | undefined } | undefined {
+    if (this.snapshot === undefined) void this.stored();
     return this.held as { readonly value: Resource<Spec, Status & ReconcileStatus> | undefined } | undefined;
+  }
+  /** `resource` as the pass sees it: with a schema, its spec parsed (see `LoopEnv.parsed`); else itself. */
+  viewOf<R extends Resource<Spec, Status> | undefined>(resource: R): R {
+    const parse = this.env.parsed;
+    if (parse === undefined || resource === undefined) return resource;
+    if (this.view?.stored !== resource) this.view = { stored: resource, parsed: parse(resource) as Resource<Spec, Status> };
+    return this.view.parsed as R;
   }
   /** Makes `resource` the pass's snapshot (after one of the loop's own writes); returns this context. */
   remember(resource: Resource<Spec, Status>): this {
     this.held = { value: resource };
     this.snapshot = Promise.resolve(resource);
+    this.viewed = undefined;
     return this;
   }
   async updateStatus(resource: Resource<Spec, Status>, recipe: (draft: Draft<Status>) => void): Promise<Resource<Spec, Status & ReconcileStatus>> {
@@ -262,7 +292,7 @@ export class LoopScope<Spec, Status> implements LoopContext<Spec, Status> {
     this.env.usage.updateStatus += 1;
     const written = await this.writer(resource).updateStatus<Spec, Status>({ ...resource, status: stamped });
     this.remember(written);
-    return written as Resource<Spec, Status & ReconcileStatus>;
+    return this.viewOf(written) as Resource<Spec, Status & ReconcileStatus>;
   }
   apply<S = unknown, St = unknown>(resource: NewResource<S, St> & { readonly kind: string }): Promise<Applied<S, St>> {
     this.env.usage.apply += 1;
@@ -287,14 +317,14 @@ export class LoopScope<Spec, Status> implements LoopContext<Spec, Status> {
     this.env.usage.finalizers.add(finalizer);
     const written = await addFinalizer(this.writer(resource), resource, finalizer);
     this.remember(written);
-    return written;
+    return this.viewOf(written);
   }
   async removeFinalizer(resource: Resource<Spec, Status>, finalizer: string): Promise<Resource<Spec, Status> | undefined> {
     this.env.usage.removeFinalizer += 1;
     this.env.usage.finalizers.add(finalizer);
     const written = await removeFinalizer(this.writer(resource), resource, finalizer);
     if (written !== undefined) this.remember(written);
-    return written;
+    return this.viewOf(written);
   }
   once<T>(id: string, effect: () => T | PromiseLike<T>, options: { readonly delivery: Delivery }): Promise<OnceResult<T>> {
     this.env.usage.once += 1;

@@ -143,7 +143,9 @@ export interface LoopOptionsBase<Spec, Status> extends LoopQueueOptions {
   readonly conditions?: boolean;
   /**
    * The spec schema (zod): a pass whose resource fails it is not run; the key gets `Degraded=True`
-   * (`InvalidSpec`, naming the field) and no retries until its spec changes (see `withSchema`).
+   * (`InvalidSpec`, naming the field) and no retries until its spec changes (see `withSchema`). The
+   * pass sees the spec the schema gives (`ctx.get()`, the phases' `desired`: coercions and defaults
+   * applied, as its inferred type says), also for data stored unparsed; the stored spec is not rewritten.
    */
   readonly schema?: SpecSchema<Spec>;
   /** Add a finalizer; cleanup runs on deletion, before the resource disappears (see `withFinalizer`). */

@@ -23,8 +23,8 @@ export function passOf<Spec, Status, C, T>(options: ResolvedLoopOptions<Spec, St
   type Scope = LoopScope<Spec, Status>;
   const { kind, store } = options;
   const { own, logger } = env;
-  /** Every step reads the pass's one snapshot. */
-  const read = (_request: ReconcileRequest, ctx: Scope) => ctx.get();
+  /** Every wrapper reads the pass's one snapshot as stored (the user's code gets `ctx.get()`: with a schema, parsed). */
+  const read = (_request: ReconcileRequest, ctx: Scope) => ctx.stored();
 
   let pass: Work<Scope>;
   if ('reconcile' in options) {
@@ -44,7 +44,7 @@ export function passOf<Spec, Status, C, T>(options: ResolvedLoopOptions<Spec, St
           name: finalizer.name,
           cleanup: finalizer.cleanup ?? ((_resource, ctx) => phases(undefined, ctx.request, ctx)),
           read,
-        })((resource, request, ctx) => phases(resource, request, ctx.remember(resource)))
+        })((resource, request, ctx) => phases(ctx.remember(resource).viewOf(resource), request, ctx))
       : (request, ctx) => {
           // The snapshot is usually at hand: no promise hop, no operator chain (see phasesOf).
           const now = ctx.snapshotNow();
@@ -55,7 +55,7 @@ export function passOf<Spec, Status, C, T>(options: ResolvedLoopOptions<Spec, St
   if (options.schema) pass = withSchema<Scope>({ schema: options.schema, store, kind, read })(pass);
   if (options.conditions !== false) {
     const scheduler = options.scheduler ?? asyncScheduler;
-    pass = withConditions<Scope>({ store: own, kind, scheduler, read, readNow: (_request, ctx) => ctx.snapshotNow(), logger, writes: env.ownWrites })(pass);
+    pass = withConditions<Scope>({ store: own, kind, scheduler, read, readNow: (_request, ctx) => ctx.storedNow(), logger, writes: env.ownWrites })(pass);
   }
   return pass;
 }

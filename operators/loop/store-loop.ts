@@ -8,8 +8,10 @@
 import { merge } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { keyOf, toError } from '../../src/index.js';
-import type { EventFilter, Key, Logger, ReconcileRequest, Store, Work } from '../../src/index.js';
+import type { EventFilter, Key, Logger, ReconcileRequest, Resource, Store, Work } from '../../src/index.js';
+import { deepEqual as equal } from '../../src/equal.js';
 import { peekOf } from '../../src/peek.js';
+import { deepFreeze } from '../../src/plain-data.js';
 import { ignoreOwnWrites } from '../ignore-own-writes.js';
 import { resync } from '../resync.js';
 import { triggerOwners } from '../trigger-owners.js';
@@ -17,6 +19,7 @@ import { triggerWith } from '../trigger-with.js';
 import { supervisedWatch } from '../watch-events.js';
 import { watchRequests } from '../watch-requests.js';
 import { withOwnership } from '../with-ownership.js'; // coordinator (issue 12)
+import type { SpecSchema } from '../with-schema.js';
 import { LoopScope, newUsage } from './loop-context.js';
 import type { LoopEnv } from './loop-context.js';
 import type { LoopDescription } from './loop.js';
@@ -41,7 +44,20 @@ export function storeLoop<Spec, Status, C, T>(options: ResolvedLoopOptions<Spec,
    */
   const owned = options.coordinator ? withOwnership({ coordinator: options.coordinator, store, kind, logger, scheduler }) : undefined; // coordinator
   const own = counted(ignoreOwnWrites(owned?.store ?? store, { deletes: () => usage.ownedKinds.size === 0 }));
-  const env: LoopEnv = { loop: name, kind, store, own: own.store, ownWrites: own.writes, peek: peekOf(store), ledger: options.ledger ?? store, scheduler, logger, random, usage };
+  const env: LoopEnv = {
+    loop: name,
+    kind,
+    store,
+    own: own.store,
+    ownWrites: own.writes,
+    peek: peekOf(store),
+    ledger: options.ledger ?? store,
+    scheduler,
+    logger,
+    random,
+    usage,
+    parsed: options.schema === undefined ? undefined : parsedView(options.schema),
+  };
   const pass = passOf(options, env);
   const scoped: Work = (request, queuePass) => pass(request, new LoopScope<Spec, Status>(env, request, queuePass));
   const work: Work = owned ? owned.work(scoped) : scoped; // coordinator
@@ -129,4 +145,22 @@ function keep<T>(predicate: (value: T) => boolean, value: T, logger: Logger): bo
     logger.error({ err: toError(error) }, 'Resync filter threw: the resource is resynced');
     return true;
   }
+}
+
+/**
+ * A resource with its spec as `schema` gives it (coercions and defaults applied): data written before
+ * the schema existed, or to a store that does not parse it, reaches the pass as its type says. The
+ * resource itself when the schema refuses the spec (the pass is not run then) or returns it as is.
+ */
+function parsedView(schema: SpecSchema): (stored: Resource) => Resource {
+  return (stored) => {
+    let result: ReturnType<SpecSchema['safeParse']>;
+    try {
+      result = schema.safeParse(stored.spec);
+    } catch {
+      return stored; // a throwing schema is reported by withSchema, which parses first
+    }
+    if (!result.success || equal(result.data, stored.spec)) return stored;
+    return Object.freeze({ ...stored, spec: deepFreeze(result.data) });
+  };
 }
