@@ -1,7 +1,7 @@
 import { combineLatest, defer, finalize, isObservable, map, mergeMap, take, throwError } from 'rxjs';
 import type { ObservableInput, OperatorFunction } from 'rxjs';
 import type { Key, MaybeAsync, Observation, ReconcileRequest } from '../src/index.js';
-import { openReader, toObservable } from './read.js';
+import { isPromiseLike, openReader, toObservable } from './read.js';
 import type { Reader } from './read.js';
 
 /** Where `observe` reads the desired and the current state of a key. */
@@ -62,9 +62,6 @@ export function observe<D, C>(options: ObserveOptions<D, C>): OperatorFunction<K
     });
 }
 
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
-}
 
 function readBoth<D, C>(
   key: Key,

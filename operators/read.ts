@@ -13,10 +13,15 @@ export type Reader<T> =
   | ((key: Key) => MaybeAsync<T | undefined>)
   | { readonly latest$: Observable<ReadonlyMap<Key, T> | Readonly<Record<Key, T>>> };
 
+/** A value with a `then` method (a Promise or any thenable). */
+export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
 /** A value, a Promise or an Observable as an Observable of its (last) value. */
 export function toObservable<T>(value: MaybeAsync<T>): Observable<T> {
   if (isObservable(value)) return value as Observable<T>;
-  if (value !== null && typeof value === 'object' && typeof (value as PromiseLike<T>).then === 'function') {
+  if (isPromiseLike(value)) {
     return from(value as PromiseLike<T>);
   }
   return of(value as T);

@@ -14,7 +14,7 @@ import { verify } from '../verify.js';
 import { withConditions } from '../with-conditions.js';
 import { withFinalizer } from '../with-finalizer.js';
 import { withSchema } from '../with-schema.js';
-import { outcomeOf, toObservable } from '../read.js';
+import { isPromiseLike, outcomeOf, toObservable } from '../read.js';
 import type { LoopEnv, LoopScope } from './loop-context.js';
 import type { PhaseLoopOptions, ResolvedLoopOptions } from './loop-options.js';
 
@@ -93,14 +93,19 @@ function phasesOf<Spec, Status, C, T>(phases: PhaseLoopOptions<Spec, Status, C, 
         }),
       );
     };
-    /** The plan for what `observe` found; an empty one ends the pass here. */
+    /** The plan for what `observe` found. */
+    const planOf = (current: C | undefined): Plan<Resource<Spec, Status> | undefined, C | undefined, T> => ({
+      key,
+      observation: { key, desired, current },
+      corrections: completeCorrections(key, plan(desired, current, key)),
+    });
+    /** An empty plan ends the pass here; any other goes through `correct` and `verify`. */
     const planFor = (current: C | undefined): Outcome | undefined | Observable<Outcome | undefined> => {
-      const corrections = completeCorrections(key, plan(desired, current, key));
-      if (corrections.length === 0) return inSync();
-      return rest(of({ key, observation: { key, desired, current }, corrections }));
+      const planned = planOf(current);
+      return planned.corrections.length === 0 ? inSync() : rest(of(planned));
     };
     const current = readCurrent(key) as MaybeAsync<C | undefined>;
-    if (isObservable(current)) return rest(current.pipe(take(1), map((c) => ({ key, observation: { key, desired, current: c }, corrections: completeCorrections(key, plan(desired, c, key)) }))));
+    if (isObservable(current)) return rest(current.pipe(take(1), map(planOf)));
     // A plan with corrections after an async observe runs as an Observable still cancelled on abort.
     if (isPromiseLike(current)) return Promise.resolve(current).then((c) => outcomeOrRest(planFor(c), ctx));
     return planFor(current);
@@ -112,9 +117,6 @@ function outcomeOrRest(result: Outcome | undefined | Observable<Outcome | undefi
   return isObservable(result) ? outcomeOf(() => result, ctx) : result;
 }
 
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
-}
 
 /**
  * The cascade: when a pass finds its resource gone, the owned children (of the kinds in `owns`, and

@@ -44,6 +44,8 @@ export function storeLoop<Spec, Status, C, T>(options: ResolvedLoopOptions<Spec,
    */
   const owned = options.coordinator ? withOwnership({ coordinator: options.coordinator, store, kind, logger, scheduler }) : undefined; // coordinator
   const own = counted(ignoreOwnWrites(owned?.store ?? store, { deletes: () => usage.ownedKinds.size === 0 }));
+  // One parse per stored spec: withSchema checks it, and passes see its output (parsedView).
+  const schema = options.schema === undefined ? undefined : parsedOnce(options.schema);
   const env: LoopEnv = {
     loop: name,
     kind,
@@ -56,9 +58,9 @@ export function storeLoop<Spec, Status, C, T>(options: ResolvedLoopOptions<Spec,
     logger,
     random,
     usage,
-    parsed: options.schema === undefined ? undefined : parsedView(options.schema),
+    parsed: schema === undefined ? undefined : parsedView(schema),
   };
-  const pass = passOf(options, env);
+  const pass = passOf(schema === undefined ? options : { ...options, schema }, env);
   const scoped: Work = (request, queuePass) => pass(request, new LoopScope<Spec, Status>(env, request, queuePass));
   const work: Work = owned ? owned.work(scoped) : scoped; // coordinator
 
@@ -158,9 +160,25 @@ function parsedView(schema: SpecSchema): (stored: Resource) => Resource {
     try {
       result = schema.safeParse(stored.spec);
     } catch {
-      return stored; // a throwing schema is reported by withSchema, which parses first
+      return stored; // a throwing schema is reported by withSchema
     }
     if (!result.success || equal(result.data, stored.spec)) return stored;
     return Object.freeze({ ...stored, spec: deepFreeze(result.data) });
+  };
+}
+
+/**
+ * `schema` remembering its answer for each spec object: a stored spec is a frozen snapshot that
+ * later writes replace rather than change, so its answer cannot change either. A throw is not kept.
+ */
+function parsedOnce<S>(schema: SpecSchema<S>): SpecSchema<S> {
+  const answers = new WeakMap<object, ReturnType<SpecSchema<S>['safeParse']>>();
+  return {
+    safeParse(data) {
+      if (typeof data !== 'object' || data === null || !Object.isFrozen(data)) return schema.safeParse(data);
+      let answer = answers.get(data);
+      if (answer === undefined) answers.set(data, (answer = schema.safeParse(data)));
+      return answer;
+    },
   };
 }

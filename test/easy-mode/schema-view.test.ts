@@ -67,6 +67,26 @@ describe('a loop with a schema', () => {
     }
   });
 
+  it('parses each stored spec once: the check and the parsed view share the answer (it was parsed twice a pass)', async () => {
+    const store = await storeWith({ n: '3' });
+    let parses = 0;
+    const counting = { safeParse: (data: unknown) => (parses++, schema.safeParse(data)) };
+    const loop = defineLoop<Parsed>({
+      name: 'l',
+      store,
+      kind: 'T',
+      schema: counting,
+      async reconcile(_request, ctx) {
+        expect((await ctx.get())?.spec).toEqual({ n: 3, tag: 'x' });
+      },
+    });
+    await loop.whenIdle();
+    loop.trigger('a');
+    await loop.whenIdle();
+    await loop.stop();
+    expect(parses).toBe(1); // the conditions write leaves the spec object as it is
+  });
+
   it('a spec the schema refuses is still parked with InvalidSpec, and the pass never runs', async () => {
     const store = await storeWith({ n: 'not a number' });
     let passes = 0;
