@@ -160,6 +160,8 @@ export interface LoopEnv {
    * when the schema refuses it (`withSchema` parks it then).
    */
   readonly parsed?: ((stored: Resource) => Resource) | undefined;
+  /** Records durably that the loop makes children of a kind (in the given ledger store), so a restarted loop cascades over it; absent with `orphan`. */
+  readonly rememberChildKind?: ((ledger: Store, kind: string) => Promise<void>) | undefined;
 }
 
 /** The {@link LoopContext} of one pass, with the pass's resource snapshot. */
@@ -305,7 +307,11 @@ export class LoopScope<Spec, Status> implements LoopContext<Spec, Status> {
   }
   async ensureChildren(kind: string, children: readonly NewResource[]): Promise<ChildrenReport> {
     this.env.usage.ensureChildren += 1;
-    this.env.usage.ownedKinds.add(kind);
+    if (typeof kind === 'string' && kind !== '') {
+      this.env.usage.ownedKinds.add(kind);
+      // Before the first child exists: a restart after this pass still knows to cascade over the kind.
+      await this.env.rememberChildKind?.(this.env.ledger, kind);
+    }
     const owner = await this.get();
     if (owner === undefined) {
       throw new Error(`ensureChildren: ${this.kind} "${this.key}" is gone; children are removed by the cascade, not by its pass`);

@@ -110,12 +110,15 @@ export interface LoopOptionsBase<Spec, Status> extends LoopQueueOptions {
   /**
    * Kinds of children this loop owns (made with `ctx.ensureChildren`, or by hand with an owner
    * reference): a child's change triggers its owner (like controller-runtime's `Owns()`), and when an
-   * owner is gone its children are deleted (the cascade), unless `orphan` is true.
+   * owner is gone its children are deleted (the cascade), unless `orphan` is true. Kinds given to
+   * `ctx.ensureChildren` are cascaded over too, without `owns`: the loop records them in its
+   * `ledger` store (a `ReconcileChildKinds` record named by its name's hash), and at start reads them
+   * back and gives a pass to each owner that is gone while children of those kinds still name it.
    */
   readonly owns?: readonly string[];
-  /** Keep owned children when their owner is gone (no cascade). Default false. */
+  /** Keep owned children when their owner is gone (no cascade, and no child kinds recorded). Default false. */
   readonly orphan?: boolean;
-  /** Where `ctx.once` records its effects. Default: the loop's store. */
+  /** Where `ctx.once` records its effects, and the loop the kinds of children it makes. Default: the loop's store. */
   readonly ledger?: Store;
   /** Kinds whose changes trigger the owning key (via ownerReferences or a mapping function). */
   readonly dependencies?: readonly Dependency[];

@@ -130,8 +130,18 @@ function withCascade<Spec, Status>(env: LoopEnv, inner: Work<LoopScope<Spec, Sta
     const kinds = env.usage.ownedKinds;
     if ((await ctx.get()) === undefined) {
       const owner = { kind: env.kind, metadata: parseKey(request.key) };
-      const deleted = await deleteOwnedChildren(env.store, owner, [...kinds]);
+      // Kind by kind: one the store fails to list or delete does not keep the others' children alive.
+      const deleted: string[] = [];
+      let failure: { error: unknown } | undefined;
+      for (const kind of [...kinds]) {
+        try {
+          deleted.push(...(await deleteOwnedChildren(env.store, owner, [kind])));
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
       if (deleted.length > 0) ctx.logger.debug({ deleted }, 'Owned children deleted (cascade)');
+      if (failure !== undefined) throw failure.error;
     }
     return outcomeOf(() => inner(request, ctx), ctx);
   }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { merge } from 'rxjs';
+import { defer, from, merge, mergeMap } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { keyOf, toError } from '../../src/index.js';
 import type { EventFilter, Key, Logger, ReconcileRequest, Resource, Store, Work } from '../../src/index.js';
@@ -20,6 +20,7 @@ import { supervisedWatch } from '../watch-events.js';
 import { watchRequests } from '../watch-requests.js';
 import { withOwnership } from '../with-ownership.js'; // coordinator (issue 12)
 import type { SpecSchema } from '../with-schema.js';
+import { goneOwners, recallChildKinds, rememberChildKind } from './child-kinds.js';
 import { LoopScope, newUsage } from './loop-context.js';
 import type { LoopEnv } from './loop-context.js';
 import type { LoopDescription } from './loop.js';
@@ -46,6 +47,8 @@ export function storeLoop<Spec, Status, C, T>(options: ResolvedLoopOptions<Spec,
   const own = counted(ignoreOwnWrites(owned?.store ?? store, { deletes: () => usage.ownedKinds.size === 0 }));
   // One parse per stored spec: withSchema checks it, and passes see its output (parsedView).
   const schema = options.schema === undefined ? undefined : parsedOnce(options.schema);
+  // Child kinds known durably: `owns` (given at every start) and those recorded or recalled.
+  const remembered = new Set<string>(options.owns ?? []);
   const env: LoopEnv = {
     loop: name,
     kind,
@@ -59,6 +62,15 @@ export function storeLoop<Spec, Status, C, T>(options: ResolvedLoopOptions<Spec,
     random,
     usage,
     parsed: schema === undefined ? undefined : parsedView(schema),
+    // Without the cascade (`orphan`), the kinds need not be known after a restart.
+    rememberChildKind:
+      options.orphan === true
+        ? undefined
+        : async (ledger, childKind) => {
+            if (remembered.has(childKind)) return;
+            await rememberChildKind(ledger, name, childKind);
+            remembered.add(childKind);
+          },
   };
   const pass = passOf(schema === undefined ? options : { ...options, schema }, env);
   const scoped: Work = (request, queuePass) => pass(request, new LoopScope<Spec, Status>(env, request, queuePass));
@@ -101,6 +113,7 @@ export function storeLoop<Spec, Status, C, T>(options: ResolvedLoopOptions<Spec,
     else if ('map' in dep) triggers.push(events$.pipe(triggerWith(dep.map, { logger })));
     else triggers.push(events$.pipe(triggerOwners(kind, { controllerOnly: dep.controllerOnly === true, logger })));
   }
+  if (options.orphan !== true) triggers.push(missedCascades(runtime, env, remembered));
   triggers.push(...runtime.userTriggers());
 
   const { reconcile: _r, observe: _o, compare: _c, correct: _k, verify: _v, ...base } = options as ReconcileLoopOptions<Spec, Status> &
@@ -115,6 +128,29 @@ export function storeLoop<Spec, Status, C, T>(options: ResolvedLoopOptions<Spec,
     source,
     usage,
   });
+}
+
+/**
+ * At start: the child kinds the loop recorded in an earlier run join its owned kinds (so its cascade
+ * covers them), and an owner that is gone while children of those kinds still name it gets a pass
+ * (the cascade missed while the loop was down). Kinds in `owns` need no sweep: their watch's first
+ * list wakes those owners. Retried with the loop's backoff when the store fails.
+ */
+function missedCascades(runtime: LoopRuntime, env: LoopEnv, remembered: Set<string>): Observable<ReconcileRequest> {
+  const owns = new Set(remembered);
+  const sweep = async (): Promise<Key[]> => {
+    const kinds = await recallChildKinds(env.ledger, env.loop);
+    for (const kind of kinds) {
+      env.usage.ownedKinds.add(kind);
+      remembered.add(kind);
+    }
+    const swept = kinds.filter((kind) => !owns.has(kind));
+    return swept.length === 0 ? [] : goneOwners(env.store, env.kind, swept, env.logger);
+  };
+  return runtime.supervise(
+    'child kinds',
+    defer(sweep).pipe(mergeMap((keys) => from(keys.map((key): ReconcileRequest => ({ key, reason: 'dependency' }))))),
+  );
 }
 
 /** `store` with a count of the writes made through it. */
