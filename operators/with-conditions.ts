@@ -31,6 +31,8 @@ export interface ConditionsOptions<Ctx extends PassContext = PassContext> {
    * always read again.
    */
   readonly writes?: () => number;
+  /** Put before each condition type (`Mail`: `MailReady`, …), for a second loop on the same resources. Default: none. */
+  readonly prefix?: string;
 }
 
 /**
@@ -80,7 +82,7 @@ export interface ConditionsOptions<Ctx extends PassContext = PassContext> {
  *   its conditions again; a store that changes the objects it returned in place should not freeze them.
  */
 export function withConditions<Ctx extends PassContext = PassContext>(options: ConditionsOptions<Ctx>): (work: Work<Ctx>) => Work<Ctx> {
-  const { store, kind } = options;
+  const { store, kind, prefix } = options;
   const scheduler = options.scheduler ?? asyncScheduler;
   const logger = options.logger ?? noopLogger;
   const read = options.read ?? ((request: ReconcileRequest) => store.get(kind, request.key));
@@ -114,7 +116,7 @@ export function withConditions<Ctx extends PassContext = PassContext>(options: C
     }
     // The convergence clock is read only for a failed pass past its deadline (a lookup per pass else).
     const since = !succeeded && context.overdue ? context.convergingSince : undefined;
-    const report: PassReport = { generation, verdict, overdueSince: since === undefined ? undefined : isoTime(since) };
+    const report: PassReport = { generation, verdict, overdueSince: since === undefined ? undefined : isoTime(since), prefix };
     // Else, if the first read already shows these conditions, no need to read again.
     if (unwritten && recordPass(status, report, stamp) === status) {
       if (succeeded && status !== undefined && isFrozenStatus(status)) recorded.set(status, generation);

@@ -403,6 +403,18 @@ export interface PassReport {
   };
   /** Set (ISO time) when the generation is past its convergence deadline: converging since then. */
   readonly overdueSince?: string | undefined;
+  /**
+   * Put before each condition type (`Mail` gives `MailReady`, `MailProgressing`, `MailDegraded`): the
+   * conditions of a second loop on the same resources, which must not overwrite the first loop's.
+   * Default: none.
+   */
+  readonly prefix?: string | undefined;
+}
+
+/** The three condition types a loop writes, with its prefix (see `PassReport.prefix`): `Mail` gives `MailReady`, `MailProgressing`, `MailDegraded`. */
+export function conditionTypesOf(prefix: string | undefined): { readonly Ready: string; readonly Progressing: string; readonly Degraded: string } {
+  if (prefix === undefined || prefix === '') return ConditionTypes;
+  return { Ready: `${prefix}Ready`, Progressing: `${prefix}Progressing`, Degraded: `${prefix}Degraded` };
 }
 
 const MAX_MESSAGE = 500;
@@ -441,7 +453,8 @@ export function passConditions(report: PassReport): Omit<Condition, 'lastTransit
     message: clip(message),
     observedGeneration: generation,
   });
-  const { Ready, Progressing, Degraded } = ConditionTypes;
+  const types = conditionTypesOf(report.prefix);
+  const { Ready, Progressing, Degraded } = types;
   const R = ConditionReasons;
   const degraded =
     report.overdueSince === undefined
@@ -465,13 +478,13 @@ export function passConditions(report: PassReport): Omit<Condition, 'lastTransit
       return [c(Ready, 'False', R.DependencyNotReady, message), c(Progressing, 'True', R.DependencyNotReady, message), degraded];
     }
     case 'retry': {
-      if (parked === 'quarantined') return quarantined(c, failures, failureClass, outcome.error);
+      if (parked === 'quarantined') return quarantined(c, types, failures, failureClass, outcome.error);
       const next = outcome.after === undefined ? 'retrying with backoff' : `retrying in ${outcome.after} ms`;
       const message = `attempt ${failures} failed (${failureClass ?? 'transient'}): ${messageOf(outcome.error)}; ${next}`;
       return [c(Ready, 'False', R.Retrying, message), c(Progressing, 'True', R.Retrying, message), degraded];
     }
     case 'terminal': {
-      if (parked === 'quarantined') return quarantined(c, failures, failureClass, outcome.error);
+      if (parked === 'quarantined') return quarantined(c, types, failures, failureClass, outcome.error);
       const invalid = outcome.error instanceof ValidationError;
       const reason = invalid ? R.InvalidSpec : R.Failed;
       const message = invalid
@@ -484,6 +497,7 @@ export function passConditions(report: PassReport): Omit<Condition, 'lastTransit
 
 function quarantined(
   c: (type: string, status: ConditionStatus, reason: string, message: string) => Omit<Condition, 'lastTransitionTime'>,
+  types: ReturnType<typeof conditionTypesOf>,
   failures: number,
   failureClass: FailureClass | undefined,
   error: Error,
@@ -491,7 +505,7 @@ function quarantined(
   const message =
     `failed ${failures} times in a row (${failureClass ?? 'transient'}), last: ${messageOf(error)}; no more automatic ` +
     'passes until the spec changes or someone calls loop.release(key)';
-  const { Ready, Progressing, Degraded } = ConditionTypes;
+  const { Ready, Progressing, Degraded } = types;
   const R = ConditionReasons;
   return [c(Ready, 'False', R.Quarantined, message), c(Progressing, 'False', R.Quarantined, message), c(Degraded, 'True', R.Quarantined, message)];
 }
@@ -597,27 +611,22 @@ function convergedAndRecorded(status: ReconcileStatus, report: PassReport): bool
   const conditions = status.conditions;
   if (conditions === undefined) return false;
   const g = report.generation;
+  const { Ready, Progressing, Degraded } = conditionTypesOf(report.prefix);
   let found = 0;
   for (let i = 0; i < conditions.length; i++) {
     const c = conditions[i] as Condition;
     let bit: number;
     let ok: boolean;
-    switch (c.type) {
-      case ConditionTypes.Ready:
-        bit = 1;
-        ok = c.status === 'True' && c.reason === ConditionReasons.Converged && c.message === CONVERGED_READY_MESSAGE;
-        break;
-      case ConditionTypes.Progressing:
-        bit = 2;
-        ok = c.status === 'False' && c.reason === ConditionReasons.Converged && c.message === CONVERGED_PROGRESSING_MESSAGE;
-        break;
-      case ConditionTypes.Degraded:
-        bit = 4;
-        ok = c.status === 'False' && c.reason === ConditionReasons.AsExpected && c.message === '';
-        break;
-      default:
-        continue;
-    }
+    if (c.type === Ready) {
+      bit = 1;
+      ok = c.status === 'True' && c.reason === ConditionReasons.Converged && c.message === CONVERGED_READY_MESSAGE;
+    } else if (c.type === Progressing) {
+      bit = 2;
+      ok = c.status === 'False' && c.reason === ConditionReasons.Converged && c.message === CONVERGED_PROGRESSING_MESSAGE;
+    } else if (c.type === Degraded) {
+      bit = 4;
+      ok = c.status === 'False' && c.reason === ConditionReasons.AsExpected && c.message === '';
+    } else continue;
     if ((found & bit) !== 0) continue;
     if (!ok || c.observedGeneration !== g) return false;
     found |= bit;

@@ -78,6 +78,8 @@ export interface LoopFacts {
   readonly orphan: boolean;
   /** Store loops write conditions (default true). */
   readonly conditions: boolean;
+  /** What the loop puts before its condition types (`conditions: { prefix }`); '' for `Ready`, `Progressing`, `Degraded`. */
+  readonly conditionPrefix: string;
   readonly schema: SpecSchema | undefined;
   /** The `finalizer` option's name. */
   readonly finalizer: string | undefined;
@@ -136,6 +138,7 @@ export function loopFacts(loop: DescribableLoop, index: number): LoopFacts {
     ownedKinds: sortedUnique([...owns, ...(usage?.ownedKinds ?? [])]),
     orphan: store?.orphan === true,
     conditions: store !== undefined && store.conditions !== false,
+    conditionPrefix: typeof store?.conditions === 'object' && store.conditions !== null ? String(store.conditions.prefix) : '',
     schema: store?.schema,
     finalizer,
     finalizers: sortedUnique([...(finalizer === undefined ? [] : [finalizer]), ...(usage?.finalizers ?? [])]),

@@ -32,8 +32,8 @@ export function convergenceSection(ctx: DescribeContext, f: LoopFacts): Block[] 
       f.convergenceDeadline === undefined
         ? say.t({ en: 'none (set `convergenceDeadline` to flag keys that never converge)', zh: '无（设置 `convergenceDeadline` 以标记始终无法收敛的 key）' })
         : say.t({
-            en: `${say.duration(f.convergenceDeadline)} (\`convergenceDeadline\`): a desired revision not converged by then is logged (\`Convergence deadline exceeded\`), counted, flagged \`overdue\`${f.conditions ? ' and marked `Degraded` by its next failed pass' : ''}; the key keeps being reconciled`,
-            zh: `${say.duration(f.convergenceDeadline)}（\`convergenceDeadline\`）：到期仍未收敛的期望版本会被记录日志（\`Convergence deadline exceeded\`）、计数并标记为 \`overdue\`${f.conditions ? '，下一次失败的协调会将其标为 `Degraded`' : ''}；该 key 仍会继续协调`,
+            en: `${say.duration(f.convergenceDeadline)} (\`convergenceDeadline\`): a desired revision not converged by then is logged (\`Convergence deadline exceeded\`), counted, flagged \`overdue\`${f.conditions ? ` and marked \`${f.conditionPrefix}Degraded\` by its next failed pass` : ''}; the key keeps being reconciled`,
+            zh: `${say.duration(f.convergenceDeadline)}（\`convergenceDeadline\`）：到期仍未收敛的期望版本会被记录日志（\`Convergence deadline exceeded\`）、计数并标记为 \`overdue\`${f.conditions ? `，下一次失败的协调会将其标为 \`${f.conditionPrefix}Degraded\`` : ''}；该 key 仍会继续协调`,
           })
     }`,
   ];
@@ -80,8 +80,8 @@ export function convergenceSection(ctx: DescribeContext, f: LoopFacts): Block[] 
 
   const deadLetter: string[] = [
     say.t({
-      en: `Failure ${f.steps + 1} in a row quarantines the key: no automatic pass, \`Key quarantined\` at error${f.conditions ? ', `Degraded=True` on its status' : ''}, listed in \`loop.snapshot().parked\`; it runs again on \`loop.release(key)\`, \`loop.trigger(key)\` or a new desired revision.`,
-      zh: `连续第 ${f.steps + 1} 次失败时隔离该 key：不再自动协调，以 error 级别记录 \`Key quarantined\`${f.conditions ? '，状态置为 `Degraded=True`' : ''}，列在 \`loop.snapshot().parked\` 中；\`loop.release(key)\`、\`loop.trigger(key)\` 或新的期望版本会让它重新运行。`,
+      en: `Failure ${f.steps + 1} in a row quarantines the key: no automatic pass, \`Key quarantined\` at error${f.conditions ? `, \`${f.conditionPrefix}Degraded=True\` on its status` : ''}, listed in \`loop.snapshot().parked\`; it runs again on \`loop.release(key)\`, \`loop.trigger(key)\` or a new desired revision.`,
+      zh: `连续第 ${f.steps + 1} 次失败时隔离该 key：不再自动协调，以 error 级别记录 \`Key quarantined\`${f.conditions ? `，状态置为 \`${f.conditionPrefix}Degraded=True\`` : ''}，列在 \`loop.snapshot().parked\` 中；\`loop.release(key)\`、\`loop.trigger(key)\` 或新的期望版本会让它重新运行。`,
     }),
     say.t({
       en: 'A permanent failure (`PermanentError`, `ValidationError`, `ResourceTooLargeError`, `MalformedResourceError`, `Outcome.terminal`) parks the key at once (terminal) until its desired state changes or it is released.',

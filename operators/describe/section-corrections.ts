@@ -47,6 +47,7 @@ export function correctionsSection(ctx: DescribeContext, f: LoopFacts): Block[] 
 
 function libraryRows(f: LoopFacts): Row[] {
   const rows: Row[] = [];
+  const p = f.conditionPrefix;
   if (f.style === 'phases') {
     rows.push([
       { en: "a correction in `compare`'s plan", zh: '`compare` 计划中的一项纠偏' },
@@ -71,14 +72,14 @@ function libraryRows(f: LoopFacts): Row[] {
   if (f.conditions) {
     rows.push([
       { en: 'the status does not say what the last pass found', zh: '状态与最近一次协调的结果不一致' },
-      { en: 'write `Ready` / `Progressing` / `Degraded` and `observedGeneration`', zh: '写入 `Ready` / `Progressing` / `Degraded` 与 `observedGeneration`' },
+      { en: `write \`${p}Ready\` / \`${p}Progressing\` / \`${p}Degraded\` and \`observedGeneration\``, zh: `写入 \`${p}Ready\` / \`${p}Progressing\` / \`${p}Degraded\` 与 \`observedGeneration\`` },
       { en: 'written only when it changes (no self-triggered storms)', zh: '仅在变化时写入（不会自我触发风暴）' },
     ]);
   }
   if (f.schema !== undefined) {
     rows.push([
       { en: 'a spec that fails the `schema`', zh: 'spec 未通过 `schema` 校验' },
-      { en: 'park the key, `Degraded=True` (`InvalidSpec`)', zh: '搁置该 key，`Degraded=True`（`InvalidSpec`）' },
+      { en: `park the key, \`${p}Degraded=True\` (\`InvalidSpec\`)`, zh: `搁置该 key，\`${p}Degraded=True\`（\`InvalidSpec\`）` },
       { en: 'the spec is never rewritten; no retry until it changes', zh: '从不改写 spec；在其改变前不重试' },
     ]);
   }

@@ -83,8 +83,8 @@ function intervention(ctx: DescribeContext, f: LoopFacts): Block[] {
       zh: '某个 key 被搁置为 **terminal**（永久错误或无效 spec）：修正期望状态（修改会自动释放它），或修复原因后手动释放。',
     }),
     say.t({
-      en: `A key is **quarantined** after ${f.steps + 1} failures in a row: read its last error (\`loop.snapshot().parked\`${f.conditions ? ', its `Degraded` condition' : ''}, the \`Key quarantined\` log line), fix the cause, release it.`,
-      zh: `某个 key 连续失败 ${f.steps + 1} 次后被**隔离**：查看其最后的错误（\`loop.snapshot().parked\`${f.conditions ? '、其 `Degraded` 条件' : ''}、\`Key quarantined\` 日志），修复原因后释放。`,
+      en: `A key is **quarantined** after ${f.steps + 1} failures in a row: read its last error (\`loop.snapshot().parked\`${f.conditions ? `, its \`${f.conditionPrefix}Degraded\` condition` : ''}, the \`Key quarantined\` log line), fix the cause, release it.`,
+      zh: `某个 key 连续失败 ${f.steps + 1} 次后被**隔离**：查看其最后的错误（\`loop.snapshot().parked\`${f.conditions ? `、其 \`${f.conditionPrefix}Degraded\` 条件` : ''}、\`Key quarantined\` 日志），修复原因后释放。`,
     }),
   ];
   if (f.convergenceDeadline !== undefined) {

@@ -28,6 +28,7 @@ export function sourceSection(ctx: DescribeContext, f: LoopFacts): Block[] {
     );
   } else {
     const kind = codeSpan(f.kind ?? '?');
+    const p = f.conditionPrefix;
     items.push(
       say.t({
         en: `Where: resources of kind ${kind} in the loop's store (get, list, watch); a pass reads its key once, at its start (\`ctx.get()\`).`,
@@ -37,8 +38,8 @@ export function sourceSection(ctx: DescribeContext, f: LoopFacts): Block[] {
     items.push(
       f.schema !== undefined
         ? say.t({
-            en: 'Checked: each spec must pass the loop\'s `schema`; a spec that fails is not reconciled, gets `Degraded=True` (`InvalidSpec`, naming the field) and no retries until it changes.',
-            zh: '校验：每个 spec 必须通过闭环的 `schema`；不通过的 spec 不会被协调，状态置为 `Degraded=True`（`InvalidSpec`，指明字段），在其改变前不再重试。',
+            en: `Checked: each spec must pass the loop's \`schema\`; a spec that fails is not reconciled, gets \`${p}Degraded=True\` (\`InvalidSpec\`, naming the field) and no retries until it changes.`,
+            zh: `校验：每个 spec 必须通过闭环的 \`schema\`；不通过的 spec 不会被协调，状态置为 \`${p}Degraded=True\`（\`InvalidSpec\`，指明字段），在其改变前不再重试。`,
           })
         : say.t({
             en: 'Checked: by the store only, when it has a schema for the kind (the loop has no `schema`).',
@@ -48,8 +49,8 @@ export function sourceSection(ctx: DescribeContext, f: LoopFacts): Block[] {
     items.push(
       f.conditions
         ? say.t({
-            en: 'Written back: `Ready` / `Progressing` / `Degraded` conditions and `observedGeneration` after every pass, only when they change.',
-            zh: '回写：每次协调后写入 `Ready` / `Progressing` / `Degraded` 条件和 `observedGeneration`，仅在变化时写入。',
+            en: `Written back: \`${p}Ready\` / \`${p}Progressing\` / \`${p}Degraded\` conditions and \`observedGeneration\` after every pass, only when they change.`,
+            zh: `回写：每次协调后写入 \`${p}Ready\` / \`${p}Progressing\` / \`${p}Degraded\` 条件和 \`observedGeneration\`，仅在变化时写入。`,
           })
         : say.t({ en: 'Written back: status is left to the loop (`conditions: false`).', zh: '回写：状态由闭环自行处理（`conditions: false`）。' }),
     );

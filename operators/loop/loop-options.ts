@@ -142,8 +142,11 @@ export interface LoopOptionsBase<Spec, Status> extends LoopQueueOptions {
    * Write `Ready` / `Progressing` / `Degraded` conditions and `observedGeneration` to the status after
    * every pass (see `withConditions`), skipping writes that change nothing. Default `true`: failures,
    * bad specs and quarantine are visible on the resource itself. `false` leaves status to you.
+   * `{ prefix: 'Mail' }` writes them as `MailReady`, `MailProgressing`, `MailDegraded`: for a second
+   * loop on the same kind, whose conditions must not overwrite the first loop's (two loops of one
+   * process writing the same types on one store and kind are warned about at start).
    */
-  readonly conditions?: boolean;
+  readonly conditions?: boolean | { readonly prefix: string };
   /**
    * The spec schema (zod): a pass whose resource fails it is not run; the key gets `Degraded=True`
    * (`InvalidSpec`, naming the field) and no retries until its spec changes (see `withSchema`). The
@@ -250,7 +253,19 @@ const loopSchema = z.strictObject({
   ledger: withMethods<Store>('a store', 'get', 'create').optional(),
   dependencies: z.array(dependency, { error: 'must be an array of dependencies' }).optional(),
   triggers: z.array(z.custom<Observable<unknown>>((v) => isObservable(v), 'must be an Observable of keys or Requests'), { error: 'must be an array of Observables' }).optional(),
-  conditions: z.boolean({ error: 'must be true or false' }).optional(),
+  conditions: z
+    .union(
+      [
+        z.boolean(),
+        z.strictObject({
+          prefix: z.string({ error: "must be a string as in { prefix: 'Mail' }" }).regex(/^[A-Za-z][A-Za-z0-9]{0,62}$/, {
+            error: "must be letters and digits starting with a letter (at most 63), as in { prefix: 'Mail' }",
+          }),
+        }),
+      ],
+      { error: "must be true, false, or { prefix: 'Mail' } (a prefix of letters and digits, starting with a letter, for a second loop on the same kind)" },
+    )
+    .optional(),
   schema: withMethods<SpecSchema>('a zod schema', 'safeParse').optional(),
   finalizer: z
     .strictObject({

@@ -55,7 +55,17 @@ export function passOf<Spec, Status, C, T>(options: ResolvedLoopOptions<Spec, St
   if (options.schema) pass = withSchema<Scope>({ schema: options.schema, store, kind, read })(pass);
   if (options.conditions !== false) {
     const scheduler = options.scheduler ?? asyncScheduler;
-    pass = withConditions<Scope>({ store: own, kind, scheduler, read, readNow: (_request, ctx) => ctx.storedNow(), logger, writes: env.ownWrites })(pass);
+    const prefix = typeof options.conditions === 'object' ? options.conditions.prefix : undefined;
+    pass = withConditions<Scope>({
+      store: own,
+      kind,
+      scheduler,
+      read,
+      readNow: (_request, ctx) => ctx.storedNow(),
+      logger,
+      writes: env.ownWrites,
+      ...(prefix === undefined ? {} : { prefix }),
+    })(pass);
   }
   return pass;
 }

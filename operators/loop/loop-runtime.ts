@@ -103,6 +103,11 @@ export class LoopRuntime {
    * Other Observables are subscribed on the loop's first tick as before (a cold source then starts
    * there, and its first values come after whatever subscribed to `results$` meanwhile).
    */
+  /** Runs `release` when the loop stops (every stop, once the queue has drained). */
+  onStop(release: () => void): void {
+    this.releases.push(release);
+  }
+
   hold<V>(source$: Observable<V>): Observable<V> {
     if (!(source$ instanceof Subject)) return source$;
     const held = holdSource(source$);

@@ -14,9 +14,12 @@ import { isoTime } from '../../src/iso-time.js';
  * Writes the `Degraded` / `Ready` / `Progressing` conditions of a parked key whose last pass was
  * aborted before it could record them. Fire and forget: a failure is logged, never thrown.
  */
-export function recordParked(result: PassResult, options: { readonly store: Store; readonly kind: string; readonly scheduler: SchedulerLike; readonly logger: Logger }): void {
+export function recordParked(
+  result: PassResult,
+  options: { readonly store: Store; readonly kind: string; readonly scheduler: SchedulerLike; readonly logger: Logger; readonly prefix?: string | undefined },
+): void {
   if (result.parked === undefined || !result.aborted) return;
-  const { store, kind, scheduler, logger } = options;
+  const { store, kind, scheduler, logger, prefix } = options;
   const write = async (attempt = 1): Promise<void> => {
     const fresh = await store.get(kind, result.key);
     if (fresh === undefined) return;
@@ -25,6 +28,7 @@ export function recordParked(result: PassResult, options: { readonly store: Stor
       {
         generation: fresh.metadata.generation,
         verdict: { outcome: result.outcome, failureClass: result.failureClass, failures: result.failures, parked: result.parked },
+        prefix,
       },
       () => isoTime(scheduler.now()),
     );

@@ -10,6 +10,7 @@ import type { Observable } from 'rxjs';
 import { keyOf, toError } from '../../src/index.js';
 import type { EventFilter, Key, Logger, ReconcileRequest, Resource, Store, Work } from '../../src/index.js';
 import { deepEqual as equal } from '../../src/equal.js';
+import { conditionTypesOf } from '../../src/status.js';
 import { peekOf } from '../../src/peek.js';
 import { deepFreeze } from '../../src/plain-data.js';
 import { ignoreOwnWrites } from '../ignore-own-writes.js';
@@ -21,6 +22,7 @@ import { watchRequests } from '../watch-requests.js';
 import { withOwnership } from '../with-ownership.js'; // coordinator (issue 12)
 import type { SpecSchema } from '../with-schema.js';
 import { goneOwners, recallChildKinds, rememberChildKind } from './child-kinds.js';
+import { claimConditions } from './condition-writers.js';
 import { LoopScope, newUsage } from './loop-context.js';
 import type { LoopEnv } from './loop-context.js';
 import type { LoopDescription } from './loop.js';
@@ -114,6 +116,18 @@ export function storeLoop<Spec, Status, C, T>(options: ResolvedLoopOptions<Spec,
     else triggers.push(events$.pipe(triggerOwners(kind, { controllerOnly: dep.controllerOnly === true, logger })));
   }
   if (options.orphan !== true) triggers.push(missedCascades(runtime, env, remembered));
+  const conditionPrefix = typeof options.conditions === 'object' ? options.conditions.prefix : undefined;
+  if (options.conditions !== false) {
+    const claim = claimConditions(store, kind, conditionPrefix ?? '', name);
+    runtime.onStop(claim.release);
+    if (claim.others.length > 0) {
+      const types = Object.values(conditionTypesOf(conditionPrefix)).join(', ');
+      logger.warn(
+        { kind, loops: [...claim.others, name], conditions: types },
+        `Loops share their status conditions: they overwrite each other's ${types} on ${kind}; give all but one conditions: { prefix: 'Name' } (or conditions: false)`,
+      );
+    }
+  }
   triggers.push(...runtime.userTriggers());
 
   const { reconcile: _r, observe: _o, compare: _c, correct: _k, verify: _v, ...base } = options as ReconcileLoopOptions<Spec, Status> &
@@ -123,7 +137,7 @@ export function storeLoop<Spec, Status, C, T>(options: ResolvedLoopOptions<Spec,
     triggers: owned ? [merge(...triggers).pipe(owned.triggers)] : triggers, // coordinator
     work,
     queueOptions: options,
-    ...(options.conditions === false ? {} : { onFinish: (result) => recordParked(result, { store: own.store, kind, scheduler, logger }) }),
+    ...(options.conditions === false ? {} : { onFinish: (result) => recordParked(result, { store: own.store, kind, scheduler, logger, prefix: conditionPrefix }) }),
     describe: { ...base, kind, style: 'reconcile' in options ? 'reconcile' : 'phases', mode: 'store', ...phaseFacts(options) } as LoopDescription,
     source,
     usage,
