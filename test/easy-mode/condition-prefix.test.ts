@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { Backoff, Outcome, createMemoryStore, defineLoop, getCondition } from 'rx-reconcile';
+import { Backoff, Outcome, createMemoryStore, defineLoop, describeLoops, getCondition } from 'rx-reconcile';
 import { ConditionReasons, passConditions, recordPass } from '../../src/status.js';
 import type { Logger, ReconcileStatus } from 'rx-reconcile';
 import { SimulationScheduler } from 'rx-reconcile/testing';
@@ -119,6 +119,17 @@ describe('conditions: { prefix }', () => {
         expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(message) }),
       );
     }
+  });
+
+  it('the loop\'s document names the prefixed conditions', async () => {
+    const sim = new SimulationScheduler();
+    const store = createMemoryStore({ scheduler: sim });
+    const loop = defineLoop({ name: 'mail', store, kind: 'T', scheduler: sim, conditions: { prefix: 'Mail' }, schema: z.object({ n: z.number() }), reconcile: () => undefined });
+    const markdown = describeLoops([loop]);
+    expect(markdown).toContain('`MailReady` / `MailProgressing` / `MailDegraded`');
+    expect(markdown).toContain('`MailDegraded=True`');
+    expect(markdown).not.toMatch(/[^l]`Degraded/);
+    await loop.stop();
   });
 
   it('passConditions and recordPass use the prefix; a converged status recorded with it is the same reference again', () => {
