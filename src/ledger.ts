@@ -41,14 +41,19 @@ export interface LedgerScope {
   readonly key: string;
 }
 
+/** A UTF-16 unit of a surrogate pair standing alone (hashed as UTF-8, every one is the same U+FFFD). */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
 /**
  * The ledger record's name for an idempotency key (a hash: any text may be an idempotency key). Loop,
  * key and id are joined with NUL, as records already written were named; a loop name or key that
- * itself holds a NUL (where that join is ambiguous: loop `a` key `b\0c` met loop `a\0b` key `c`) is
- * hashed as a JSON list instead, which holds no raw NUL and so never meets a joined name.
+ * itself holds a NUL (where that join is ambiguous: loop `a` key `b\0c` met loop `a\0b` key `c`), or
+ * any of the three holding a lone surrogate (hashed as UTF-8, `x\ud800` and `x\udc00` were one
+ * name), is hashed as a JSON list instead, which holds no raw NUL and escapes lone surrogates.
  */
 export function ledgerName(scope: LedgerScope, id: string): string {
-  const text = scope.loop.includes('\u0000') || scope.key.includes('\u0000') ? JSON.stringify([scope.loop, scope.key, id]) : `${scope.loop}\u0000${scope.key}\u0000${id}`;
+  const joined = `${scope.loop}\u0000${scope.key}\u0000${id}`;
+  const text = scope.loop.includes('\u0000') || scope.key.includes('\u0000') || LONE_SURROGATE.test(joined) ? JSON.stringify([scope.loop, scope.key, id]) : joined;
   return createHash('sha256').update(text).digest('hex');
 }
 

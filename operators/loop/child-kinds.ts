@@ -19,9 +19,12 @@ export const CHILD_KINDS_KIND = 'ReconcileChildKinds';
 /** Tries of a read-modify-write that meets a concurrent writer before giving up (the pass is retried). */
 const TRIES = 8;
 
-/** The record's name for a loop (a hash: any text may be a loop name). */
+/**
+ * The record's name for a loop: a hash, as any text may be a loop name. Of the name as JSON, which
+ * keeps lone surrogates apart (hashed raw, every one becomes the same U+FFFD).
+ */
 export function childKindsName(loop: string): string {
-  return createHash('sha256').update(loop).digest('hex');
+  return createHash('sha256').update(JSON.stringify(loop)).digest('hex');
 }
 
 /** The kinds a record holds: its `spec.kinds`, without what is not a non-empty string (foreign data is read, never trusted). */

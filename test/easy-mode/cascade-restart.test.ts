@@ -194,6 +194,13 @@ describe('the cascade after a restart (child kinds recorded)', () => {
   });
 });
 
+describe('the record\'s name', () => {
+  it('differs for loop names that differ only in a lone surrogate (hashed raw, both would be U+FFFD)', () => {
+    expect(childKindsName('a\ud800')).not.toBe(childKindsName('a\udc00'));
+    expect(childKindsName('apps')).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
 describe('the cascade after a real restart on SQLite', () => {
   const dirs: string[] = [];
   afterEach(() => {

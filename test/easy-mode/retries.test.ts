@@ -179,6 +179,22 @@ describe('ctx.once: the side-effect ledger', () => {
     expect(ledgerName({ loop: 'pay', key: 'o1' }, 'charge')).toBe(createHash('sha256').update('pay\u0000o1\u0000charge').digest('hex'));
   });
 
+  it('regression: idempotency keys that differ only in a lone surrogate are two effects (x\\ud800 and x\\udc00 shared a record: the second effect was skipped)', async () => {
+    const store = createMemoryStore();
+    let calls = 0;
+    for (const delivery of ['at-most-once', 'at-least-once'] as const) {
+      for (const scope of [{ loop: 'l', key: 'k' }, { loop: 'l\ud800', key: 'k' }, { loop: 'l', key: 'k\udc00' }]) {
+        expect((await once(store, scope, `${delivery}\ud800`, delivery, () => ++calls)).ran).toBe(true);
+        expect((await once(store, scope, `${delivery}\udc00`, delivery, () => ++calls)).ran).toBe(true);
+        expect((await once(store, scope, `${delivery}\udc00`, delivery, () => ++calls)).ran).toBe(false);
+      }
+    }
+    expect(calls).toBe(12);
+    expect(ledgerName({ loop: 'l\ud800', key: 'k' }, 'id')).not.toBe(ledgerName({ loop: 'l\udc00', key: 'k' }, 'id'));
+    // A well-formed pair is no lone surrogate: such names stay as they always were.
+    expect(ledgerName({ loop: 'pay', key: 'o😀' }, 'mail 😀')).toBe(createHash('sha256').update('pay\u0000o😀\u0000mail 😀').digest('hex'));
+  });
+
   it('refuses a call without a delivery choice or with an empty id', async () => {
     const sim = new SimulationScheduler();
     const store = createMemoryStore({ scheduler: sim });
