@@ -263,14 +263,23 @@ function inOwnersNamespace(store: Store, owner: Owner, kind: string): Promise<Re
  * Deletes every resource of `kinds` owned by `owner` (the cascade when the owner is gone), as
  * Kubernetes' garbage collector does: a child that names other owners, one of which still exists,
  * only loses `owner`'s reference. Returns the keys deleted (or marked, while their finalizers run).
+ * A kind the store fails on is passed over; once every other kind is done, the first such error is
+ * thrown (the caller retries, and a repeat deletes nothing twice).
  */
 export async function deleteOwnedChildren(store: Store, owner: Owner, kinds: readonly string[]): Promise<Key[]> {
   const deleted: Key[] = [];
+  let failure: { readonly error: unknown } | undefined;
   for (const kind of kinds) {
-    for (const child of await ownedBy(store, owner, kind)) {
-      if (child.metadata.deletionTimestamp !== undefined) continue;
-      if (await letGo(store, owner, kind, child)) deleted.push(`${kind}/${keyOf(child)}`);
+    // Kind by kind: one the store fails to list or delete does not keep the others' children alive.
+    try {
+      for (const child of await ownedBy(store, owner, kind)) {
+        if (child.metadata.deletionTimestamp !== undefined) continue;
+        if (await letGo(store, owner, kind, child)) deleted.push(`${kind}/${keyOf(child)}`);
+      }
+    } catch (error) {
+      failure ??= { error };
     }
   }
+  if (failure !== undefined) throw failure.error;
   return deleted;
 }

@@ -10,6 +10,7 @@ import type { BackoffPolicy, Classifier, EventFilter, Metrics, QueueSnapshot, Ra
 import type { SpecSchema } from '../with-schema.js';
 import type { LoopUsage } from '../loop/loop-context.js';
 import type { LoopHealth } from '../loop/loop-health.js';
+import { conditionPrefixOf } from '../loop/loop-options.js';
 import type { Dependency } from '../loop/loop-options.js';
 import type { LoopDescription } from '../loop/loop.js';
 import type { LoopDocs } from './loop-docs.js';
@@ -138,7 +139,7 @@ export function loopFacts(loop: DescribableLoop, index: number): LoopFacts {
     ownedKinds: sortedUnique([...owns, ...(usage?.ownedKinds ?? [])]),
     orphan: store?.orphan === true,
     conditions: store !== undefined && store.conditions !== false,
-    conditionPrefix: typeof store?.conditions === 'object' && store.conditions !== null ? String(store.conditions.prefix) : '',
+    conditionPrefix: conditionPrefixOf(store?.conditions) ?? '',
     schema: store?.schema,
     finalizer,
     finalizers: sortedUnique([...(finalizer === undefined ? [] : [finalizer]), ...(usage?.finalizers ?? [])]),

@@ -78,9 +78,8 @@ export async function goneOwners(store: Store, ownerKind: string, kinds: readonl
     }
     for (const child of children) {
       for (const reference of child.metadata.ownerReferences) {
-        if (reference.kind !== ownerKind) continue;
-        const namespace = reference.namespace ?? child.metadata.namespace;
-        named.add(keyOf({ metadata: namespace === undefined ? { name: reference.name } : { name: reference.name, namespace } }));
+        // The owner's key as `triggerOwners` reads it (a reference without a namespace names an owner without one).
+        if (reference.kind === ownerKind) named.add(keyOf({ metadata: reference }));
       }
     }
   }

@@ -318,3 +318,8 @@ export function checkLoopOptions(options: unknown): void {
     );
   }
 }
+
+/** The prefix of a loop's condition types from its `conditions` option (`undefined`: `Ready`, `Progressing`, `Degraded`). */
+export function conditionPrefixOf(conditions: boolean | { readonly prefix: string } | undefined): string | undefined {
+  return typeof conditions === 'object' && conditions !== null ? conditions.prefix : undefined;
+}

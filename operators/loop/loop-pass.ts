@@ -16,6 +16,7 @@ import { withFinalizer } from '../with-finalizer.js';
 import { withSchema } from '../with-schema.js';
 import { isPromiseLike, outcomeOf, toObservable } from '../read.js';
 import type { LoopEnv, LoopScope } from './loop-context.js';
+import { conditionPrefixOf } from './loop-options.js';
 import type { PhaseLoopOptions, ResolvedLoopOptions } from './loop-options.js';
 
 /** Builds a loop's pass: `withConditions(withSchema(withFinalizer(user pass)))`, each when enabled. */
@@ -55,7 +56,7 @@ export function passOf<Spec, Status, C, T>(options: ResolvedLoopOptions<Spec, St
   if (options.schema) pass = withSchema<Scope>({ schema: options.schema, store, kind, read })(pass);
   if (options.conditions !== false) {
     const scheduler = options.scheduler ?? asyncScheduler;
-    const prefix = typeof options.conditions === 'object' ? options.conditions.prefix : undefined;
+    const prefix = conditionPrefixOf(options.conditions);
     pass = withConditions<Scope>({
       store: own,
       kind,
@@ -140,18 +141,8 @@ function withCascade<Spec, Status>(env: LoopEnv, inner: Work<LoopScope<Spec, Sta
     const kinds = env.usage.ownedKinds;
     if ((await ctx.get()) === undefined) {
       const owner = { kind: env.kind, metadata: parseKey(request.key) };
-      // Kind by kind: one the store fails to list or delete does not keep the others' children alive.
-      const deleted: string[] = [];
-      let failure: { error: unknown } | undefined;
-      for (const kind of [...kinds]) {
-        try {
-          deleted.push(...(await deleteOwnedChildren(env.store, owner, [kind])));
-        } catch (error) {
-          failure ??= { error };
-        }
-      }
+      const deleted = await deleteOwnedChildren(env.store, owner, [...kinds]);
       if (deleted.length > 0) ctx.logger.debug({ deleted }, 'Owned children deleted (cascade)');
-      if (failure !== undefined) throw failure.error;
     }
     return outcomeOf(() => inner(request, ctx), ctx);
   }

@@ -26,6 +26,7 @@ import { claimConditions } from './condition-writers.js';
 import { LoopScope, newUsage } from './loop-context.js';
 import type { LoopEnv } from './loop-context.js';
 import type { LoopDescription } from './loop.js';
+import { conditionPrefixOf } from './loop-options.js';
 import type { PhaseLoopOptions, ReconcileLoopOptions, ResolvedLoopOptions } from './loop-options.js';
 import { passOf } from './loop-pass.js';
 import { LoopRuntime } from './loop-runtime.js';
@@ -116,7 +117,7 @@ export function storeLoop<Spec, Status, C, T>(options: ResolvedLoopOptions<Spec,
     else triggers.push(events$.pipe(triggerOwners(kind, { controllerOnly: dep.controllerOnly === true, logger })));
   }
   if (options.orphan !== true) triggers.push(missedCascades(runtime, env, remembered));
-  const conditionPrefix = typeof options.conditions === 'object' ? options.conditions.prefix : undefined;
+  const conditionPrefix = conditionPrefixOf(options.conditions);
   if (options.conditions !== false) {
     const claim = claimConditions(store, kind, conditionPrefix ?? '', name);
     runtime.onStop(claim.release);
