@@ -8,7 +8,7 @@ import type { Etcd3 } from 'etcd3';
 import { z } from 'zod';
 import { checkOptions, fn, int, schedulerLike, withMethods } from '../src/check-options.js';
 import type { Logger } from '../src/ports.js';
-import { WELL_FORMED_MESSAGE, isWellFormed } from './well-formed.js';
+import { WELL_FORMED_MESSAGE, isWellFormed } from '../src/well-formed.js';
 
 /** Options of `etcdCoordinator`. */
 export interface EtcdCoordinatorOptions {

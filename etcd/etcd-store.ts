@@ -39,7 +39,7 @@ import { deadline, etcdCall, isTooLarge } from './etcd-call.js';
 import { decodeResource, encodeResource, resourcePath, stamp } from './etcd-layout.js';
 import { listKind } from './list-kind.js';
 import { watchKind } from './watch-kind.js';
-import { WELL_FORMED_MESSAGE, isWellFormed } from './well-formed.js';
+import { WELL_FORMED_MESSAGE, isWellFormed } from '../src/well-formed.js';
 
 /**
  * The etcd store's default largest resource: etcd's default request limit (1.5 MiB) less 8 KiB for

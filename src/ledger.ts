@@ -20,6 +20,7 @@
 import { createHash } from 'node:crypto';
 import { AlreadyExistsError, InvalidArgumentError } from './errors.js';
 import type { Store } from './types.js';
+import { isWellFormed } from './well-formed.js';
 
 /** The kind of the ledger's records. */
 export const LEDGER_KIND = 'ReconcileLedger';
@@ -41,9 +42,6 @@ export interface LedgerScope {
   readonly key: string;
 }
 
-/** A UTF-16 unit of a surrogate pair standing alone (hashed as UTF-8, every one is the same U+FFFD). */
-const LONE_SURROGATE = /\p{Surrogate}/u;
-
 /**
  * The ledger record's name for an idempotency key (a hash: any text may be an idempotency key). Loop,
  * key and id are joined with NUL, as records already written were named; a loop name or key that
@@ -53,7 +51,7 @@ const LONE_SURROGATE = /\p{Surrogate}/u;
  */
 export function ledgerName(scope: LedgerScope, id: string): string {
   const joined = `${scope.loop}\u0000${scope.key}\u0000${id}`;
-  const text = scope.loop.includes('\u0000') || scope.key.includes('\u0000') || LONE_SURROGATE.test(joined) ? JSON.stringify([scope.loop, scope.key, id]) : joined;
+  const text = scope.loop.includes('\u0000') || scope.key.includes('\u0000') || !isWellFormed(joined) ? JSON.stringify([scope.loop, scope.key, id]) : joined;
   return createHash('sha256').update(text).digest('hex');
 }
 

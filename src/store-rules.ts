@@ -19,6 +19,7 @@ import { keyOf } from './key.js';
 import { metadataIssues } from './metadata-schema.js';
 import { BudgetExceeded, copyPlain, deepFreeze } from './plain-data.js';
 import type { SizeBudget } from './plain-data.js';
+import { loneSurrogateAt } from './well-formed.js';
 import type { Key, Metadata, NewResource, Resource } from './types.js';
 
 /** What a store needs to apply the rules: its size limit, the kinds' schemas and a clock. */
@@ -286,16 +287,13 @@ export function checkKey(key: unknown): asserts key is Key {
   checkText('key', key);
 }
 
-/** A UTF-16 surrogate without its pair (with the `u` flag, a pair is one code point and does not match). */
-const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
-
 /**
  * Refuses an identifier that is not well-formed text: a lone UTF-16 surrogate has no UTF-8 form, so
  * a store that keeps keys as text (SQLite, etcd) would keep something else than was asked and could
  * not find it again.
  */
 function checkText(what: string, value: string): void {
-  const at = value.search(LONE_SURROGATE);
+  const at = loneSurrogateAt(value);
   if (at >= 0) {
     throw new InvalidArgumentError(
       `${what} ${JSON.stringify(value)} is not well-formed text: it holds a lone UTF-16 surrogate at index ${at} (half of a character such as an emoji). ` +
