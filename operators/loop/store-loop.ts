@@ -206,15 +206,26 @@ function keep<T>(predicate: (value: T) => boolean, value: T, logger: Logger): bo
  * resource itself when the schema refuses the spec (the pass is not run then) or returns it as is.
  */
 function parsedView(schema: SpecSchema): (stored: Resource) => Resource {
-  return (stored) => {
+  // A frozen snapshot's view cannot change either: made once, not on every pass that sees it.
+  const views = new WeakMap<Resource, Resource>();
+  /** The view, or `undefined` when the schema threw (reported by withSchema; asked again next time). */
+  const view = (stored: Resource): Resource | undefined => {
     let result: ReturnType<SpecSchema['safeParse']>;
     try {
       result = schema.safeParse(stored.spec);
     } catch {
-      return stored; // a throwing schema is reported by withSchema
+      return undefined;
     }
     if (!result.success || equal(result.data, stored.spec)) return stored;
     return Object.freeze({ ...stored, spec: deepFreeze(result.data) });
+  };
+  return (stored) => {
+    const seen = views.get(stored);
+    if (seen !== undefined) return seen;
+    const made = view(stored);
+    if (made === undefined) return stored;
+    if (Object.isFrozen(stored)) views.set(stored, made);
+    return made;
   };
 }
 

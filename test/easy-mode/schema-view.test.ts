@@ -87,6 +87,28 @@ describe('a loop with a schema', () => {
     expect(parses).toBe(1); // the conditions write leaves the spec object as it is
   });
 
+  it('passes over one stored snapshot share its parsed view (it was built again on every pass)', async () => {
+    const store = await storeWith({ n: '3' });
+    const seen: unknown[] = [];
+    const loop = defineLoop<Parsed>({
+      name: 'l',
+      store,
+      kind: 'T',
+      schema,
+      conditions: false,
+      async reconcile(_request, ctx) {
+        seen.push(await ctx.get());
+      },
+    });
+    await loop.whenIdle();
+    loop.trigger('a');
+    await loop.whenIdle();
+    await loop.stop();
+    expect(seen).toHaveLength(2);
+    expect((seen[0] as { spec: unknown }).spec).toEqual({ n: 3, tag: 'x' });
+    expect(seen[1]).toBe(seen[0]);
+  });
+
   it('a spec the schema refuses is still parked with InvalidSpec, and the pass never runs', async () => {
     const store = await storeWith({ n: 'not a number' });
     let passes = 0;
